@@ -1,0 +1,225 @@
+//! One actor per team: the only writer of the team's data, so two concurrent
+//! changes to one team are applied one after the other, never interleaved.
+
+use std::time::{Duration, Instant};
+
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message};
+
+use crate::clock::SharedClock;
+use crate::domain::audit::AuditRecord;
+use crate::domain::ids::{AuditId, TeamId, UserId};
+use crate::domain::team::{Membership, MembershipError, Team, TeamRole, check_admin_kept};
+use crate::store::{Conflict, Store, StoreError};
+
+/// An actor that received nothing for this long stops; the registry starts a
+/// new one on the next message.
+const IDLE_STOP: Duration = Duration::from_secs(600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TeamCommandError {
+    #[error(transparent)]
+    Rule(#[from] MembershipError),
+    #[error(transparent)]
+    Conflict(Conflict),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for TeamCommandError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(c) => TeamCommandError::Conflict(c),
+            other => TeamCommandError::Store(other),
+        }
+    }
+}
+
+pub type CommandResult = Result<(), TeamCommandError>;
+
+pub struct TeamActor {
+    team_id: TeamId,
+    store: Store,
+    clock: SharedClock,
+    last_message: Instant,
+}
+
+impl TeamActor {
+    pub fn new(team_id: TeamId, store: Store, clock: SharedClock) -> Self {
+        Self {
+            team_id,
+            store,
+            clock,
+            last_message: Instant::now(),
+        }
+    }
+
+    fn audit(&self, actor: UserId, action: &str, detail: String) -> AuditRecord {
+        let at = self.clock.now();
+        AuditRecord {
+            id: AuditId::generate(at),
+            at,
+            actor: Some(actor),
+            team: Some(self.team_id),
+            action: action.to_owned(),
+            detail,
+        }
+    }
+
+    fn display(&self, user: UserId) -> String {
+        match self.store.user(user) {
+            Ok(Some(u)) => u.email.to_string(),
+            _ => user.to_string(),
+        }
+    }
+
+    /// Applies a write and makes it durable before the caller hears of it.
+    fn commit(&mut self, write: impl FnOnce(&Self) -> CommandResult) -> CommandResult {
+        self.last_message = Instant::now();
+        write(self)?;
+        self.store.flush_blocking()?;
+        Ok(())
+    }
+
+    fn roles(&self) -> Result<Vec<TeamRole>, StoreError> {
+        Ok(self
+            .store
+            .members(self.team_id)?
+            .into_iter()
+            .map(|m| m.role)
+            .collect())
+    }
+}
+
+impl Actor for TeamActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(Duration::from_secs(60), |act, ctx| {
+            if act.last_message.elapsed() > IDLE_STOP {
+                ctx.stop();
+            }
+        });
+    }
+}
+
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandResult")]
+pub struct CreateTeam {
+    pub team: Team,
+    pub first_admin: UserId,
+    pub actor: UserId,
+}
+
+impl Handler<CreateTeam> for TeamActor {
+    type Result = CommandResult;
+    fn handle(&mut self, msg: CreateTeam, _: &mut Context<Self>) -> CommandResult {
+        self.commit(|me| {
+            let admin = Membership {
+                team_id: msg.team.id,
+                user_id: msg.first_admin,
+                role: TeamRole::Admin,
+                since: msg.team.created_at,
+            };
+            let audit = me.audit(
+                msg.actor,
+                "team.created",
+                format!(
+                    "created team {}; {} is admin",
+                    msg.team.name,
+                    me.display(msg.first_admin)
+                ),
+            );
+            me.store.create_team(&msg.team, &admin, &audit)?;
+            Ok(())
+        })
+    }
+}
+
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandResult")]
+pub struct AddMember {
+    pub user: UserId,
+    pub role: TeamRole,
+    pub actor: UserId,
+}
+
+impl Handler<AddMember> for TeamActor {
+    type Result = CommandResult;
+    fn handle(&mut self, msg: AddMember, _: &mut Context<Self>) -> CommandResult {
+        self.commit(|me| {
+            if me.store.membership(me.team_id, msg.user)?.is_some() {
+                return Err(MembershipError::AlreadyMember.into());
+            }
+            let m = Membership {
+                team_id: me.team_id,
+                user_id: msg.user,
+                role: msg.role,
+                since: me.clock.now(),
+            };
+            let audit = me.audit(
+                msg.actor,
+                "member.added",
+                format!("added {} as {}", me.display(msg.user), msg.role),
+            );
+            me.store.put_membership(&m, false, &audit)?;
+            Ok(())
+        })
+    }
+}
+
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandResult")]
+pub struct SetRole {
+    pub user: UserId,
+    pub role: TeamRole,
+    pub actor: UserId,
+}
+
+impl Handler<SetRole> for TeamActor {
+    type Result = CommandResult;
+    fn handle(&mut self, msg: SetRole, _: &mut Context<Self>) -> CommandResult {
+        self.commit(|me| {
+            let Some(mut m) = me.store.membership(me.team_id, msg.user)? else {
+                return Err(MembershipError::NotMember.into());
+            };
+            if m.role == msg.role {
+                return Ok(());
+            }
+            check_admin_kept(&me.roles()?, m.role, Some(msg.role))?;
+            let audit = me.audit(
+                msg.actor,
+                "member.role_changed",
+                format!("{}: {} → {}", me.display(msg.user), m.role, msg.role),
+            );
+            m.role = msg.role;
+            me.store.put_membership(&m, true, &audit)?;
+            Ok(())
+        })
+    }
+}
+
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandResult")]
+pub struct RemoveMember {
+    pub user: UserId,
+    pub actor: UserId,
+}
+
+impl Handler<RemoveMember> for TeamActor {
+    type Result = CommandResult;
+    fn handle(&mut self, msg: RemoveMember, _: &mut Context<Self>) -> CommandResult {
+        self.commit(|me| {
+            let Some(m) = me.store.membership(me.team_id, msg.user)? else {
+                return Err(MembershipError::NotMember.into());
+            };
+            check_admin_kept(&me.roles()?, m.role, None)?;
+            let audit = me.audit(
+                msg.actor,
+                "member.removed",
+                format!("removed {} ({})", me.display(msg.user), m.role),
+            );
+            me.store.remove_membership(me.team_id, msg.user, &audit)?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,245 @@
+//! Settings: built-in defaults, then `config.toml`, then `AGORA_<SECTION>__<KEY>`
+//! environment variables. Every value is checked at start; an error names the key,
+//! where the value came from, and what to put there.
+
+mod duration;
+mod source;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use duration::{format_duration, parse_duration};
+use source::{Origin, Sources};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub security: SecurityConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    /// The address people use to reach Agora, for links in invitations.
+    pub public_url: String,
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
+    pub trust_forwarded_for: bool,
+    pub body_limit: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    pub master_key_file: PathBuf,
+    pub session_idle_timeout: Duration,
+    pub session_lifetime: Duration,
+    pub invitation_ttl: Duration,
+    pub password_hash_concurrency: usize,
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_address: u32,
+    pub login_throttle_window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub level: String,
+}
+
+/// One problem with the settings, worded for the person who has to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+
+    fn at(key: &str, origin: &Origin, problem: impl fmt::Display) -> Self {
+        Self(format!("{key} (from {origin}): {problem}"))
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Known sections and their keys: anything else is refused, so a typo never
+/// silently falls back to a default.
+const SCHEMA: &[(&str, &[&str])] = &[
+    (
+        "server",
+        &[
+            "bind",
+            "public_url",
+            "secure_cookies",
+            "trust_forwarded_for",
+            "body_limit",
+        ],
+    ),
+    ("storage", &["path"]),
+    (
+        "security",
+        &[
+            "master_key_file",
+            "session_idle_timeout",
+            "session_lifetime",
+            "invitation_ttl",
+            "password_hash_concurrency",
+            "login_max_failures_per_account",
+            "login_max_failures_per_address",
+            "login_throttle_window",
+        ],
+    ),
+    ("log", &["level"]),
+];
+
+impl Config {
+    /// Loads settings. `file`: an explicit path must exist; without one,
+    /// `./config.toml` is read when present.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut sources = Sources::new(SCHEMA);
+        match file {
+            Some(path) => sources.read_file(path)?,
+            None => {
+                let default = Path::new("config.toml");
+                if default.exists() {
+                    sources.read_file(default)?;
+                }
+            }
+        }
+        sources.read_env(env)?;
+        Self::from_sources(&mut sources)
+    }
+
+    /// Settings from a TOML text and environment pairs (used by tests).
+    pub fn from_toml(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut sources = Sources::new(SCHEMA);
+        sources.read_text(text, "the given settings")?;
+        sources.read_env(env)?;
+        Self::from_sources(&mut sources)
+    }
+
+    fn from_sources(s: &mut Sources) -> Result<Self, ConfigError> {
+        let bind = s.parse("server", "bind", "127.0.0.1:8080", |v| {
+            v.parse::<SocketAddr>()
+                .map_err(|_| "put an address and port there, e.g. \"127.0.0.1:8080\"".to_owned())
+        })?;
+        let public_url = s.parse("server", "public_url", "", |v| {
+            let v = v.trim_end_matches('/');
+            if v.is_empty() || v.starts_with("http://") || v.starts_with("https://") {
+                Ok(v.to_owned())
+            } else {
+                Err("put the URL people open, starting with http:// or https://".to_owned())
+            }
+        })?;
+        let public_url = if public_url.is_empty() {
+            format!("http://{bind}")
+        } else {
+            public_url
+        };
+        let server = ServerConfig {
+            bind,
+            public_url,
+            secure_cookies: s.bool("server", "secure_cookies", false)?,
+            trust_forwarded_for: s.bool("server", "trust_forwarded_for", false)?,
+            body_limit: s.int("server", "body_limit", 65_536, 1_024, 16 << 20)?,
+        };
+        let storage = StorageConfig {
+            path: s.parse("storage", "path", "data", non_empty_path)?,
+        };
+        let security = SecurityConfig {
+            master_key_file: s.parse("security", "master_key_file", "agora.key", non_empty_path)?,
+            session_idle_timeout: s.duration("security", "session_idle_timeout", "2h", true)?,
+            session_lifetime: s.duration("security", "session_lifetime", "7d", true)?,
+            invitation_ttl: s.duration("security", "invitation_ttl", "3d", true)?,
+            password_hash_concurrency: s.int("security", "password_hash_concurrency", 2, 1, 64)?,
+            login_max_failures_per_account: s.int(
+                "security",
+                "login_max_failures_per_account",
+                5,
+                1,
+                1_000,
+            )?,
+            login_max_failures_per_address: s.int(
+                "security",
+                "login_max_failures_per_address",
+                20,
+                1,
+                100_000,
+            )?,
+            login_throttle_window: s.duration("security", "login_throttle_window", "15m", true)?,
+        };
+        let log = LogConfig {
+            level: s.parse("log", "level", "info", |v| {
+                tracing_subscriber::EnvFilter::try_new(v)
+                    .map(|_| v.to_owned())
+                    .map_err(|_| {
+                        "put a level (error, warn, info, debug, trace) or a filter such as \"agora=debug,info\"".to_owned()
+                    })
+            })?,
+        };
+        Ok(Config {
+            server,
+            storage,
+            security,
+            log,
+        })
+    }
+
+    /// The effective settings as TOML, for `agora check-config`. Secret values
+    /// (none are held inline today; key material lives in files) would be masked here.
+    pub fn describe(&self) -> String {
+        let d = format_duration;
+        format!(
+            "[server]\nbind = \"{}\"\npublic_url = \"{}\"\nsecure_cookies = {}\ntrust_forwarded_for = {}\nbody_limit = {}\n\n\
+             [storage]\npath = \"{}\"\n\n\
+             [security]\nmaster_key_file = \"{}\"  # contents not shown\nsession_idle_timeout = \"{}\"\nsession_lifetime = \"{}\"\ninvitation_ttl = \"{}\"\npassword_hash_concurrency = {}\nlogin_max_failures_per_account = {}\nlogin_max_failures_per_address = {}\nlogin_throttle_window = \"{}\"\n\n\
+             [log]\nlevel = \"{}\"\n",
+            self.server.bind,
+            self.server.public_url,
+            self.server.secure_cookies,
+            self.server.trust_forwarded_for,
+            self.server.body_limit,
+            self.storage.path.display(),
+            self.security.master_key_file.display(),
+            d(self.security.session_idle_timeout),
+            d(self.security.session_lifetime),
+            d(self.security.invitation_ttl),
+            self.security.password_hash_concurrency,
+            self.security.login_max_failures_per_account,
+            self.security.login_max_failures_per_address,
+            d(self.security.login_throttle_window),
+            self.log.level,
+        )
+    }
+}
+
+fn non_empty_path(v: &str) -> Result<PathBuf, String> {
+    if v.trim().is_empty() {
+        Err("put a file system path there".to_owned())
+    } else {
+        Ok(PathBuf::from(v))
+    }
+}
+
+#[cfg(test)]
+mod tests;

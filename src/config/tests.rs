@@ -1,0 +1,139 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn error_of(toml: &str, vars: &[(&str, &str)]) -> String {
+    Config::from_toml(toml, env(vars))
+        .expect_err("should be refused")
+        .to_string()
+}
+
+#[test]
+fn defaults_serve_on_localhost_8080_with_data_in_data() {
+    let c = Config::from_toml("", env(&[])).unwrap();
+    assert_eq!(c.server.bind.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.server.public_url, "http://127.0.0.1:8080");
+    assert_eq!(c.storage.path, PathBuf::from("data"));
+    assert_eq!(c.security.invitation_ttl, Duration::from_secs(3 * 86_400));
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let c = Config::from_toml(
+        "[server]\nbind = \"127.0.0.1:7000\"\n[storage]\npath = \"/srv/a\"",
+        env(&[
+            ("AGORA_SERVER__BIND", "127.0.0.1:9000"),
+            ("AGORA_STORAGE__PATH", "/var/lib/agora"),
+            ("AGORA_SERVER__SECURE_COOKIES", "true"),
+            ("AGORA_SECURITY__SESSION_IDLE_TIMEOUT", "90s"),
+            ("UNRELATED", "x"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.server.bind.to_string(), "127.0.0.1:9000");
+    assert_eq!(c.storage.path, PathBuf::from("/var/lib/agora"));
+    assert!(c.server.secure_cookies);
+    assert_eq!(c.security.session_idle_timeout, Duration::from_secs(90));
+}
+
+#[test]
+fn an_unknown_key_is_named_with_the_known_ones() {
+    let e = error_of("[server]\nbnid = \"x\"", &[]);
+    assert!(e.contains("unknown key server.bnid"), "{e}");
+    assert!(e.contains("bind, public_url"), "{e}");
+}
+
+#[test]
+fn an_unknown_section_or_env_key_is_refused() {
+    let e = error_of("[srever]\nbind = \"x\"", &[]);
+    assert!(e.contains("unknown section [srever]"), "{e}");
+    let e = error_of("", &[("AGORA_SERVER__PORT", "1")]);
+    assert!(e.contains("environment variable AGORA_SERVER__PORT"), "{e}");
+    assert!(e.contains("unknown key server.port"), "{e}");
+}
+
+#[test]
+fn a_bad_duration_names_the_key_and_the_fix() {
+    let e = error_of("[security]\ninvitation_ttl = \"3 days\"", &[]);
+    assert!(
+        e.starts_with("security.invitation_ttl (from the given settings): '3 days' is not valid"),
+        "{e}"
+    );
+    assert!(e.contains("\"3d\""), "{e}");
+    let e = error_of("", &[("AGORA_SECURITY__SESSION_LIFETIME", "0")]);
+    assert!(
+        e.contains(
+            "security.session_lifetime (from environment variable AGORA_SECURITY__SESSION_LIFETIME)"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("longer than zero"), "{e}");
+}
+
+#[test]
+fn a_bad_address_names_the_key_and_an_example() {
+    let e = error_of("", &[("AGORA_SERVER__BIND", "localhost")]);
+    assert_eq!(
+        e,
+        "server.bind (from environment variable AGORA_SERVER__BIND): 'localhost' is not valid: put an address and port there, e.g. \"127.0.0.1:8080\""
+    );
+}
+
+#[test]
+fn wrong_types_and_ranges_are_explained() {
+    let e = error_of("[server]\nsecure_cookies = \"yes\"", &[]);
+    assert!(
+        e.contains("server.secure_cookies") && e.contains("put true or false"),
+        "{e}"
+    );
+    let e = error_of("[security]\npassword_hash_concurrency = 0", &[]);
+    assert!(
+        e.contains("out of range: put a whole number from 1 to 64"),
+        "{e}"
+    );
+    let e = error_of("[log]\nlevel = \"loud!!\"", &[]);
+    assert!(e.contains("log.level") && e.contains("put a level"), "{e}");
+    let e = error_of("[server", &[]);
+    assert!(e.contains("is not valid TOML"), "{e}");
+}
+
+#[test]
+fn a_missing_explicit_file_is_refused() {
+    let e = Config::load(Some(Path::new("/nonexistent/agora.toml")), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("cannot read the config file /nonexistent/agora.toml"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_shipped_config_file_is_valid_and_explains_every_key() {
+    let shipped = include_str!("../../config.toml");
+    Config::from_toml(shipped, env(&[])).expect("shipped config.toml must load");
+    for (section, keys) in SCHEMA {
+        assert!(
+            shipped.contains(&format!("[{section}]")),
+            "config.toml lacks [{section}]"
+        );
+        for key in *keys {
+            assert!(
+                shipped.contains(&format!("{key} =")),
+                "config.toml lacks {section}.{key}"
+            );
+        }
+    }
+}
+
+#[test]
+fn describe_round_trips_through_the_loader() {
+    let c = Config::from_toml("", env(&[("AGORA_SECURITY__INVITATION_TTL", "1h30m")])).unwrap();
+    let again = Config::from_toml(&c.describe(), env(&[])).unwrap();
+    assert_eq!(again.describe(), c.describe());
+}

@@ -1,0 +1,11 @@
+//! Agora: a self-hosted API marketplace in one binary.
+
+pub mod actors;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,73 @@
+//! The `agora` command: reads arguments and settings, then serves.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use agora::clock::SystemClock;
+use agora::config::Config;
+use agora::startup::Application;
+
+#[derive(Parser)]
+#[command(
+    name = "agora",
+    version,
+    about = "Agora: a self-hosted API marketplace in one binary"
+)]
+struct Cli {
+    /// Settings file (default: ./config.toml when present)
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal (the default)
+    Serve,
+    /// Check the settings and print the effective values
+    CheckConfig,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("agora: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::CheckConfig => {
+            print!("{}", config.describe());
+            println!("# configuration is valid");
+            ExitCode::SUCCESS
+        }
+        Command::Serve => serve(config),
+    }
+}
+
+fn serve(config: Config) -> ExitCode {
+    agora::telemetry::init(&config.log.level);
+    let result = actix_web::rt::System::new().block_on(async move {
+        let bind = config.server.bind;
+        let app = Application::build(config, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
+        tracing::info!(
+            "Agora is running: open http://{}:{}/",
+            bind.ip(),
+            app.port()
+        );
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("agora: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Builds the application from settings: opens storage, starts the team
+//! actors' arbiter, binds the listener (port 0 picks a free one) and reports it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix::Arbiter;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::actors::registry::TeamRegistry;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::crypto::master_key::{MasterKey, MasterKeyError};
+use crate::crypto::password::PasswordHasher;
+use crate::store::{OpenError, Store};
+use crate::web::errors::WebError;
+use crate::web::middleware::{cookies, observe, security_headers};
+use crate::web::{AppState, Keys, routes};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    MasterKey(#[from] MasterKeyError),
+    #[error(transparent)]
+    Storage(#[from] OpenError),
+    #[error("server.bind: cannot listen on {addr}: {source}; choose a free address and port")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    _actors: Arbiter,
+}
+
+impl Application {
+    /// Must run inside an actix system (`#[actix_web::main]` or `#[actix_web::test]`).
+    pub fn build(config: Config, clock: SharedClock) -> Result<Self, StartError> {
+        let key = MasterKey::load_or_create(&config.security.master_key_file)?;
+        let store = Store::open(&config.storage.path, &key, &config.security.master_key_file)?;
+        let listener =
+            TcpListener::bind(config.server.bind).map_err(|source| StartError::Bind {
+                addr: config.server.bind.to_string(),
+                source,
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                addr: config.server.bind.to_string(),
+                source,
+            })?
+            .port();
+        let actors = Arbiter::new();
+        let sec = &config.security;
+        let state = web::Data::new(AppState {
+            teams: TeamRegistry::new(actors.handle(), store.clone(), clock.clone()),
+            hasher: PasswordHasher::new(sec.password_hash_concurrency),
+            keys: Keys {
+                csrf: key.derive("csrf"),
+                flash: key.derive("flash"),
+            },
+            throttle: crate::web::throttle::LoginThrottle::new(
+                sec.login_max_failures_per_account,
+                sec.login_max_failures_per_address,
+                sec.login_throttle_window,
+            ),
+            metrics: Default::default(),
+            store,
+            clock,
+            config,
+        });
+        let limit = state.config.server.body_limit;
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(web::PayloadConfig::new(limit))
+                .wrap(from_fn(cookies))
+                .wrap(from_fn(security_headers))
+                .wrap(from_fn(observe))
+                .configure(routes)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(WebError::NotFound)
+                }))
+        })
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            addr: state.config.server.bind.to_string(),
+            source,
+        })?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+            _actors: actors,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone().into_inner()
+    }
+
+    /// Serves until stopped (SIGINT/SIGTERM or the handle), then flushes storage.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let store = self.state.store.clone();
+        self.server.await?;
+        store.flush().await.map_err(std::io::Error::other)?;
+        Ok(())
+    }
+}

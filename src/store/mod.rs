@@ -1,0 +1,223 @@
+//! Storage on sled. One tree per entity and per index (`<entity>_by_<index>`),
+//! fixed-width big-endian keys, versioned values. Callers never see sled types.
+//!
+//! Writes are acknowledged only after [`Store::flush`]: sled otherwise keeps
+//! them in memory for up to 500 ms, and a crash would lose them.
+
+mod audit;
+pub(crate) mod codec;
+mod invitations;
+mod sessions;
+mod teams;
+mod users;
+
+use std::path::Path;
+
+pub use invitations::Invitation;
+pub use sessions::Session;
+
+use crate::crypto::master_key::MasterKey;
+
+/// The layout this code reads and writes. Bumped by a migration.
+const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sled::Error),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+}
+
+/// A write refused because it would break a uniqueness rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("An account with this email already exists.")]
+    EmailTaken,
+    #[error("A team with this name already exists.")]
+    TeamNameTaken,
+    #[error("Agora is already set up.")]
+    SetupDone,
+    #[error("This person is already a member of the team.")]
+    AlreadyMember,
+    #[error("Not found.")]
+    Missing,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "cannot open the database at {path}: {source}; check that storage.path points at a writable directory and that no other Agora uses it"
+    )]
+    Open { path: String, source: sled::Error },
+    #[error(
+        "the master key in {key_file} does not match the key this database at {path} was created with. Nothing was changed. Point security.master_key_file (AGORA_SECURITY__MASTER_KEY_FILE) at the original key file"
+    )]
+    KeyMismatch { path: String, key_file: String },
+    #[error(
+        "the database at {path} has schema version {found}, newer than this Agora understands ({SCHEMA_VERSION}); run the newer Agora, or restore a backup"
+    )]
+    TooNew { path: String, found: u32 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    meta: sled::Tree,
+    user: sled::Tree,
+    user_by_email: sled::Tree,
+    session: sled::Tree,
+    session_by_user: sled::Tree,
+    invitation: sled::Tree,
+    invitation_by_user: sled::Tree,
+    team: sled::Tree,
+    team_by_name: sled::Tree,
+    membership: sled::Tree,
+    membership_by_user: sled::Tree,
+    audit: sled::Tree,
+    audit_by_team: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the database and checks it belongs to `key`: a
+    /// mismatch is refused before anything is written.
+    pub fn open(path: &Path, key: &MasterKey, key_file: &Path) -> Result<Self, OpenError> {
+        let shown = path.display().to_string();
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|source| OpenError::Open {
+                path: shown.clone(),
+                source,
+            })?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| OpenError::Store(e.into()));
+        let store = Store {
+            meta: tree("meta")?,
+            user: tree("user")?,
+            user_by_email: tree("user_by_email")?,
+            session: tree("session")?,
+            session_by_user: tree("session_by_user")?,
+            invitation: tree("invitation")?,
+            invitation_by_user: tree("invitation_by_user")?,
+            team: tree("team")?,
+            team_by_name: tree("team_by_name")?,
+            membership: tree("membership")?,
+            membership_by_user: tree("membership_by_user")?,
+            audit: tree("audit")?,
+            audit_by_team: tree("audit_by_team")?,
+            db,
+        };
+        store.check_meta(key, &shown, key_file)?;
+        Ok(store)
+    }
+
+    fn check_meta(&self, key: &MasterKey, path: &str, key_file: &Path) -> Result<(), OpenError> {
+        let kcv = key.check_value();
+        match self.meta.get("key_check").map_err(StoreError::from)? {
+            Some(stored) if stored.as_ref() != kcv => {
+                return Err(OpenError::KeyMismatch {
+                    path: path.to_owned(),
+                    key_file: key_file.display().to_string(),
+                });
+            }
+            Some(_) => {}
+            None => {
+                // First start: claim the database for this key, atomically.
+                let claimed = self
+                    .meta
+                    .compare_and_swap("key_check", None as Option<&[u8]>, Some(&kcv[..]))
+                    .map_err(StoreError::from)?;
+                if claimed.is_err() {
+                    return self.check_meta(key, path, key_file);
+                }
+            }
+        }
+        match self.meta.get("schema_version").map_err(StoreError::from)? {
+            Some(v) => {
+                let found = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0xff; 4]));
+                if found > SCHEMA_VERSION {
+                    return Err(OpenError::TooNew {
+                        path: path.to_owned(),
+                        found,
+                    });
+                }
+            }
+            None => {
+                self.meta
+                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(StoreError::from)?;
+            }
+        }
+        self.db.flush().map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Makes every earlier write durable. Call before acknowledging a change.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Blocking flush, for actors and blocking tasks.
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Answers when the database can be read.
+    pub fn health(&self) -> Result<(), StoreError> {
+        self.meta.get("schema_version")?;
+        Ok(())
+    }
+}
+
+/// Concatenates fixed-width key parts.
+pub(crate) fn key<const N: usize>(parts: &[&[u8]]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut at = 0;
+    for part in parts {
+        out[at..at + part.len()].copy_from_slice(part);
+        at += part.len();
+    }
+    debug_assert_eq!(at, N, "key parts must fill the key");
+    out
+}
+
+type TxResult<T> = Result<T, sled::transaction::ConflictableTransactionError<Conflict>>;
+
+fn abort<T>(c: Conflict) -> TxResult<T> {
+    Err(sled::transaction::ConflictableTransactionError::Abort(c))
+}
+
+fn tx_encode<T: serde::Serialize>(v: &T) -> TxResult<Vec<u8>> {
+    codec::encode(v).map_err(|e| {
+        sled::transaction::ConflictableTransactionError::Storage(sled::Error::Unsupported(
+            e.to_string(),
+        ))
+    })
+}
+
+fn tx_decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> TxResult<T> {
+    codec::decode(bytes).map_err(|e| {
+        sled::transaction::ConflictableTransactionError::Storage(sled::Error::Unsupported(
+            e.to_string(),
+        ))
+    })
+}
+
+fn from_tx<T>(
+    r: Result<T, sled::transaction::TransactionError<Conflict>>,
+) -> Result<T, StoreError> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(sled::transaction::TransactionError::Abort(c)) => Err(StoreError::Conflict(c)),
+        Err(sled::transaction::TransactionError::Storage(e)) => Err(StoreError::Db(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

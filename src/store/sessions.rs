@@ -1,0 +1,65 @@
+//! Server-side sessions, stored under the SHA-256 of their id: the database
+//! never holds a value that could be replayed as a cookie.
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+
+use super::codec::{decode, encode};
+use super::{Store, StoreError, from_tx, key};
+use crate::clock::Timestamp;
+use crate::domain::ids::UserId;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+}
+
+impl Store {
+    pub fn insert_session(&self, hash: &[u8; 32], session: &Session) -> Result<(), StoreError> {
+        let value = encode(session)?;
+        let r = (&self.session, &self.session_by_user).transaction(|(s, by_user)| {
+            s.insert(&hash[..], value.clone())?;
+            by_user.insert(&key::<48>(&[&session.user_id.to_bytes(), hash])[..], &[])?;
+            Ok(())
+        });
+        from_tx(r)
+    }
+
+    pub fn session(&self, hash: &[u8; 32]) -> Result<Option<Session>, StoreError> {
+        self.session.get(hash)?.map(|v| decode(&v)).transpose()
+    }
+
+    /// Records activity. Not flushed: losing a `last_seen_at` in a crash only
+    /// shortens the idle window.
+    pub fn touch_session(&self, hash: &[u8; 32], session: &Session) -> Result<(), StoreError> {
+        self.session.insert(hash, encode(session)?)?;
+        Ok(())
+    }
+
+    pub fn delete_session(&self, hash: &[u8; 32]) -> Result<(), StoreError> {
+        let Some(session) = self.session(hash)? else {
+            return Ok(());
+        };
+        let r = (&self.session, &self.session_by_user).transaction(|(s, by_user)| {
+            s.remove(&hash[..])?;
+            by_user.remove(&key::<48>(&[&session.user_id.to_bytes(), hash])[..])?;
+            Ok(())
+        });
+        from_tx(r)
+    }
+
+    pub(super) fn session_hashes_of(&self, user: UserId) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.session_by_user
+            .scan_prefix(user.to_bytes())
+            .keys()
+            .map(|k| {
+                let k = k?;
+                k.get(16..48)
+                    .and_then(|h| h.try_into().ok())
+                    .ok_or_else(|| StoreError::Corrupt("session_by_user key".to_owned()))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,44 @@
+//! Form bodies, accepted only with the CSRF token bound to the visitor's
+//! session. Every POST handler takes [`Form`], so no POST route can forget.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use super::errors::WebError;
+use super::session::Visitor;
+use crate::crypto::digest::constant_time_eq;
+
+pub const FIELD: &str = "csrf";
+
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
+    type Error = WebError;
+    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let visitor = Visitor::from_request(req, payload).into_inner();
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let visitor = visitor?;
+            let body = body
+                .await
+                .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
+            let pairs: Vec<(String, String)> =
+                serde_html_form::from_bytes(&body).map_err(|_| WebError::Csrf)?;
+            let offered = pairs
+                .iter()
+                .find(|(k, _)| k == FIELD)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("");
+            if !constant_time_eq(offered.as_bytes(), visitor.csrf.as_bytes()) {
+                return Err(WebError::Csrf);
+            }
+            let form = serde_html_form::from_bytes(&body)
+                .map_err(|e| WebError::BadRequest(format!("The form is incomplete: {e}")))?;
+            Ok(Form(form))
+        })
+    }
+}

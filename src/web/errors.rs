@@ -1,0 +1,109 @@
+//! One place maps what went wrong to a status and a page. The person sees a
+//! helpful sentence; the cause chain goes to the log, once.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::store::StoreError;
+use crate::web::render::Layout;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("sign-in required")]
+    SignInRequired { next: String },
+    #[error("missing or invalid CSRF token")]
+    Csrf,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("too many attempts")]
+    TooManyRequests {
+        retry_after_secs: u64,
+        message: String,
+    },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl WebError {
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        WebError::Internal(cause.to_string())
+    }
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        WebError::internal(e)
+    }
+}
+
+impl From<actix::MailboxError> for WebError {
+    fn from(e: actix::MailboxError) -> Self {
+        WebError::internal(format!("team actor unavailable: {e}"))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: &'static str,
+    message: String,
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (heading, message) = match self {
+            WebError::SignInRequired { next } => {
+                let target = format!("/login?next={}", super::urlencode(next));
+                return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
+            }
+            WebError::NotFound => ("Not found", "There is nothing here, or you cannot see it.".to_owned()),
+            WebError::Forbidden(why) => ("Not allowed", why.clone()),
+            WebError::Csrf => (
+                "Form expired",
+                "This form was not accepted because its security token is missing or out of date. Go back, reload the page and try again.".to_owned(),
+            ),
+            WebError::BadRequest(why) => ("Bad request", why.clone()),
+            WebError::TooManyRequests { message, .. } => ("Too many attempts", message.clone()),
+            WebError::Internal(cause) => {
+                tracing::error!(error = %cause, "request failed");
+                ("Something went wrong", "The server could not complete this request. It has been logged; please try again.".to_owned())
+            }
+        };
+        let page = ErrorPage {
+            layout: Layout::bare(heading),
+            heading,
+            message,
+        };
+        let body = page.render().unwrap_or_else(|_| heading.to_owned());
+        let mut res = HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .body(body);
+        if let WebError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}

@@ -1,0 +1,42 @@
+//! Health, metrics and the static files compiled into the binary.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+use crate::web::AppState;
+use crate::web::errors::WebError;
+
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    match state.store.health() {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok", "storage": "ok"})),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({"status": "unavailable", "storage": "error"}))
+        }
+    }
+}
+
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let actors = state.teams.running() as f64;
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(
+            state
+                .metrics
+                .render(&[("agora_team_actors", "Team actors running.", actors)]),
+        )
+}
+
+#[derive(rust_embed::Embed)]
+#[folder = "static/"]
+struct Static;
+
+pub async fn static_file(path: web::Path<String>) -> Result<HttpResponse, WebError> {
+    let file = Static::get(&path).ok_or(WebError::NotFound)?;
+    let mime = mime_guess::from_path(path.as_str()).first_or_octet_stream();
+    Ok(HttpResponse::Ok()
+        .content_type(mime.as_ref())
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(file.data.into_owned()))
+}

@@ -1,0 +1,244 @@
+//! A team's page: its members and roles, and (for its admins) managing them.
+
+use actix_web::web;
+use askama::Template;
+use serde::Deserialize;
+
+use crate::actors::team::{AddMember, RemoveMember, SetRole, TeamCommandError};
+use crate::domain::FieldError;
+use crate::domain::account::Email;
+use crate::domain::ids::UserId;
+use crate::domain::team::TeamRole;
+use crate::web::AppState;
+use crate::web::csrf::Form;
+use crate::web::errors::WebError;
+use crate::web::extractors::{TeamAdmin, TeamMember};
+use crate::web::flash::FlashKind;
+use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
+
+pub struct MemberRow {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: &'static str,
+    pub is_self: bool,
+}
+
+pub struct AuditRow {
+    pub at: String,
+    pub who: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "teams/show.html")]
+struct TeamPage {
+    layout: Layout,
+    team_id: String,
+    team_name: String,
+    description: String,
+    my_role: &'static str,
+    can_manage: bool,
+    members: Vec<MemberRow>,
+    activity: Vec<AuditRow>,
+    roles: [TeamRole; 3],
+    add_email: String,
+    add_role: String,
+    errors: FormErrors,
+}
+
+fn team_page(
+    state: &AppState,
+    m: &TeamMember,
+    add_email: String,
+    add_role: String,
+    errors: FormErrors,
+) -> Result<TeamPage, WebError> {
+    let me = m.who.user().id;
+    let mut members = Vec::new();
+    for ms in state.store.members(m.team.id)? {
+        if let Some(u) = state.store.user(ms.user_id)? {
+            members.push(MemberRow {
+                user_id: u.id.to_string(),
+                name: u.display_name.to_string(),
+                email: u.email.to_string(),
+                role: ms.role.as_str(),
+                is_self: u.id == me,
+            });
+        }
+    }
+    members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    let mut activity = Vec::new();
+    for a in state.store.team_audit(m.team.id, 20)? {
+        let who = match a.actor {
+            Some(id) => state
+                .store
+                .user(id)?
+                .map(|u| u.display_name.to_string())
+                .unwrap_or_else(|| "a former user".to_owned()),
+            None => "Agora".to_owned(),
+        };
+        activity.push(AuditRow {
+            at: a.at.display(),
+            who,
+            detail: a.detail,
+        });
+    }
+    Ok(TeamPage {
+        layout: Layout::new(&m.who.0, m.team.name.to_string()),
+        team_id: m.team.id.to_string(),
+        team_name: m.team.name.to_string(),
+        description: m.team.description.clone(),
+        my_role: m.role.as_str(),
+        can_manage: m.role == TeamRole::Admin,
+        members,
+        activity,
+        roles: TeamRole::ALL,
+        add_email,
+        add_role,
+        errors,
+    })
+}
+
+pub async fn show(state: web::Data<AppState>, m: TeamMember) -> PageResult {
+    page(&team_page(
+        &state,
+        &m,
+        String::new(),
+        "developer".to_owned(),
+        FormErrors::default(),
+    )?)
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn add_member(
+    state: web::Data<AppState>,
+    TeamAdmin(m): TeamAdmin,
+    Form(f): Form<AddForm>,
+) -> PageResult {
+    let mut errors = FormErrors::default();
+    let role = errors.check(TeamRole::parse(&f.role));
+    let user = match errors.check(Email::parse(&f.email)) {
+        Some(email) => {
+            match state.store.user_by_email(&email)? {
+                Some(u) => Some(u),
+                None => {
+                    errors.add(FieldError::new("email", "No account has this email. The platform admin can invite this person first."));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    if let (Some(user), Some(role)) = (&user, role) {
+        let cmd = AddMember {
+            user: user.id,
+            role,
+            actor: m.who.user().id,
+        };
+        match state.teams.send(m.team.id, cmd).await? {
+            Ok(()) => {
+                let to = format!("/teams/{}", m.team.id);
+                return Ok(redirect_flash(
+                    &m.who.0,
+                    &to,
+                    FlashKind::Success,
+                    format!(
+                        "{} is now a {} of {}.",
+                        user.display_name, role, m.team.name
+                    ),
+                ));
+            }
+            Err(TeamCommandError::Store(e)) => return Err(e.into()),
+            Err(refused) => errors.add(FieldError::new("email", refused.to_string())),
+        }
+    }
+    form_again(&team_page(&state, &m, f.email, f.role, errors)?)
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+/// Answers a member command: back to the team page with what happened.
+fn outcome(m: &TeamMember, result: Result<(), TeamCommandError>, done: String) -> PageResult {
+    let to = format!("/teams/{}", m.team.id);
+    match result {
+        Ok(()) => Ok(redirect_flash(&m.who.0, &to, FlashKind::Success, done)),
+        Err(TeamCommandError::Store(e)) => Err(e.into()),
+        Err(refused) => Ok(redirect_flash(
+            &m.who.0,
+            &to,
+            FlashKind::Error,
+            refused.to_string(),
+        )),
+    }
+}
+
+fn member_name(state: &AppState, user: UserId) -> Result<String, WebError> {
+    Ok(state
+        .store
+        .user(user)?
+        .map(|u| u.display_name.to_string())
+        .ok_or(WebError::NotFound)?)
+}
+
+pub async fn set_role(
+    state: web::Data<AppState>,
+    TeamAdmin(m): TeamAdmin,
+    path: web::Path<(String, String)>,
+    Form(f): Form<RoleForm>,
+) -> PageResult {
+    let user: UserId = path.1.parse().map_err(|_| WebError::NotFound)?;
+    let role = TeamRole::parse(&f.role).map_err(|e| WebError::BadRequest(e.message))?;
+    let name = member_name(&state, user)?;
+    let result = state
+        .teams
+        .send(
+            m.team.id,
+            SetRole {
+                user,
+                role,
+                actor: m.who.user().id,
+            },
+        )
+        .await?;
+    outcome(&m, result, format!("{name} is now a {role}."))
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    TeamAdmin(m): TeamAdmin,
+    path: web::Path<(String, String)>,
+    Form(_): Form<Empty>,
+) -> PageResult {
+    let user: UserId = path.1.parse().map_err(|_| WebError::NotFound)?;
+    let name = member_name(&state, user)?;
+    let result = state
+        .teams
+        .send(
+            m.team.id,
+            RemoveMember {
+                user,
+                actor: m.who.user().id,
+            },
+        )
+        .await?;
+    outcome(
+        &m,
+        result,
+        format!("{name} is no longer a member of {}.", m.team.name),
+    )
+}
