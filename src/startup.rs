@@ -117,9 +117,22 @@ impl Application {
 
     /// Serves until stopped (SIGINT/SIGTERM or the handle), then flushes storage.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let store = self.state.store.clone();
-        self.server.await?;
-        store.flush().await.map_err(std::io::Error::other)?;
+        let Application {
+            server,
+            state,
+            _actors: actors,
+            ..
+        } = self;
+        server.await?;
+        state.store.flush().await.map_err(std::io::Error::other)?;
+        drop(state);
+        // The team actors hold the database open: stop their thread and wait
+        // for it, so the database is closed when this returns.
+        actors.stop();
+        actix_web::rt::task::spawn_blocking(move || actors.join())
+            .await
+            .map_err(std::io::Error::other)?
+            .map_err(|_| std::io::Error::other("the team actors' thread panicked"))?;
         Ok(())
     }
 }

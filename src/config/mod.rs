@@ -190,9 +190,14 @@ impl Config {
         };
         let log = LogConfig {
             level: s.parse("log", "level", "info", |v| {
-                tracing_subscriber::EnvFilter::try_new(v)
+                const LEVELS: [&str; 6] = ["error", "warn", "info", "debug", "trace", "off"];
+                // A bare word would be taken as a target name and silence everything else.
+                let bare_ok = v.split(',').filter(|d| !d.contains('=')).all(|d| LEVELS.contains(&d.trim()));
+                bare_ok
+                    .then_some(())
+                    .and_then(|()| tracing_subscriber::EnvFilter::try_new(v).ok())
                     .map(|_| v.to_owned())
-                    .map_err(|_| {
+                    .ok_or_else(|| {
                         "put a level (error, warn, info, debug, trace) or a filter such as \"agora=debug,info\"".to_owned()
                     })
             })?,

@@ -96,7 +96,9 @@ fn wrong_types_and_ranges_are_explained() {
         e.contains("out of range: put a whole number from 1 to 64"),
         "{e}"
     );
-    let e = error_of("[log]\nlevel = \"loud!!\"", &[]);
+    let e = error_of("[log]\nlevel = \"agora=loud\"", &[]);
+    assert!(e.contains("log.level") && e.contains("put a level"), "{e}");
+    let e = error_of("[log]\nlevel = \"loud\"", &[]);
     assert!(e.contains("log.level") && e.contains("put a level"), "{e}");
     let e = error_of("[server", &[]);
     assert!(e.contains("is not valid TOML"), "{e}");

@@ -1,0 +1,290 @@
+//! Starts the real application on port 0 with a temporary data directory and
+//! a manual clock, and drives it like a browser would: keeping cookies,
+//! reading each form's CSRF token and submitting it.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use agora::clock::ManualClock;
+use agora::config::Config;
+use agora::startup::Application;
+use agora::web::AppState;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: ManualClock,
+    pub state: Arc<AppState>,
+    pub dir: tempfile::TempDir,
+    handle: ServerHandle,
+    running: actix_web::rt::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Extra settings as `AGORA_*` pairs, e.g. `("AGORA_SECURITY__LOGIN_MAX_FAILURES_PER_ACCOUNT", "3")`.
+pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    spawn_in(dir, env).await
+}
+
+pub async fn spawn_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
+    let mut vars = vec![
+        ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "AGORA_STORAGE__PATH".to_owned(),
+            dir.path().join("data").display().to_string(),
+        ),
+        (
+            "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
+            dir.path().join("agora.key").display().to_string(),
+        ),
+    ];
+    vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let config = Config::from_toml("", vars).expect("test settings");
+    let clock = ManualClock::at_test_epoch();
+    let app = Application::build(config, Arc::new(clock.clone())).expect("app starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    let state = app.state();
+    let running = actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        clock,
+        state,
+        dir,
+        handle,
+        running,
+    }
+}
+
+impl TestApp {
+    /// A new browser: its own cookie jar, redirects not followed so tests see them.
+    pub fn browser(&self) -> Browser {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Browser {
+            client,
+            base: self.base.clone(),
+        }
+    }
+
+    pub fn advance(&self, d: Duration) {
+        self.clock.advance(d);
+    }
+
+    /// Stops the server gracefully and waits until the database is closed.
+    pub async fn stop(self) -> tempfile::TempDir {
+        let TestApp {
+            handle,
+            running,
+            dir,
+            state,
+            ..
+        } = self;
+        drop(state);
+        handle.stop(true).await;
+        running.await.expect("server task").expect("clean stop");
+        dir
+    }
+
+    /// Creates the platform admin and returns their signed-in browser.
+    pub async fn admin(&self) -> Browser {
+        let b = self.browser();
+        let res = b
+            .submit(
+                "/setup",
+                "/setup",
+                &[
+                    ("email", ADMIN_EMAIL),
+                    ("display_name", "Ada Admin"),
+                    ("password", ADMIN_PASSWORD),
+                    ("password_again", ADMIN_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "setup should redirect");
+        b
+    }
+
+    /// Invites a person (optionally into a team with a role), lets them accept,
+    /// and returns their signed-in browser.
+    pub async fn member(
+        &self,
+        admin: &Browser,
+        email: &str,
+        name: &str,
+        team: Option<(&str, &str)>,
+    ) -> Browser {
+        let link = admin.invite(email, name, team).await;
+        let b = self.browser();
+        let path = link
+            .strip_prefix(&self.base)
+            .expect("link on this server")
+            .to_owned();
+        let res = b
+            .submit(
+                &path,
+                &path,
+                &[
+                    ("password", "member password 1"),
+                    ("password_again", "member password 1"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            303,
+            "accepting the invitation should redirect"
+        );
+        b
+    }
+}
+
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn html(&self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.text().await.expect("body")
+    }
+
+    /// The CSRF token of the forms on `page`.
+    pub async fn token(&self, page: &str) -> String {
+        csrf_of(&self.html(page).await)
+    }
+
+    /// Opens `page`, takes its CSRF token and posts `fields` to `action`.
+    pub async fn submit(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.token(page).await;
+        self.post(action, &token, fields).await
+    }
+
+    pub async fn post(
+        &self,
+        action: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf", token));
+        self.client
+            .post(format!("{}{action}", self.base))
+            .form(&body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// A POST with no CSRF token at all.
+    pub async fn post_without_token(
+        &self,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}{action}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn create_team(&self, name: &str) -> String {
+        let res = self
+            .submit(
+                "/admin/teams/new",
+                "/admin/teams/new",
+                &[("name", name), ("admin_email", ADMIN_EMAIL)],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "team creation should redirect");
+        location(&res).trim_start_matches("/teams/").to_owned()
+    }
+
+    /// Invites someone and returns the invitation link shown to the admin.
+    pub async fn invite(&self, email: &str, name: &str, team: Option<(&str, &str)>) -> String {
+        let (team_id, role) = team.unwrap_or(("", "developer"));
+        let res = self
+            .submit(
+                "/admin/users/new",
+                "/admin/users/new",
+                &[
+                    ("email", email),
+                    ("display_name", name),
+                    ("team", team_id),
+                    ("role", role),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "invitation page");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        link_of(&res.text().await.expect("body"))
+    }
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .expect("a redirect")
+        .to_str()
+        .expect("text")
+        .to_owned()
+}
+
+pub fn csrf_of(html: &str) -> String {
+    attr_after(html, "name=\"csrf\" value=\"").expect("page has a CSRF token")
+}
+
+pub fn link_of(html: &str) -> String {
+    attr_after(html, "id=\"invitation-link\" readonly value=\"").expect("page shows the link")
+}
+
+fn attr_after(html: &str, marker: &str) -> Option<String> {
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+/// The id in a `/teams/{id}` style path segment of a user row, by email.
+pub fn user_id_in(html: &str, email: &str) -> String {
+    let at = html.find(email).expect("email on page");
+    let marker = "/members/";
+    let start = html[at..].find(marker).expect("member form") + at + marker.len();
+    html[start..start + 26].to_owned()
+}
