@@ -24,8 +24,9 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub bind: SocketAddr,
-    /// The address people use to reach Agora, for links in invitations.
-    pub public_url: String,
+    /// The address people use to reach Agora, for links in invitations;
+    /// `None`: http:// and the address the server is bound to.
+    pub public_url: Option<String>,
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
     pub trust_forwarded_for: bool,
@@ -151,11 +152,7 @@ impl Config {
                 Err("put the URL people open, starting with http:// or https://".to_owned())
             }
         })?;
-        let public_url = if public_url.is_empty() {
-            format!("http://{bind}")
-        } else {
-            public_url
-        };
+        let public_url = Some(public_url).filter(|u| !u.is_empty());
         let server = ServerConfig {
             bind,
             public_url,
@@ -220,7 +217,7 @@ impl Config {
              [security]\nmaster_key_file = \"{}\"  # contents not shown\nsession_idle_timeout = \"{}\"\nsession_lifetime = \"{}\"\ninvitation_ttl = \"{}\"\npassword_hash_concurrency = {}\nlogin_max_failures_per_account = {}\nlogin_max_failures_per_address = {}\nlogin_throttle_window = \"{}\"\n\n\
              [log]\nlevel = \"{}\"\n",
             self.server.bind,
-            self.server.public_url,
+            self.server.public_url.as_deref().unwrap_or(""),
             self.server.secure_cookies,
             self.server.trust_forwarded_for,
             self.server.body_limit,

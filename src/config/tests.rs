@@ -17,7 +17,7 @@ fn error_of(toml: &str, vars: &[(&str, &str)]) -> String {
 fn defaults_serve_on_localhost_8080_with_data_in_data() {
     let c = Config::from_toml("", env(&[])).unwrap();
     assert_eq!(c.server.bind.to_string(), "127.0.0.1:8080");
-    assert_eq!(c.server.public_url, "http://127.0.0.1:8080");
+    assert_eq!(c.server.public_url, None);
     assert_eq!(c.storage.path, PathBuf::from("data"));
     assert_eq!(c.security.invitation_ttl, Duration::from_secs(3 * 86_400));
 }

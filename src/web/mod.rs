@@ -27,6 +27,8 @@ pub struct Keys {
 
 pub struct AppState {
     pub config: Config,
+    /// Where people reach this server, for links (no trailing slash).
+    pub public_url: String,
     pub store: Store,
     pub clock: SharedClock,
     pub teams: TeamRegistry,

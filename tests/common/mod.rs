@@ -288,3 +288,10 @@ pub fn user_id_in(html: &str, email: &str) -> String {
     let start = html[at..].find(marker).expect("member form") + at + marker.len();
     html[start..start + 26].to_owned()
 }
+
+/// The id of the first person on the People page with a "New invitation link" button.
+pub fn invited_user_id(people_html: &str) -> String {
+    let marker = "action=\"/admin/users/";
+    let start = people_html.find(marker).expect("an invited person") + marker.len();
+    people_html[start..start + 26].to_owned()
+}

@@ -231,7 +231,7 @@ async fn invited(
         layout: Layout::new(visitor, "Invitation ready"),
         name: user.display_name.to_string(),
         email: user.email.to_string(),
-        link: format!("{}/invitations/{token}", state.config.server.public_url),
+        link: format!("{}/invitations/{token}", state.public_url),
         expires: expires_at.display(),
     })?;
     // The link is a credential: no cache may keep this page.

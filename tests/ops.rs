@@ -1,0 +1,83 @@
+mod common;
+
+use common::*;
+
+#[actix_web::test]
+async fn healthz_answers_json_when_storage_answers() {
+    let app = spawn_app().await;
+    let res = app.browser().get("/healthz").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = spawn_app().await;
+    let b = app.browser();
+    b.get("/setup").await;
+    b.get("/teams/01KBCDEFGHJKMNPQRSTVWXYZ00").await;
+    let text = b.get("/metrics").await.text().await.unwrap();
+    assert!(text.contains("agora_build_info{version=\""), "{text}");
+    assert!(text.contains("agora_http_requests_total{method=\"GET\",route=\"/setup\",status=\"200\"} 1"), "{text}");
+    assert!(text.contains("route=\"/teams/{team_id}\",status=\"303\"} 1"), "raw paths never become labels: {text}");
+    assert!(text.contains("agora_http_request_duration_seconds_bucket{route=\"/setup\",le=\"+Inf\"} 1"), "{text}");
+}
+
+#[actix_web::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let b = app.browser();
+    for path in ["/setup", "/nope", "/static/agora.css", "/healthz"] {
+        let res = b.get(path).await;
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert!(h.contains_key("x-request-id"), "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn pages_use_no_inline_script_and_label_every_control() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let team = admin.create_team("Payments").await;
+    for path in ["/", "/setup", "/login", "/account/password", "/admin/teams", "/admin/teams/new", "/admin/users", "/admin/users/new", &format!("/teams/{team}")] {
+        let res = admin.get(path).await;
+        let html = res.text().await.unwrap();
+        assert!(!html.contains("<script>") && !html.contains("onclick="), "{path}");
+        // Every visible control has a label pointing at its id.
+        for tag in ["<input ", "<select ", "<textarea "] {
+            for part in html.split(tag).skip(1) {
+                let head = &part[..part.find('>').unwrap()];
+                if head.contains("type=\"hidden\"") {
+                    continue;
+                }
+                let id = head.split("id=\"").nth(1).map(|r| &r[..r.find('"').unwrap()]).unwrap_or_else(|| panic!("{path}: control without id: {head}"));
+                assert!(html.contains(&format!("for=\"{id}\"")), "{path}: no label for {id}");
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn static_files_are_served_from_the_binary() {
+    let app = spawn_app().await;
+    let res = app.browser().get("/static/agora.css").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert_eq!(app.browser().get("/static/../Cargo.toml").await.status(), 404);
+}
+
+#[actix_web::test]
+async fn an_oversized_form_is_refused() {
+    let app = spawn_app().await;
+    let b = app.browser();
+    let token = b.token("/setup").await;
+    let huge = "x".repeat(100_000);
+    let res = b.post("/setup", &token, &[("email", huge.as_str())]).await;
+    assert_eq!(res.status(), 400);
+    assert!(!app.state.store.has_users());
+}
