@@ -58,7 +58,11 @@ impl Application {
             .port();
         let actors = Arbiter::new();
         let sec = &config.security;
-        let public_url = config.server.public_url.clone().unwrap_or_else(|| format!("http://{}:{port}", config.server.bind.ip()));
+        let public_url = config
+            .server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}:{port}", config.server.bind.ip()));
         let state = web::Data::new(AppState {
             public_url,
             teams: TeamRegistry::new(actors.handle(), store.clone(), clock.clone()),

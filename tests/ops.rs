@@ -19,9 +19,20 @@ async fn metrics_count_requests_by_route_and_status() {
     b.get("/teams/01KBCDEFGHJKMNPQRSTVWXYZ00").await;
     let text = b.get("/metrics").await.text().await.unwrap();
     assert!(text.contains("agora_build_info{version=\""), "{text}");
-    assert!(text.contains("agora_http_requests_total{method=\"GET\",route=\"/setup\",status=\"200\"} 1"), "{text}");
-    assert!(text.contains("route=\"/teams/{team_id}\",status=\"303\"} 1"), "raw paths never become labels: {text}");
-    assert!(text.contains("agora_http_request_duration_seconds_bucket{route=\"/setup\",le=\"+Inf\"} 1"), "{text}");
+    assert!(
+        text.contains(
+            "agora_http_requests_total{method=\"GET\",route=\"/setup\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/teams/{team_id}\",status=\"303\"} 1"),
+        "raw paths never become labels: {text}"
+    );
+    assert!(
+        text.contains("agora_http_request_duration_seconds_bucket{route=\"/setup\",le=\"+Inf\"} 1"),
+        "{text}"
+    );
 }
 
 #[actix_web::test]
@@ -32,7 +43,12 @@ async fn every_response_carries_the_security_headers() {
         let res = b.get(path).await;
         let h = res.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(
+            csp.contains("frame-ancestors 'none'")
+                && csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "same-origin", "{path}");
         assert!(h.contains_key("x-request-id"), "{path}");
@@ -44,10 +60,23 @@ async fn pages_use_no_inline_script_and_label_every_control() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let team = admin.create_team("Payments").await;
-    for path in ["/", "/setup", "/login", "/account/password", "/admin/teams", "/admin/teams/new", "/admin/users", "/admin/users/new", &format!("/teams/{team}")] {
+    for path in [
+        "/",
+        "/setup",
+        "/login",
+        "/account/password",
+        "/admin/teams",
+        "/admin/teams/new",
+        "/admin/users",
+        "/admin/users/new",
+        &format!("/teams/{team}"),
+    ] {
         let res = admin.get(path).await;
         let html = res.text().await.unwrap();
-        assert!(!html.contains("<script>") && !html.contains("onclick="), "{path}");
+        assert!(
+            !html.contains("<script>") && !html.contains("onclick="),
+            "{path}"
+        );
         // Every visible control has a label pointing at its id.
         for tag in ["<input ", "<select ", "<textarea "] {
             for part in html.split(tag).skip(1) {
@@ -55,8 +84,15 @@ async fn pages_use_no_inline_script_and_label_every_control() {
                 if head.contains("type=\"hidden\"") {
                     continue;
                 }
-                let id = head.split("id=\"").nth(1).map(|r| &r[..r.find('"').unwrap()]).unwrap_or_else(|| panic!("{path}: control without id: {head}"));
-                assert!(html.contains(&format!("for=\"{id}\"")), "{path}: no label for {id}");
+                let id = head
+                    .split("id=\"")
+                    .nth(1)
+                    .map(|r| &r[..r.find('"').unwrap()])
+                    .unwrap_or_else(|| panic!("{path}: control without id: {head}"));
+                assert!(
+                    html.contains(&format!("for=\"{id}\"")),
+                    "{path}: no label for {id}"
+                );
             }
         }
     }
@@ -67,8 +103,16 @@ async fn static_files_are_served_from_the_binary() {
     let app = spawn_app().await;
     let res = app.browser().get("/static/agora.css").await;
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
-    assert_eq!(app.browser().get("/static/../Cargo.toml").await.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert_eq!(
+        app.browser().get("/static/../Cargo.toml").await.status(),
+        404
+    );
 }
 
 #[actix_web::test]

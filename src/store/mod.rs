@@ -18,6 +18,20 @@ pub use sessions::Session;
 
 use crate::crypto::master_key::MasterKey;
 
+/// A copy of the master key's check value beside the database, read before
+/// sled opens it, so a wrong key is refused without touching any file.
+const KEY_CHECK_FILE: &str = "key-check";
+
+fn write_key_check(path: &Path, key: &MasterKey) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    f.write_all(format!("{}\n", hex::encode(key.check_value())).as_bytes())?;
+    f.sync_all()
+}
+
 /// The layout this code reads and writes. Bumped by a migration.
 const SCHEMA_VERSION: u32 = 1;
 
@@ -87,6 +101,17 @@ impl Store {
     /// mismatch is refused before anything is written.
     pub fn open(path: &Path, key: &MasterKey, key_file: &Path) -> Result<Self, OpenError> {
         let shown = path.display().to_string();
+        // Checked before sled opens the directory: opening alone writes files.
+        let kcv_file = path.join(KEY_CHECK_FILE);
+        match std::fs::read_to_string(&kcv_file) {
+            Ok(stored) if stored.trim() != hex::encode(key.check_value()) => {
+                return Err(OpenError::KeyMismatch {
+                    path: shown,
+                    key_file: key_file.display().to_string(),
+                });
+            }
+            _ => {}
+        }
         let db = sled::Config::new()
             .path(path)
             .open()
@@ -112,6 +137,14 @@ impl Store {
             db,
         };
         store.check_meta(key, &shown, key_file)?;
+        if !kcv_file.exists() {
+            write_key_check(&kcv_file, key).map_err(|e| {
+                OpenError::Store(StoreError::Corrupt(format!(
+                    "cannot write {}: {e}",
+                    kcv_file.display()
+                )))
+            })?;
+        }
         Ok(store)
     }
 
