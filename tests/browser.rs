@@ -1,0 +1,263 @@
+//! A person's first journey in real headless Chromium: set up the platform
+//! admin, sign in, create a team, invite someone; the invited person sets a
+//! password and signs in. Elements are found by their labels and button names.
+//!
+//! Needs `chromium` and `chromedriver`. Without them the test prints a notice
+//! and passes on a developer machine; under CI (`CI` set) it fails instead.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_program(name: &str) -> Option<String> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| format!("{dir}/{name}"))
+        .find(|p| std::path::Path::new(p).exists())
+}
+
+/// Starts chromedriver, or explains why not (an error under CI).
+fn start_driver() -> Option<(Driver, String)> {
+    let (Some(driver), Some(chromium)) = (
+        find_program("chromedriver"),
+        find_program("chromium").or_else(|| find_program("chromium-browser")),
+    ) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser tests: install chromium and chromium-driver"
+        );
+        eprintln!("NOTICE: browser test skipped: chromium and chromedriver are not installed");
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some((
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        },
+        chromium,
+    ))
+}
+
+async fn browser(driver: &Driver, chromium: &str, profile: &std::path::Path) -> Client {
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", format!("--user-data-dir={}", profile.display()), "--window-size=1200,900"
+            ]
+        }
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
+/// Types into the control labelled `label`.
+async fn fill(c: &Client, label: &str, value: &str) {
+    let label_el = c
+        .find(Locator::XPath(&format!(
+            "//label[normalize-space()='{label}']"
+        )))
+        .await
+        .unwrap_or_else(|_| panic!("no label {label}"));
+    let id = label_el
+        .attr("for")
+        .await
+        .unwrap()
+        .expect("label names its control");
+    let input = c.find(Locator::Id(&id)).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+async fn press(c: &Client, button: &str) {
+    c.find(Locator::XPath(&format!(
+        "//button[normalize-space()='{button}']"
+    )))
+    .await
+    .unwrap_or_else(|_| panic!("no button {button}"))
+    .click()
+    .await
+    .unwrap();
+}
+
+async fn text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits for the page after a click to show `needle` (navigation is asynchronous).
+async fn shows(c: &Client, needle: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let body = text(c).await;
+        if body.contains(needle) {
+            return body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "page never showed {needle:?}:\n{body}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn path(c: &Client) -> String {
+    c.current_url().await.unwrap().path().to_owned()
+}
+
+#[actix_web::test]
+async fn a_new_platform_admin_sets_up_agora_and_invites_a_colleague_who_signs_in() {
+    let Some((driver, chromium)) = start_driver() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let profiles = tempfile::tempdir().unwrap();
+    let admin = browser(&driver, &chromium, &profiles.path().join("admin")).await;
+
+    admin.goto(&format!("{}/", app.base)).await.unwrap();
+    assert_eq!(path(&admin).await, "/setup");
+    fill(&admin, "Email", "ada@example.com").await;
+    fill(&admin, "Display name", "Ada Admin").await;
+    fill(&admin, "Password", "correct horse battery").await;
+    fill(&admin, "Password again", "correct horse battery").await;
+    press(&admin, "Create platform admin").await;
+    shows(&admin, "Agora is ready").await;
+
+    press(&admin, "Sign out").await;
+    shows(&admin, "You are signed out.").await;
+    assert_eq!(path(&admin).await, "/login");
+    fill(&admin, "Email", "ada@example.com").await;
+    fill(&admin, "Password", "correct horse battery").await;
+    press(&admin, "Sign in").await;
+    shows(&admin, "Welcome, Ada Admin").await;
+
+    admin
+        .find(Locator::LinkText("All teams"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    shows(&admin, "New team").await;
+    admin
+        .find(Locator::LinkText("New team"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    shows(&admin, "Team name").await;
+    fill(&admin, "Team name", "Payments").await;
+    press(&admin, "Create team").await;
+    let page = shows(&admin, "The team is created.").await;
+    assert!(page.contains("Payments"), "{page}");
+
+    admin
+        .find(Locator::LinkText("People"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    shows(&admin, "Invite someone").await;
+    admin
+        .find(Locator::LinkText("Invite someone"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    shows(&admin, "Add to team").await;
+    fill(&admin, "Email", "bo@example.com").await;
+    fill(&admin, "Display name", "Bo Builder").await;
+    admin
+        .find(Locator::Css("#team option:nth-child(2)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    press(&admin, "Create invitation").await;
+    shows(&admin, "Invitation ready").await;
+    let link = admin
+        .find(Locator::Id("invitation-link"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .expect("a link");
+    assert!(
+        link.starts_with(&format!("{}/invitations/", app.base)),
+        "{link}"
+    );
+
+    let bo = browser(&driver, &chromium, &profiles.path().join("bo")).await;
+    bo.goto(&link).await.unwrap();
+    shows(&bo, "Welcome, Bo Builder").await;
+    fill(&bo, "Password", "bo's own password").await;
+    fill(&bo, "Password again", "bo's own password").await;
+    press(&bo, "Set password and sign in").await;
+    let home = shows(&bo, "Welcome to Agora, Bo Builder.").await;
+    assert_eq!(path(&bo).await, "/");
+    assert!(home.contains("Payments"), "{home}");
+
+    press(&bo, "Sign out").await;
+    shows(&bo, "You are signed out.").await;
+    fill(&bo, "Email", "bo@example.com").await;
+    fill(&bo, "Password", "bo's own password").await;
+    press(&bo, "Sign in").await;
+    shows(&bo, "Welcome, Bo Builder").await;
+
+    admin.close().await.unwrap();
+    bo.close().await.unwrap();
+}
