@@ -99,10 +99,9 @@ impl ResponseError for WebError {
         if let WebError::TooManyRequests {
             retry_after_secs, ..
         } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         res
     }

@@ -219,15 +219,14 @@ pub fn session_removal(secure: bool) -> Cookie<'static> {
 
 /// The client address used for sign-in throttling.
 pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for {
-        if let Some(first) = req
+    if trust_forwarded_for
+        && let Some(first) = req
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
-        {
-            return first.trim().to_owned();
-        }
+    {
+        return first.trim().to_owned();
     }
     req.peer_addr()
         .map(|a| a.ip().to_string())

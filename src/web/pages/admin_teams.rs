@@ -41,7 +41,7 @@ pub async fn list(state: web::Data<AppState>, PlatformAdmin(who): PlatformAdmin)
             created: t.created_at.display(),
         });
     }
-    teams.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    teams.sort_by_key(|t| t.name.to_lowercase());
     page(&TeamsPage {
         layout: Layout::new(&who.0, "Teams"),
         teams,

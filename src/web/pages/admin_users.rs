@@ -95,7 +95,7 @@ fn team_choices(state: &AppState) -> Result<Vec<TeamChoice>, WebError> {
             name: t.name.to_string(),
         })
         .collect();
-    teams.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    teams.sort_by_key(|t| t.name.to_lowercase());
     Ok(teams)
 }
 

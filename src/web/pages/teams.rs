@@ -67,7 +67,7 @@ fn team_page(
             });
         }
     }
-    members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    members.sort_by_key(|m| m.name.to_lowercase());
     let mut activity = Vec::new();
     for a in state.store.team_audit(m.team.id, 20)? {
         let who = match a.actor {
@@ -185,11 +185,11 @@ fn outcome(m: &TeamMember, result: Result<(), TeamCommandError>, done: String) -
 }
 
 fn member_name(state: &AppState, user: UserId) -> Result<String, WebError> {
-    Ok(state
+    state
         .store
         .user(user)?
         .map(|u| u.display_name.to_string())
-        .ok_or(WebError::NotFound)?)
+        .ok_or(WebError::NotFound)
 }
 
 pub async fn set_role(
