@@ -125,13 +125,12 @@ async fn press(c: &Client, button: &str) {
     .unwrap();
 }
 
+/// The page's text; empty while a navigation replaces the document.
 async fn text(c: &Client) -> String {
-    c.find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    match c.find(Locator::Css("body")).await {
+        Ok(body) => body.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// Waits for the page after a click to show `needle` (navigation is asynchronous).
