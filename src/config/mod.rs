@@ -19,6 +19,13 @@ pub struct Config {
     pub storage: StorageConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
+    pub jobs: JobsConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    /// How often ended sessions and expired invitations are removed.
+    pub sweep_interval: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +112,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
         ],
     ),
     ("log", &["level"]),
+    ("jobs", &["sweep_interval"]),
 ];
 
 impl Config {
@@ -199,11 +207,15 @@ impl Config {
                     })
             })?,
         };
+        let jobs = JobsConfig {
+            sweep_interval: s.duration("jobs", "sweep_interval", "10m", true)?,
+        };
         Ok(Config {
             server,
             storage,
             security,
             log,
+            jobs,
         })
     }
 
@@ -215,7 +227,8 @@ impl Config {
             "[server]\nbind = \"{}\"\npublic_url = \"{}\"\nsecure_cookies = {}\ntrust_forwarded_for = {}\nbody_limit = {}\n\n\
              [storage]\npath = \"{}\"\n\n\
              [security]\nmaster_key_file = \"{}\"  # contents not shown\nsession_idle_timeout = \"{}\"\nsession_lifetime = \"{}\"\ninvitation_ttl = \"{}\"\npassword_hash_concurrency = {}\nlogin_max_failures_per_account = {}\nlogin_max_failures_per_address = {}\nlogin_throttle_window = \"{}\"\n\n\
-             [log]\nlevel = \"{}\"\n",
+             [log]\nlevel = \"{}\"\n\n\
+             [jobs]\nsweep_interval = \"{}\"\n",
             self.server.bind,
             self.server.public_url.as_deref().unwrap_or(""),
             self.server.secure_cookies,
@@ -231,6 +244,7 @@ impl Config {
             self.security.login_max_failures_per_address,
             d(self.security.login_throttle_window),
             self.log.level,
+            d(self.jobs.sweep_interval),
         )
     }
 }

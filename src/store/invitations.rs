@@ -84,4 +84,27 @@ impl Store {
             });
         from_tx(r)
     }
+
+    /// Deletes invitations that expired before `now`; returns how many.
+    pub fn purge_invitations(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let mut dead = Vec::new();
+        for entry in self.invitation.iter() {
+            let (k, v) = entry?;
+            let inv: Invitation = decode(&v)?;
+            if inv.expires_at <= now {
+                dead.push((k, inv.user_id));
+            }
+        }
+        for (hash, user) in &dead {
+            let r = (&self.invitation, &self.invitation_by_user).transaction(|(invs, by_user)| {
+                invs.remove(hash)?;
+                if by_user.get(user.to_bytes())?.as_deref() == Some(hash.as_ref()) {
+                    by_user.remove(&user.to_bytes())?;
+                }
+                Ok(())
+            });
+            from_tx(r)?;
+        }
+        Ok(dead.len())
+    }
 }

@@ -62,4 +62,27 @@ impl Store {
             })
             .collect()
     }
+
+    pub fn session_count(&self) -> usize {
+        self.session.len()
+    }
+
+    /// Deletes every session `alive` rejects; returns how many. A full scan:
+    /// sessions number about users × devices, and the sweep runs rarely.
+    pub fn purge_sessions(&self, alive: impl Fn(&Session) -> bool) -> Result<usize, StoreError> {
+        let mut dead = Vec::new();
+        for entry in self.session.iter() {
+            let (k, v) = entry?;
+            let session: Session = decode(&v)?;
+            if !alive(&session)
+                && let Ok(hash) = <[u8; 32]>::try_from(k.as_ref())
+            {
+                dead.push(hash);
+            }
+        }
+        for hash in &dead {
+            self.delete_session(hash)?;
+        }
+        Ok(dead.len())
+    }
 }

@@ -1,0 +1,58 @@
+//! Periodic jobs. Each job logs and swallows its own errors: one failed sweep
+//! must not stop the scheduler.
+
+use std::sync::Arc;
+
+use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
+
+use crate::web::AppState;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub sessions: usize,
+    pub invitations: usize,
+}
+
+/// Removes ended sessions and expired invitations. Blocking: call it off the
+/// async executor.
+pub fn sweep(state: &AppState) -> Result<SweepReport, crate::store::StoreError> {
+    let now = state.clock.now();
+    let sec = &state.config.security;
+    let sessions = state.store.purge_sessions(|s| {
+        now.since(s.last_seen_at) < sec.session_idle_timeout
+            && now.since(s.created_at) < sec.session_lifetime
+    })?;
+    let invitations = state.store.purge_invitations(now)?;
+    state.store.flush_blocking()?;
+    Ok(SweepReport {
+        sessions,
+        invitations,
+    })
+}
+
+/// Starts the scheduler with the sweep every `jobs.sweep_interval`.
+pub async fn start(state: Arc<AppState>) -> Result<JobScheduler, JobSchedulerError> {
+    let scheduler = JobScheduler::new().await?;
+    let every = state.config.jobs.sweep_interval;
+    scheduler
+        .add(Job::new_repeated_async(every, move |_, _| {
+            let state = state.clone();
+            Box::pin(async move {
+                match actix_web::rt::task::spawn_blocking(move || sweep(&state)).await {
+                    Ok(Ok(r)) if r != SweepReport::default() => {
+                        tracing::info!(
+                            sessions = r.sessions,
+                            invitations = r.invitations,
+                            "sweep removed ended sessions and expired invitations"
+                        );
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "sweep failed"),
+                    Err(e) => tracing::error!(error = %e, "sweep task failed"),
+                }
+            })
+        })?)
+        .await?;
+    scheduler.start().await?;
+    Ok(scheduler)
+}
