@@ -46,13 +46,7 @@ async fn passwords_tokens_and_session_ids_never_reach_the_log() {
             ],
         )
         .await;
-    let session_cookie = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("agora_session="))
-        .unwrap();
+    let session_cookie = session_cookie(&res);
     let session_id =
         session_cookie["agora_session=".len()..session_cookie.find(';').unwrap()].to_owned();
     let res = b

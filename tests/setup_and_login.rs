@@ -86,13 +86,7 @@ async fn sign_in_and_sign_out() {
     let res = b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/");
-    let cookie = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("agora_session="))
-        .unwrap();
+    let cookie = session_cookie(&res);
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
@@ -234,15 +228,7 @@ async fn the_session_id_changes_at_sign_in() {
     app.admin().await;
     let b = app.browser();
     let first = b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let cookie = |r: &reqwest::Response| {
-        r.headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .find(|c| c.starts_with("agora_session="))
-            .unwrap()
-    };
-    let first_cookie = cookie(&first);
+    let first_cookie = session_cookie(&first);
     // Signing in again from the same browser replaces the session.
     let token = b.token("/account/password").await;
     let second = b
@@ -252,7 +238,7 @@ async fn the_session_id_changes_at_sign_in() {
             &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
         )
         .await;
-    assert_ne!(cookie(&second), first_cookie);
+    assert_ne!(session_cookie(&second), first_cookie);
     let stale = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

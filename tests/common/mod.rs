@@ -295,3 +295,13 @@ pub fn invited_user_id(people_html: &str) -> String {
     let start = people_html.find(marker).expect("an invited person") + marker.len();
     people_html[start..start + 26].to_owned()
 }
+
+/// The `Set-Cookie` header that sets the session cookie.
+pub fn session_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().expect("text").to_owned())
+        .find(|c| c.starts_with("agora_session="))
+        .expect("a session cookie")
+}
