@@ -128,6 +128,7 @@ async fn failed_sign_ins_are_throttled_per_account_until_the_window_passes() {
     }
     let res = b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), 429, "even the right password waits");
+    assert_eq!(res.headers()["retry-after"], "900");
     assert!(
         res.text()
             .await

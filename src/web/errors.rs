@@ -2,7 +2,7 @@
 //! helpful sentence; the cause chain goes to the log, once.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
@@ -21,11 +21,6 @@ pub enum WebError {
     Csrf,
     #[error("bad request: {0}")]
     BadRequest(String),
-    #[error("too many attempts")]
-    TooManyRequests {
-        retry_after_secs: u64,
-        message: String,
-    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -63,7 +58,6 @@ impl ResponseError for WebError {
             WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            WebError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -81,7 +75,6 @@ impl ResponseError for WebError {
                 "This form was not accepted because its security token is missing or out of date. Go back, reload the page and try again.".to_owned(),
             ),
             WebError::BadRequest(why) => ("Bad request", why.clone()),
-            WebError::TooManyRequests { message, .. } => ("Too many attempts", message.clone()),
             WebError::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 ("Something went wrong", "The server could not complete this request. It has been logged; please try again.".to_owned())
@@ -93,16 +86,8 @@ impl ResponseError for WebError {
             message,
         };
         let body = page.render().unwrap_or_else(|_| heading.to_owned());
-        let mut res = HttpResponse::build(self.status_code())
+        HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
-            .body(body);
-        if let WebError::TooManyRequests {
-            retry_after_secs, ..
-        } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
-        {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        res
+            .body(body)
     }
 }

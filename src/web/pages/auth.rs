@@ -90,13 +90,18 @@ pub async fn submit(
     if let Err(wait) = state.throttle.check(&account, &address, now) {
         let minutes = wait.as_secs().div_ceil(60);
         tracing::warn!(client = %address, "sign-in throttled");
-        return again(
+        let mut res = again(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
                 "Too many failed sign-ins. Try again in {minutes} minute{}.",
                 if minutes == 1 { "" } else { "s" }
             ),
+        )?;
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(wait.as_secs()),
         );
+        return Ok(res);
     }
     let user = match Email::parse(&f.email) {
         Ok(email) => state.store.user_by_email(&email)?,
