@@ -18,10 +18,9 @@ pub struct SweepReport {
 pub fn sweep(state: &AppState) -> Result<SweepReport, crate::store::StoreError> {
     let now = state.clock.now();
     let sec = &state.config.security;
-    let sessions = state.store.purge_sessions(|s| {
-        now.since(s.last_seen_at) < sec.session_idle_timeout
-            && now.since(s.created_at) < sec.session_lifetime
-    })?;
+    let sessions = state
+        .store
+        .purge_sessions(|s| s.alive(now, sec.session_idle_timeout, sec.session_lifetime))?;
     let invitations = state.store.purge_invitations(now)?;
     state.store.flush_blocking()?;
     Ok(SweepReport {

@@ -19,7 +19,7 @@ async fn an_invited_person_sets_their_own_password_and_is_signed_in() {
     let people = admin.html("/admin/users").await;
     assert!(people.contains("new@example.com") && people.contains("status-invited"));
 
-    let path = link.strip_prefix(&app.base).unwrap();
+    let path = &app.path_of(&link);
     let b = app.browser();
     let page = b.html(path).await;
     assert!(page.contains("Welcome, Nia New") && page.contains("new@example.com"));
@@ -39,13 +39,7 @@ async fn an_invited_person_sets_their_own_password_and_is_signed_in() {
             ],
         )
         .await;
-    assert_eq!(res.status(), 422);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("The two passwords differ.")
-    );
+    expect_page(res, 422, "The two passwords differ.").await;
 
     let res = b
         .submit(
@@ -82,13 +76,12 @@ async fn an_invitation_expires() {
     let app = spawn_app_with(&[("AGORA_SECURITY__INVITATION_TTL", "1d")]).await;
     let admin = app.admin().await;
     let link = admin.invite("late@example.com", "Late", None).await;
-    let path = link.strip_prefix(&app.base).unwrap().to_owned();
+    let path = app.path_of(&link);
     let b = app.browser();
     let token = b.token(&path).await;
     app.advance(Duration::from_secs(86_401));
     let res = b.get(&path).await;
-    assert_eq!(res.status(), 404);
-    assert!(res.text().await.unwrap().contains("Invitation not valid"));
+    expect_page(res, 404, "Invitation not valid").await;
     let res = b
         .post(
             &path,
@@ -132,16 +125,8 @@ async fn a_new_link_replaces_the_old_one() {
     let second = link_of(&res.text().await.unwrap());
     assert_ne!(first, second);
     let b = app.browser();
-    assert_eq!(
-        b.get(first.strip_prefix(&app.base).unwrap()).await.status(),
-        404
-    );
-    assert_eq!(
-        b.get(second.strip_prefix(&app.base).unwrap())
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(b.get(&app.path_of(&first)).await.status(), 404);
+    assert_eq!(b.get(&app.path_of(&second)).await.status(), 200);
 }
 
 #[actix_web::test]

@@ -61,7 +61,7 @@ async fn passwords_tokens_and_session_ids_never_reach_the_log() {
         .invite("bird@example.com", "Bird", Some((&team, "developer")))
         .await;
     let invitation_token = link.rsplit('/').next().unwrap().to_owned();
-    let path = link.strip_prefix(&app.base).unwrap();
+    let path = &app.path_of(&link);
     let canary_member = "CANARY-member-password-91c2";
     let bird = app.browser();
     bird.submit(

@@ -276,13 +276,7 @@ async fn changing_the_password_ends_the_other_sessions() {
             ],
         )
         .await;
-    assert_eq!(res.status(), 422);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("This is not your current password.")
-    );
+    expect_page(res, 422, "This is not your current password.").await;
 
     let res = here
         .submit(

@@ -181,8 +181,7 @@ async fn a_team_admin_manages_their_own_teams_members() {
             &[("email", "dev@example.com"), ("role", "admin")],
         )
         .await;
-    assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("already a member"));
+    expect_page(res, 422, "already a member").await;
 
     let res = tina
         .submit(

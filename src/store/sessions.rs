@@ -16,6 +16,18 @@ pub struct Session {
     pub last_seen_at: Timestamp,
 }
 
+impl Session {
+    /// A session lives until it has been idle for `idle` or open for `lifetime`.
+    pub fn alive(
+        &self,
+        now: Timestamp,
+        idle: std::time::Duration,
+        lifetime: std::time::Duration,
+    ) -> bool {
+        now.since(self.last_seen_at) < idle && now.since(self.created_at) < lifetime
+    }
+}
+
 impl Store {
     pub fn insert_session(&self, hash: &[u8; 32], session: &Session) -> Result<(), StoreError> {
         let value = encode(session)?;

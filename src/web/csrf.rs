@@ -14,6 +14,10 @@ pub const FIELD: &str = "csrf";
 
 pub struct Form<T>(pub T);
 
+/// The body of a form whose only field is its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
     type Error = WebError;
     type Future = LocalBoxFuture<'static, Result<Self, WebError>>;

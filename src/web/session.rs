@@ -72,12 +72,13 @@ impl Visitor {
             .app_data::<web::Data<AppState>>()
             .ok_or_else(|| WebError::internal("state missing"))?;
         let now = state.clock.now();
+        let sec = &state.config.security;
         let mut session_ended = false;
         let mut user = None;
         if let Some(c) = req.cookie(SESSION_COOKIE) {
             let hash = session_hash(c.value());
             match state.store.session(&hash)? {
-                Some(s) if session_alive(state, &s, now) => {
+                Some(s) if s.alive(now, sec.session_idle_timeout, sec.session_lifetime) => {
                     if let Some(u) = state.store.user(s.user_id)?.filter(User::is_active) {
                         if now.since(s.last_seen_at).as_secs() >= 60 {
                             state.store.touch_session(
@@ -150,12 +151,6 @@ impl FromRequest for Visitor {
         }
         ready(loaded)
     }
-}
-
-fn session_alive(state: &AppState, s: &Session, now: crate::clock::Timestamp) -> bool {
-    let sec = &state.config.security;
-    now.since(s.last_seen_at) < sec.session_idle_timeout
-        && now.since(s.created_at) < sec.session_lifetime
 }
 
 pub fn session_hash(token: &str) -> [u8; 32] {

@@ -78,6 +78,13 @@ impl TestApp {
         }
     }
 
+    /// The path of a link on this server (e.g. an invitation link).
+    pub fn path_of(&self, link: &str) -> String {
+        link.strip_prefix(&self.base)
+            .expect("a link on this server")
+            .to_owned()
+    }
+
     pub fn advance(&self, d: Duration) {
         self.clock.advance(d);
     }
@@ -127,10 +134,7 @@ impl TestApp {
     ) -> Browser {
         let link = admin.invite(email, name, team).await;
         let b = self.browser();
-        let path = link
-            .strip_prefix(&self.base)
-            .expect("link on this server")
-            .to_owned();
+        let path = self.path_of(&link);
         let res = b
             .submit(
                 &path,
@@ -304,4 +308,12 @@ pub fn session_cookie(res: &reqwest::Response) -> String {
         .map(|v| v.to_str().expect("text").to_owned())
         .find(|c| c.starts_with("agora_session="))
         .expect("a session cookie")
+}
+
+/// Asserts the answer's status and that its page says `message`; returns the page.
+pub async fn expect_page(res: reqwest::Response, status: u16, message: &str) -> String {
+    assert_eq!(res.status(), status, "expected {status} saying {message:?}");
+    let html = res.text().await.expect("body");
+    assert!(html.contains(message), "expected {message:?} in:\n{html}");
+    html
 }

@@ -13,7 +13,7 @@ use crate::domain::ids::{TeamId, UserId};
 use crate::domain::team::TeamRole;
 use crate::store::{Conflict, Invitation, StoreError};
 use crate::web::AppState;
-use crate::web::csrf::Form;
+use crate::web::csrf::{Form, NoFields};
 use crate::web::errors::WebError;
 use crate::web::extractors::PlatformAdmin;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page};
@@ -242,14 +242,11 @@ async fn invited(
     Ok(res)
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 pub async fn reinvite(
     state: web::Data<AppState>,
     PlatformAdmin(who): PlatformAdmin,
     path: web::Path<String>,
-    Form(_): Form<Empty>,
+    Form(_): Form<NoFields>,
 ) -> PageResult {
     let id: UserId = path.parse().map_err(|_| WebError::NotFound)?;
     let user = state.store.user(id)?.ok_or(WebError::NotFound)?;

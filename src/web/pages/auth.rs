@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::domain::FieldError;
 use crate::domain::account::{Email, Password};
-use crate::web::csrf::Form;
+use crate::web::csrf::{Form, NoFields};
 use crate::web::errors::WebError;
 use crate::web::flash::FlashKind;
 use crate::web::render::{
@@ -132,13 +132,10 @@ pub async fn submit(
     Ok(res)
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 pub async fn logout(
     state: web::Data<AppState>,
     visitor: Visitor,
-    Form(_): Form<Empty>,
+    Form(_): Form<NoFields>,
 ) -> Result<HttpResponse, WebError> {
     if let Some(u) = &visitor.user {
         state.store.delete_session(&u.session_hash)?;

@@ -10,7 +10,7 @@ use crate::domain::account::Email;
 use crate::domain::ids::UserId;
 use crate::domain::team::TeamRole;
 use crate::web::AppState;
-use crate::web::csrf::Form;
+use crate::web::csrf::{Form, NoFields};
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamAdmin, TeamMember};
 use crate::web::flash::FlashKind;
@@ -215,14 +215,11 @@ pub async fn set_role(
     outcome(&m, result, format!("{name} is now a {role}."))
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 pub async fn remove_member(
     state: web::Data<AppState>,
     TeamAdmin(m): TeamAdmin,
     path: web::Path<(String, String)>,
-    Form(_): Form<Empty>,
+    Form(_): Form<NoFields>,
 ) -> PageResult {
     let user: UserId = path.1.parse().map_err(|_| WebError::NotFound)?;
     let name = member_name(&state, user)?;
