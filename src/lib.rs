@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod marketplace;
 pub mod scheduler;
 pub mod startup;
 pub mod store;

@@ -14,6 +14,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::master_key::{MasterKey, MasterKeyError};
 use crate::crypto::password::PasswordHasher;
+use crate::marketplace::Marketplace;
 use crate::store::{OpenError, Store};
 use crate::web::errors::WebError;
 use crate::web::middleware::{cookies, observe, security_headers};
@@ -56,6 +57,7 @@ impl Application {
                 source,
             })?
             .port();
+        let market = Marketplace::load(&store).map_err(OpenError::from)?;
         let actors = Arbiter::new();
         let sec = &config.security;
         let public_url = config
@@ -65,7 +67,13 @@ impl Application {
             .unwrap_or_else(|| format!("http://{}:{port}", config.server.bind.ip()));
         let state = web::Data::new(AppState {
             public_url,
-            teams: TeamRegistry::new(actors.handle(), store.clone(), clock.clone()),
+            teams: TeamRegistry::new(
+                actors.handle(),
+                store.clone(),
+                clock.clone(),
+                market.clone(),
+            ),
+            market,
             hasher: PasswordHasher::new(sec.password_hash_concurrency),
             keys: Keys {
                 csrf: key.derive("csrf"),

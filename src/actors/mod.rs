@@ -1,4 +1,6 @@
 //! Actors: one per team for serial writes, and the registry that finds them.
 
+pub mod catalog;
 pub mod registry;
+pub mod subscriptions;
 pub mod team;

@@ -10,6 +10,7 @@ use actix::{Actor, Addr, ArbiterHandle, Handler, MailboxError, Message};
 use super::team::TeamActor;
 use crate::clock::SharedClock;
 use crate::domain::ids::TeamId;
+use crate::marketplace::Marketplace;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -22,16 +23,23 @@ struct Inner {
     actors: Mutex<HashMap<TeamId, Addr<TeamActor>>>,
     store: Store,
     clock: SharedClock,
+    market: Marketplace,
 }
 
 impl TeamRegistry {
-    pub fn new(arbiter: ArbiterHandle, store: Store, clock: SharedClock) -> Self {
+    pub fn new(
+        arbiter: ArbiterHandle,
+        store: Store,
+        clock: SharedClock,
+        market: Marketplace,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 arbiter,
                 actors: Mutex::new(HashMap::new()),
                 store,
                 clock,
+                market,
             }),
         }
     }
@@ -43,8 +51,9 @@ impl TeamRegistry {
             return addr.clone();
         }
         let (store, clock) = (self.inner.store.clone(), self.inner.clock.clone());
+        let market = self.inner.market.clone();
         let addr = TeamActor::start_in_arbiter(&self.inner.arbiter, move |_| {
-            TeamActor::new(team, store, clock)
+            TeamActor::new(team, store, clock, market)
         });
         actors.insert(team, addr.clone());
         addr

@@ -6,9 +6,12 @@ use std::time::{Duration, Instant};
 use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message};
 
 use crate::clock::SharedClock;
-use crate::domain::audit::AuditRecord;
+use crate::domain::audit::{AuditRecord, Subject};
 use crate::domain::ids::{AuditId, TeamId, UserId};
+use crate::domain::product::CatalogError;
+use crate::domain::subscription::TransitionError;
 use crate::domain::team::{Membership, MembershipError, Team, TeamRole, check_admin_kept};
+use crate::marketplace::Marketplace;
 use crate::store::{Conflict, Store, StoreError};
 
 /// An actor that received nothing for this long stops; the registry starts a
@@ -19,6 +22,10 @@ const IDLE_STOP: Duration = Duration::from_secs(600);
 pub enum TeamCommandError {
     #[error(transparent)]
     Rule(#[from] MembershipError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
     #[error(transparent)]
     Conflict(Conflict),
     #[error(transparent)]
@@ -37,23 +44,36 @@ impl From<StoreError> for TeamCommandError {
 pub type CommandResult = Result<(), TeamCommandError>;
 
 pub struct TeamActor {
-    team_id: TeamId,
-    store: Store,
-    clock: SharedClock,
+    pub(super) team_id: TeamId,
+    pub(super) store: Store,
+    pub(super) clock: SharedClock,
+    pub(super) market: Marketplace,
     last_message: Instant,
 }
 
 impl TeamActor {
-    pub fn new(team_id: TeamId, store: Store, clock: SharedClock) -> Self {
+    pub fn new(team_id: TeamId, store: Store, clock: SharedClock, market: Marketplace) -> Self {
         Self {
             team_id,
             store,
             clock,
+            market,
             last_message: Instant::now(),
         }
     }
 
     fn audit(&self, actor: UserId, action: &str, detail: String) -> AuditRecord {
+        self.audit_about(actor, action, detail, None)
+    }
+
+    /// An audit record of this team, about `subject` when given.
+    pub(super) fn audit_about(
+        &self,
+        actor: UserId,
+        action: &str,
+        detail: String,
+        subject: Option<Subject>,
+    ) -> AuditRecord {
         let at = self.clock.now();
         AuditRecord {
             id: AuditId::generate(at),
@@ -62,10 +82,11 @@ impl TeamActor {
             team: Some(self.team_id),
             action: action.to_owned(),
             detail,
+            subject,
         }
     }
 
-    fn display(&self, user: UserId) -> String {
+    pub(super) fn display(&self, user: UserId) -> String {
         match self.store.user(user) {
             Ok(Some(u)) => u.email.to_string(),
             _ => user.to_string(),
@@ -73,7 +94,7 @@ impl TeamActor {
     }
 
     /// Applies a write and makes it durable before the caller hears of it.
-    fn commit(&mut self, write: impl FnOnce(&Self) -> CommandResult) -> CommandResult {
+    pub(super) fn commit(&mut self, write: impl FnOnce(&Self) -> CommandResult) -> CommandResult {
         self.last_message = Instant::now();
         write(self)?;
         self.store.flush_blocking()?;

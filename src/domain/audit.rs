@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{AuditId, TeamId, UserId};
+use super::ids::{AuditId, ProductId, SubscriptionId, TeamId, UserId};
 use crate::clock::Timestamp;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -14,4 +14,24 @@ pub struct AuditRecord {
     pub team: Option<TeamId>,
     pub action: String,
     pub detail: String,
+    /// The object the record is about, for its own history.
+    #[serde(default)]
+    pub subject: Option<Subject>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Subject {
+    Product(ProductId),
+    Subscription(SubscriptionId),
+}
+
+impl Subject {
+    /// Ids are ULIDs, unique across kinds: the id alone keys the index.
+    pub fn key(self) -> [u8; 16] {
+        match self {
+            Subject::Product(id) => id.to_bytes(),
+            Subject::Subscription(id) => id.to_bytes(),
+        }
+    }
 }

@@ -70,6 +70,16 @@ id_type!(
     /// An audit record's id: its ULID orders the trail by time.
     AuditId
 );
+id_type!(ProductId);
+id_type!(
+    /// A resource (one API of a product).
+    ResourceId
+);
+id_type!(
+    /// A usage plan of a product.
+    PlanId
+);
+id_type!(SubscriptionId);
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,10 @@ pub mod account;
 pub mod audit;
 mod error;
 pub mod ids;
+pub mod product;
+pub mod request_fields;
+pub mod resource;
+pub mod subscription;
 pub mod team;
 
 pub use error::FieldError;

@@ -83,6 +83,9 @@ pub struct Team {
     #[serde(default)]
     pub description: String,
     pub created_at: Timestamp,
+    /// Set by the platform admin: the team may publish products.
+    #[serde(default)]
+    pub provider: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

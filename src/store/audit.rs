@@ -1,33 +1,60 @@
-//! The audit trail, ordered by time (audit ids are ULIDs) and indexed by team.
+//! The audit trail, ordered by time (audit ids are ULIDs) and indexed by team
+//! and by the object each record is about.
+
+use sled::transaction::TransactionalTree;
 
 use super::codec::{decode, encode};
-use super::{Store, StoreError};
-use crate::domain::audit::AuditRecord;
+use super::{Store, StoreError, TxResult, key};
+use crate::domain::audit::{AuditRecord, Subject};
 use crate::domain::ids::{AuditId, TeamId};
+
+/// The audit trees inside a transaction.
+pub(super) struct AuditTx<'a> {
+    pub audits: &'a TransactionalTree,
+    pub by_team: &'a TransactionalTree,
+    pub by_subject: &'a TransactionalTree,
+}
+
+impl AuditTx<'_> {
+    pub fn put(&self, record: &AuditRecord, value: &[u8]) -> TxResult<()> {
+        let id = record.id.to_bytes();
+        self.audits.insert(&id, value)?;
+        if let Some(team) = record.team {
+            self.by_team
+                .insert(&key::<32>(&[&team.to_bytes(), &id])[..], &[])?;
+        }
+        if let Some(subject) = record.subject {
+            self.by_subject
+                .insert(&key::<32>(&[&subject.key(), &id])[..], &[])?;
+        }
+        Ok(())
+    }
+}
 
 impl Store {
     /// Appends a record that belongs to no team transaction (sign-ins, invitations).
     pub fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        self.audit.insert(record.id.to_bytes(), encode(record)?)?;
+        let id = record.id.to_bytes();
+        self.audit.insert(id, encode(record)?)?;
         if let Some(team) = record.team {
-            self.audit_by_team.insert(
-                super::key::<32>(&[&team.to_bytes(), &record.id.to_bytes()]),
-                &[],
-            )?;
+            self.audit_by_team
+                .insert(key::<32>(&[&team.to_bytes(), &id]), &[])?;
+        }
+        if let Some(subject) = record.subject {
+            self.audit_by_subject
+                .insert(key::<32>(&[&subject.key(), &id]), &[])?;
         }
         Ok(())
     }
 
-    /// The newest `limit` records of a team, newest first.
-    pub fn team_audit(&self, team: TeamId, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+    fn audit_in(
+        &self,
+        index: &sled::Tree,
+        prefix: [u8; 16],
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
         let mut out = Vec::new();
-        for k in self
-            .audit_by_team
-            .scan_prefix(team.to_bytes())
-            .keys()
-            .rev()
-            .take(limit)
-        {
+        for k in index.scan_prefix(prefix).keys().rev().take(limit) {
             let k = k?;
             let Some(id) = AuditId::from_bytes(&k[16..]) else {
                 continue;
@@ -37,5 +64,19 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The newest `limit` records of a team, newest first.
+    pub fn team_audit(&self, team: TeamId, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        self.audit_in(&self.audit_by_team, team.to_bytes(), limit)
+    }
+
+    /// The history of one object, newest first.
+    pub fn subject_audit(
+        &self,
+        subject: Subject,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        self.audit_in(&self.audit_by_subject, subject.key(), limit)
     }
 }

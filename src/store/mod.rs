@@ -5,9 +5,11 @@
 //! them in memory for up to 500 ms, and a crash would lose them.
 
 mod audit;
+mod catalog;
 pub(crate) mod codec;
 mod invitations;
 mod sessions;
+mod subscriptions;
 mod teams;
 mod users;
 
@@ -56,6 +58,10 @@ pub enum Conflict {
     SetupDone,
     #[error("This person is already a member of the team.")]
     AlreadyMember,
+    #[error("The route {route} is already used on the data plane {dataplane}.")]
+    RouteTaken { route: String, dataplane: String },
+    #[error("Your team already has a live subscription to this plan.")]
+    AlreadySubscribed,
     #[error("Not found.")]
     Missing,
 }
@@ -94,6 +100,16 @@ pub struct Store {
     membership_by_user: sled::Tree,
     audit: sled::Tree,
     audit_by_team: sled::Tree,
+    audit_by_subject: sled::Tree,
+    product: sled::Tree,
+    product_by_provider: sled::Tree,
+    resource: sled::Tree,
+    resource_by_route: sled::Tree,
+    plan: sled::Tree,
+    subscription: sled::Tree,
+    subscription_by_team: sled::Tree,
+    subscription_by_provider: sled::Tree,
+    subscription_live: sled::Tree,
 }
 
 impl Store {
@@ -134,6 +150,16 @@ impl Store {
             membership_by_user: tree("membership_by_user")?,
             audit: tree("audit")?,
             audit_by_team: tree("audit_by_team")?,
+            audit_by_subject: tree("audit_by_subject")?,
+            product: tree("product")?,
+            product_by_provider: tree("product_by_provider")?,
+            resource: tree("resource")?,
+            resource_by_route: tree("resource_by_route")?,
+            plan: tree("plan")?,
+            subscription: tree("subscription")?,
+            subscription_by_team: tree("subscription_by_team")?,
+            subscription_by_provider: tree("subscription_by_provider")?,
+            subscription_live: tree("subscription_live")?,
             db,
         };
         store.check_meta(key, &shown, key_file)?;

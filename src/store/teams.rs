@@ -46,6 +46,32 @@ impl Store {
         from_tx(r)
     }
 
+    /// Rewrites a team's record (its name stays: the name index is untouched).
+    pub fn update_team(&self, team: &Team, audit: &AuditRecord) -> Result<(), StoreError> {
+        let value = encode(team)?;
+        let audit_value = encode(audit)?;
+        let id = team.id.to_bytes();
+        let r = (
+            &self.team,
+            &self.audit,
+            &self.audit_by_team,
+            &self.audit_by_subject,
+        )
+            .transaction(|(teams, audits, by_team, by_subject)| {
+                if teams.insert(&id, value.clone())?.is_none() {
+                    return abort(Conflict::Missing);
+                }
+                super::audit::AuditTx {
+                    audits,
+                    by_team,
+                    by_subject,
+                }
+                .put(audit, &audit_value)?;
+                Ok(())
+            });
+        from_tx(r)
+    }
+
     pub fn team(&self, id: TeamId) -> Result<Option<Team>, StoreError> {
         self.team
             .get(id.to_bytes())?

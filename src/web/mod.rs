@@ -17,6 +17,7 @@ use crate::actors::registry::TeamRegistry;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::password::PasswordHasher;
+use crate::marketplace::Marketplace;
 use crate::store::Store;
 
 /// Keys derived from the master key, one per purpose.
@@ -32,6 +33,8 @@ pub struct AppState {
     pub store: Store,
     pub clock: SharedClock,
     pub teams: TeamRegistry,
+    /// The index of published products the Marketplace searches.
+    pub market: Marketplace,
     pub hasher: PasswordHasher,
     pub keys: Keys,
     pub throttle: throttle::LoginThrottle,

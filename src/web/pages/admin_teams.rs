@@ -115,6 +115,7 @@ pub async fn submit(
             name,
             description,
             created_at: now,
+            provider: false,
         };
         let id = team.id;
         let cmd = CreateTeam {

@@ -179,10 +179,9 @@ pub async fn submit(
                         role,
                         actor: who.user().id,
                     };
-                    match state.teams.send(team.id, cmd).await? {
-                        Ok(()) | Err(TeamCommandError::Rule(_) | TeamCommandError::Conflict(_)) => {
-                        }
-                        Err(TeamCommandError::Store(e)) => return Err(e.into()),
+                    // A refusal (already a member) still leaves the invitation to send.
+                    if let Err(TeamCommandError::Store(e)) = state.teams.send(team.id, cmd).await? {
+                        return Err(e.into());
                     }
                 }
                 return invited(&state, &who.0, &user, who.user().id).await;

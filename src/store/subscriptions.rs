@@ -1,0 +1,146 @@
+//! Subscriptions, indexed by consumer team and by provider team.
+//! `subscription_live` holds one key per team × plan while a subscription is
+//! requested or active: the rule "one live subscription per team and plan"
+//! is kept inside the same transaction as the write.
+
+use sled::Transactional;
+
+use super::audit::AuditTx;
+use super::codec::{decode, encode};
+use super::{Conflict, Store, StoreError, abort, from_tx, key};
+use crate::domain::audit::AuditRecord;
+use crate::domain::ids::{PlanId, SubscriptionId, TeamId};
+use crate::domain::subscription::Subscription;
+
+fn live_key(team: TeamId, plan: PlanId) -> [u8; 32] {
+    key::<32>(&[&team.to_bytes(), &plan.to_bytes()])
+}
+
+impl Store {
+    pub fn create_subscription(
+        &self,
+        sub: &Subscription,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let value = encode(sub)?;
+        let audit_value = encode(audit)?;
+        let id = sub.id.to_bytes();
+        let live = live_key(sub.team, sub.plan);
+        let r = (
+            &self.subscription,
+            &self.subscription_by_team,
+            &self.subscription_by_provider,
+            &self.subscription_live,
+            &self.audit,
+            &self.audit_by_team,
+            &self.audit_by_subject,
+        )
+            .transaction(
+                |(subs, by_team, by_provider, lives, audits, audit_team, by_subject)| {
+                    if lives.get(&live[..])?.is_some() {
+                        return abort(Conflict::AlreadySubscribed);
+                    }
+                    if sub.state.is_live() {
+                        lives.insert(&live[..], &id[..])?;
+                    }
+                    subs.insert(&id[..], value.clone())?;
+                    by_team.insert(&key::<32>(&[&sub.team.to_bytes(), &id])[..], &[])?;
+                    by_provider.insert(&key::<32>(&[&sub.provider.to_bytes(), &id])[..], &[])?;
+                    AuditTx {
+                        audits,
+                        by_team: audit_team,
+                        by_subject,
+                    }
+                    .put(audit, &audit_value)?;
+                    Ok(())
+                },
+            );
+        from_tx(r)
+    }
+
+    /// Writes a subscription's new state; one that is no longer live frees
+    /// its team × plan for a new subscription.
+    pub fn update_subscription(
+        &self,
+        sub: &Subscription,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let value = encode(sub)?;
+        let audit_value = encode(audit)?;
+        let id = sub.id.to_bytes();
+        let live = live_key(sub.team, sub.plan);
+        let r = (
+            &self.subscription,
+            &self.subscription_live,
+            &self.audit,
+            &self.audit_by_team,
+            &self.audit_by_subject,
+        )
+            .transaction(|(subs, lives, audits, by_team, by_subject)| {
+                if subs.insert(&id[..], value.clone())?.is_none() {
+                    return abort(Conflict::Missing);
+                }
+                if !sub.state.is_live() && lives.get(&live[..])?.as_deref() == Some(&id[..]) {
+                    lives.remove(&live[..])?;
+                }
+                AuditTx {
+                    audits,
+                    by_team,
+                    by_subject,
+                }
+                .put(audit, &audit_value)?;
+                Ok(())
+            });
+        from_tx(r)
+    }
+
+    pub fn subscription(&self, id: SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+        self.subscription
+            .get(id.to_bytes())?
+            .map(|v| decode(&v))
+            .transpose()
+    }
+
+    /// The team's live subscription to a plan, if any.
+    pub fn live_subscription(
+        &self,
+        team: TeamId,
+        plan: PlanId,
+    ) -> Result<Option<Subscription>, StoreError> {
+        match self.subscription_live.get(live_key(team, plan))? {
+            Some(id) => match SubscriptionId::from_bytes(&id) {
+                Some(id) => self.subscription(id),
+                None => Err(StoreError::Corrupt("subscription_live value".to_owned())),
+            },
+            None => Ok(None),
+        }
+    }
+
+    fn subscriptions_in(
+        &self,
+        index: &sled::Tree,
+        team: TeamId,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let mut out = Vec::new();
+        for k in index.scan_prefix(team.to_bytes()).keys().rev() {
+            let k = k?;
+            if let Some(id) = SubscriptionId::from_bytes(&k[16..]) {
+                out.extend(self.subscription(id)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A consumer team's subscriptions, newest first.
+    pub fn subscriptions_of_team(&self, team: TeamId) -> Result<Vec<Subscription>, StoreError> {
+        self.subscriptions_in(&self.subscription_by_team, team)
+    }
+
+    /// The subscriptions to a provider team's products, newest first.
+    pub fn subscriptions_of_provider(
+        &self,
+        provider: TeamId,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        self.subscriptions_in(&self.subscription_by_provider, provider)
+    }
+}
