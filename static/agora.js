@@ -13,7 +13,19 @@ document.addEventListener("click", (event) => {
   });
 });
 
+// A confirmed dialog stands in for the server's confirm page.
 document.addEventListener("submit", (event) => {
   const form = event.target.closest("form[data-confirm]");
-  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  if (!form) return;
+  if (!window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+    return;
+  }
+  if (!form.querySelector("input[name=confirmed]")) {
+    const confirmed = document.createElement("input");
+    confirmed.type = "hidden";
+    confirmed.name = "confirmed";
+    confirmed.value = "yes";
+    form.appendChild(confirmed);
+  }
 });

@@ -18,6 +18,12 @@ async fn every_post_route_refuses_a_missing_or_foreign_token() {
     let me = user_id_in(&page, ADMIN_EMAIL);
     let people = admin.html("/admin/users").await;
     let invited = invited_user_id(&people);
+    let l = app.listing(&admin, "Weather", "manual").await;
+    let (pv, pr, rs, pl) = (&l.provider, &l.product, &l.resource, &l.plan);
+    let res = admin.subscribe(pr, pl, &team).await;
+    assert_eq!(res.status(), 303);
+    let sub = location(&res).rsplit('/').next().unwrap().to_owned();
+    let product_fields = vec![("name", "Forged"), ("summary", "Forged")];
 
     let routes: Vec<(String, Vec<(&str, &str)>)> = vec![
         (
@@ -67,6 +73,53 @@ async fn every_post_route_refuses_a_missing_or_foreign_token() {
             vec![("email", "forged@example.com"), ("display_name", "F")],
         ),
         (format!("/admin/users/{invited}/invitation"), vec![]),
+        (
+            format!("/admin/teams/{pv}/provider"),
+            vec![("provider", "no")],
+        ),
+        (
+            format!("/marketplace/products/{pr}/plans/{pl}/subscribe"),
+            vec![("team_id", &team)],
+        ),
+        (
+            format!("/teams/{team}/subscriptions/{sub}/cancel"),
+            vec![("confirmed", "yes")],
+        ),
+        (
+            format!("/provider/{pv}/products/new"),
+            product_fields.clone(),
+        ),
+        (format!("/provider/{pv}/products/{pr}/edit"), product_fields),
+        (format!("/provider/{pv}/products/{pr}/publish"), vec![]),
+        (format!("/provider/{pv}/products/{pr}/unpublish"), vec![]),
+        (
+            format!("/provider/{pv}/products/{pr}/resources/new"),
+            vec![("name", "Forged"), ("route", "/forged/")],
+        ),
+        (
+            format!("/provider/{pv}/products/{pr}/resources/{rs}"),
+            vec![("name", "Forged"), ("route", "/forged/")],
+        ),
+        (
+            format!("/provider/{pv}/products/{pr}/plans/new"),
+            vec![("name", "Forged")],
+        ),
+        (
+            format!("/provider/{pv}/products/{pr}/plans/{pl}"),
+            vec![("name", "Forged")],
+        ),
+        (
+            format!("/provider/{pv}/subscriptions/{sub}/approve"),
+            vec![],
+        ),
+        (
+            format!("/provider/{pv}/subscriptions/{sub}/reject"),
+            vec![("reason", "forged")],
+        ),
+        (
+            format!("/provider/{pv}/subscriptions/{sub}/end"),
+            vec![("reason", "forged")],
+        ),
     ];
 
     // Keep this list complete: it must name as many routes as the router has POST routes.
@@ -89,7 +142,33 @@ async fn every_post_route_refuses_a_missing_or_foreign_token() {
     // Nothing changed.
     assert_eq!(admin.get("/").await.status(), 200, "still signed in");
     assert_eq!(app.state.store.users().unwrap().len(), 2);
-    assert_eq!(app.state.store.teams().unwrap().len(), 1);
+    assert_eq!(app.state.store.teams().unwrap().len(), 2);
+    let product = app
+        .state
+        .store
+        .product(pr.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(product.details.name, "Weather");
+    assert!(product.is_published());
+    assert_eq!(app.state.store.products().unwrap().len(), 1);
+    assert_eq!(app.state.store.resources(product.id).unwrap().len(), 1);
+    assert_eq!(app.state.store.plans(product.id).unwrap().len(), 1);
+    let sub = app
+        .state
+        .store
+        .subscription(sub.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(sub.state.as_str(), "requested");
+    assert!(
+        app.state
+            .store
+            .team(pv.parse().unwrap())
+            .unwrap()
+            .unwrap()
+            .provider
+    );
     assert_eq!(
         app.state
             .store

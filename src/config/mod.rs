@@ -66,6 +66,17 @@ pub struct LogConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(String);
 
+/// The data plane every Agora has: the one inside the binary.
+pub const EMBEDDED_DATAPLANE: &str = "embedded";
+
+impl Config {
+    /// The data planes a resource can be hosted on. Only the embedded one
+    /// exists until `[dataplanes.<name>]` tables are read.
+    pub fn dataplane_names(&self) -> Vec<String> {
+        vec![EMBEDDED_DATAPLANE.to_owned()]
+    }
+}
+
 impl ConfigError {
     pub(crate) fn new(message: impl Into<String>) -> Self {
         Self(message.into())

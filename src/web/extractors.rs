@@ -122,3 +122,45 @@ impl FromRequest for TeamAdmin {
         }))
     }
 }
+
+/// An admin or developer of the provider team in the path. Teams that are
+/// not provider teams answer 404; their viewers are refused.
+pub struct ProviderMember(pub TeamMember);
+
+impl FromRequest for ProviderMember {
+    type Error = WebError;
+    type Future = Ready<Result<Self, WebError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(team_member(req).and_then(|m| {
+            if !m.team.provider {
+                Err(WebError::NotFound)
+            } else if !m.role.can_act() {
+                Err(WebError::Forbidden(
+                    "Only the team's admins and developers manage its products.".to_owned(),
+                ))
+            } else {
+                Ok(ProviderMember(m))
+            }
+        }))
+    }
+}
+
+/// A member of the team in the path who may change what it consumes (an admin
+/// or developer); viewers are refused.
+pub struct TeamActing(pub TeamMember);
+
+impl FromRequest for TeamActing {
+    type Error = WebError;
+    type Future = Ready<Result<Self, WebError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(team_member(req).and_then(|m| {
+            if m.role.can_act() {
+                Ok(TeamActing(m))
+            } else {
+                Err(WebError::Forbidden(
+                    "Viewers can look but not change the team's subscriptions.".to_owned(),
+                ))
+            }
+        }))
+    }
+}

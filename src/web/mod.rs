@@ -4,6 +4,8 @@ pub mod csrf;
 pub mod errors;
 pub mod extractors;
 pub mod flash;
+pub mod form;
+pub mod markdown;
 pub mod metrics;
 pub mod middleware;
 pub mod pages;
@@ -69,9 +71,123 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/teams/{team_id}/members/{user_id}/remove",
             web::post().to(teams::remove_member),
         )
+        .route(
+            "/teams/{team_id}/subscriptions",
+            web::get().to(subscriptions::list),
+        )
+        .route(
+            "/teams/{team_id}/subscriptions/{subscription_id}",
+            web::get().to(subscriptions::show),
+        )
+        .route(
+            "/teams/{team_id}/subscriptions/{subscription_id}/cancel",
+            web::post().to(subscriptions::cancel),
+        )
+        .route("/marketplace", web::get().to(marketplace::list))
+        .route(
+            "/marketplace/products/{product_id}",
+            web::get().to(marketplace::overview),
+        )
+        .route(
+            "/marketplace/products/{product_id}/resources",
+            web::get().to(marketplace::resources),
+        )
+        .route(
+            "/marketplace/products/{product_id}/plans",
+            web::get().to(marketplace::plans),
+        )
+        .route(
+            "/marketplace/products/{product_id}/plans/{plan_id}/subscribe",
+            web::get().to(marketplace::subscribe_form),
+        )
+        .route(
+            "/marketplace/products/{product_id}/plans/{plan_id}/subscribe",
+            web::post().to(marketplace::subscribe),
+        )
+        .route("/provider/{team_id}", web::get().to(provider::products))
+        .route(
+            "/provider/{team_id}/products/new",
+            web::get().to(provider::new_form),
+        )
+        .route(
+            "/provider/{team_id}/products/new",
+            web::post().to(provider::create),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}",
+            web::get().to(provider::show),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/edit",
+            web::get().to(provider::edit_form),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/edit",
+            web::post().to(provider::update),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/publish",
+            web::post().to(provider::publish),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/unpublish",
+            web::post().to(provider::unpublish),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/resources/new",
+            web::get().to(provider_resources::new_form),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/resources/new",
+            web::post().to(provider_resources::create),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/resources/{resource_id}",
+            web::get().to(provider_resources::edit_form),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/resources/{resource_id}",
+            web::post().to(provider_resources::update),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/plans/new",
+            web::get().to(provider_plans::new_form),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/plans/new",
+            web::post().to(provider_plans::create),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/plans/{plan_id}",
+            web::get().to(provider_plans::edit_form),
+        )
+        .route(
+            "/provider/{team_id}/products/{product_id}/plans/{plan_id}",
+            web::post().to(provider_plans::update),
+        )
+        .route(
+            "/provider/{team_id}/approvals",
+            web::get().to(approvals::show),
+        )
+        .route(
+            "/provider/{team_id}/subscriptions/{subscription_id}/approve",
+            web::post().to(approvals::approve),
+        )
+        .route(
+            "/provider/{team_id}/subscriptions/{subscription_id}/reject",
+            web::post().to(approvals::reject),
+        )
+        .route(
+            "/provider/{team_id}/subscriptions/{subscription_id}/end",
+            web::post().to(approvals::end),
+        )
         .route("/admin/teams", web::get().to(admin_teams::list))
         .route("/admin/teams/new", web::get().to(admin_teams::form))
         .route("/admin/teams/new", web::post().to(admin_teams::submit))
+        .route(
+            "/admin/teams/{team_id}/provider",
+            web::post().to(admin_teams::set_provider),
+        )
         .route("/admin/users", web::get().to(admin_users::list))
         .route("/admin/users/new", web::get().to(admin_users::form))
         .route("/admin/users/new", web::post().to(admin_users::submit))

@@ -16,6 +16,8 @@ pub struct NavTeam {
     pub id: String,
     pub name: String,
     pub role: &'static str,
+    /// The visitor manages this provider team's products.
+    pub provides: bool,
 }
 
 /// What the base layout shows: who is signed in, their teams, the flash
@@ -41,6 +43,7 @@ impl Layout {
                         id: t.id.to_string(),
                         name: t.name.to_string(),
                         role: r.as_str(),
+                        provides: t.provider && r.can_act(),
                     })
                     .collect(),
             ),

@@ -317,3 +317,152 @@ pub async fn expect_page(res: reqwest::Response, status: u16, message: &str) -> 
     assert!(html.contains(message), "expected {message:?} in:\n{html}");
     html
 }
+
+/// The newest id (ULIDs sort by time) that follows `marker` in `html`.
+pub fn newest_id_after(html: &str, marker: &str) -> Option<String> {
+    html.match_indices(marker)
+        .filter_map(|(at, _)| html.get(at + marker.len()..at + marker.len() + 26))
+        .filter(|id| id.chars().all(|c| c.is_ascii_alphanumeric()))
+        .max()
+        .map(str::to_owned)
+}
+
+/// Building a provider's catalogue through the pages, as a provider would.
+impl Browser {
+    /// The platform admin marks a team as a provider team.
+    pub async fn make_provider(&self, team: &str) {
+        let res = self
+            .submit(
+                "/admin/teams",
+                &format!("/admin/teams/{team}/provider"),
+                &[("provider", "yes")],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "provider flag");
+    }
+
+    pub async fn create_product(
+        &self,
+        team: &str,
+        name: &str,
+        summary: &str,
+        tags: &str,
+    ) -> String {
+        let page = format!("/provider/{team}/products/new");
+        let res = self
+            .submit(
+                &page,
+                &page,
+                &[
+                    ("name", name),
+                    ("summary", summary),
+                    ("description", "# About\n\nAn API."),
+                    ("tags", tags),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "product creation should redirect");
+        let to = location(&res);
+        to.rsplit('/').next().expect("product id").to_owned()
+    }
+
+    /// Adds a resource accepting API keys; returns its id.
+    pub async fn add_resource(
+        &self,
+        team: &str,
+        product: &str,
+        name: &str,
+        route: &str,
+        approval: &str,
+    ) -> String {
+        let page = format!("/provider/{team}/products/{product}/resources/new");
+        let res = self
+            .submit(
+                &page,
+                &page,
+                &[
+                    ("name", name),
+                    ("route", route),
+                    ("dataplane", "embedded"),
+                    ("credential_types", "api_key"),
+                    ("access_approval", approval),
+                    ("rows", "0"),
+                    ("action", "save"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "resource creation should redirect");
+        let html = self
+            .html(&format!("/provider/{team}/products/{product}"))
+            .await;
+        newest_id_after(&html, "/resources/").expect("the resource is listed")
+    }
+
+    /// Adds a plan including `resources`; returns its id.
+    pub async fn add_plan(
+        &self,
+        team: &str,
+        product: &str,
+        name: &str,
+        resources: &[&str],
+        approval: &str,
+    ) -> String {
+        let page = format!("/provider/{team}/products/{product}/plans/new");
+        let mut fields = vec![
+            ("name", name),
+            ("per_minute", "100"),
+            ("per_day", ""),
+            ("approval", approval),
+        ];
+        fields.extend(resources.iter().map(|r| ("resources", *r)));
+        let res = self.submit(&page, &page, &fields).await;
+        assert_eq!(res.status(), 303, "plan creation should redirect");
+        let html = self
+            .html(&format!("/provider/{team}/products/{product}"))
+            .await;
+        newest_id_after(&html, "/plans/").expect("the plan is listed")
+    }
+
+    pub async fn publish(&self, team: &str, product: &str) -> reqwest::Response {
+        let page = format!("/provider/{team}/products/{product}");
+        self.submit(&page, &format!("{page}/publish"), &[]).await
+    }
+
+    /// Subscribes `team` to a plan; the answer is returned unread.
+    pub async fn subscribe(&self, product: &str, plan: &str, team: &str) -> reqwest::Response {
+        let page = format!("/marketplace/products/{product}/plans/{plan}/subscribe");
+        self.submit(&page, &page, &[("team_id", team)]).await
+    }
+}
+
+/// A published product with one resource and one plan of the given approval mode.
+pub struct Listing {
+    pub provider: String,
+    pub product: String,
+    pub resource: String,
+    pub plan: String,
+}
+
+impl TestApp {
+    pub async fn listing(&self, admin: &Browser, name: &str, plan_approval: &str) -> Listing {
+        let provider = admin.create_team(&format!("{name} provider")).await;
+        admin.make_provider(&provider).await;
+        let product = admin
+            .create_product(&provider, name, &format!("{name} for everyone"), "demo")
+            .await;
+        let route = format!("/{}/", name.to_lowercase().replace(' ', "-"));
+        let resource = admin
+            .add_resource(&provider, &product, "Main API", &route, "automatic")
+            .await;
+        let plan = admin
+            .add_plan(&provider, &product, "Standard", &[&resource], plan_approval)
+            .await;
+        assert_eq!(admin.publish(&provider, &product).await.status(), 303);
+        Listing {
+            provider,
+            product,
+            resource,
+            plan,
+        }
+    }
+}

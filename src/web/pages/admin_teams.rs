@@ -4,6 +4,7 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
+use crate::actors::catalog::SetProvider;
 use crate::actors::team::{CreateTeam, TeamCommandError};
 use crate::domain::FieldError;
 use crate::domain::account::Email;
@@ -12,6 +13,7 @@ use crate::domain::team::{Team, TeamName};
 use crate::store::Conflict;
 use crate::web::AppState;
 use crate::web::csrf::Form;
+use crate::web::errors::WebError;
 use crate::web::extractors::PlatformAdmin;
 use crate::web::flash::FlashKind;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
@@ -21,6 +23,7 @@ pub struct TeamRow {
     pub name: String,
     pub members: usize,
     pub created: String,
+    pub provider: bool,
 }
 
 #[derive(Template)]
@@ -39,6 +42,7 @@ pub async fn list(state: web::Data<AppState>, PlatformAdmin(who): PlatformAdmin)
             name: t.name.to_string(),
             members,
             created: t.created_at.display(),
+            provider: t.provider,
         });
     }
     teams.sort_by_key(|t| t.name.to_lowercase());
@@ -149,4 +153,42 @@ pub async fn submit(
         admin_email: f.admin_email,
         errors,
     })
+}
+
+#[derive(Deserialize)]
+pub struct ProviderForm {
+    #[serde(default)]
+    provider: String,
+}
+
+/// Marks a team as a provider team, or back to consumer only.
+pub async fn set_provider(
+    state: web::Data<AppState>,
+    PlatformAdmin(who): PlatformAdmin,
+    path: web::Path<String>,
+    Form(f): Form<ProviderForm>,
+) -> PageResult {
+    let id: TeamId = path.parse().map_err(|_| WebError::NotFound)?;
+    let team = state.store.team(id)?.ok_or(WebError::NotFound)?;
+    let provider = f.provider == "yes";
+    let cmd = SetProvider {
+        provider,
+        actor: who.user().id,
+    };
+    let (kind, message) = match state.teams.send(id, cmd).await? {
+        Ok(()) if provider => (
+            FlashKind::Success,
+            format!(
+                "{} is a provider team: its admins and developers can publish products.",
+                team.name
+            ),
+        ),
+        Ok(()) => (
+            FlashKind::Success,
+            format!("{} is no longer a provider team.", team.name),
+        ),
+        Err(TeamCommandError::Store(e)) => return Err(e.into()),
+        Err(refused) => (FlashKind::Error, refused.to_string()),
+    };
+    Ok(redirect_flash(&who.0, "/admin/teams", kind, message))
 }

@@ -3,9 +3,16 @@
 pub mod account;
 pub mod admin_teams;
 pub mod admin_users;
+pub mod approvals;
 pub mod auth;
+pub mod history;
 pub mod home;
 pub mod invitations;
+pub mod marketplace;
 pub mod ops;
+pub mod provider;
+pub mod provider_plans;
+pub mod provider_resources;
 pub mod setup;
+pub mod subscriptions;
 pub mod teams;

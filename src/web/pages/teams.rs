@@ -4,6 +4,7 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
+use super::history::{AuditRow, audit_rows};
 use crate::actors::team::{AddMember, RemoveMember, SetRole, TeamCommandError};
 use crate::domain::FieldError;
 use crate::domain::account::Email;
@@ -24,12 +25,6 @@ pub struct MemberRow {
     pub is_self: bool,
 }
 
-pub struct AuditRow {
-    pub at: String,
-    pub who: String,
-    pub detail: String,
-}
-
 #[derive(Template)]
 #[template(path = "teams/show.html")]
 struct TeamPage {
@@ -38,6 +33,7 @@ struct TeamPage {
     team_name: String,
     description: String,
     my_role: &'static str,
+    provider: bool,
     can_manage: bool,
     members: Vec<MemberRow>,
     activity: Vec<AuditRow>,
@@ -68,28 +64,14 @@ fn team_page(
         }
     }
     members.sort_by_key(|m| m.name.to_lowercase());
-    let mut activity = Vec::new();
-    for a in state.store.team_audit(m.team.id, 20)? {
-        let who = match a.actor {
-            Some(id) => state
-                .store
-                .user(id)?
-                .map(|u| u.display_name.to_string())
-                .unwrap_or_else(|| "a former user".to_owned()),
-            None => "Agora".to_owned(),
-        };
-        activity.push(AuditRow {
-            at: a.at.display(),
-            who,
-            detail: a.detail,
-        });
-    }
+    let activity = audit_rows(&state.store, state.store.team_audit(m.team.id, 20)?)?;
     Ok(TeamPage {
         layout: Layout::new(&m.who.0, m.team.name.to_string()),
         team_id: m.team.id.to_string(),
         team_name: m.team.name.to_string(),
         description: m.team.description.clone(),
         my_role: m.role.as_str(),
+        provider: m.team.provider,
         can_manage: m.role == TeamRole::Admin,
         members,
         activity,

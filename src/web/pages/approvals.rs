@@ -1,0 +1,180 @@
+//! The provider's Approvals page: subscription requests to decide, and active
+//! subscriptions the provider may end. Each decision is a message to the
+//! consumer team's actor, which owns the subscription.
+
+use actix_web::web;
+use askama::Template;
+use serde::Deserialize;
+
+use super::provider::outcome;
+use crate::actors::subscriptions::ChangeSubscription;
+use crate::domain::ids::SubscriptionId;
+use crate::domain::subscription::{
+    Party, Reason, Subscription, SubscriptionEvent, SubscriptionState,
+};
+use crate::web::AppState;
+use crate::web::csrf::{Form, NoFields};
+use crate::web::errors::WebError;
+use crate::web::extractors::{ProviderMember, TeamMember};
+use crate::web::flash::FlashKind;
+use crate::web::render::{Layout, PageResult, page, redirect_flash};
+
+pub struct SubscriptionRow {
+    pub id: String,
+    pub team: String,
+    pub product: String,
+    pub plan: String,
+    pub requested_by: String,
+    pub requested: String,
+    pub decided: String,
+}
+
+/// Names of a subscription's team, product, plan and requester, for display.
+pub fn describe(state: &AppState, s: &Subscription) -> Result<SubscriptionRow, WebError> {
+    let store = &state.store;
+    let product = store.product(s.product)?;
+    let plan = store.plan(s.product, s.plan)?;
+    Ok(SubscriptionRow {
+        id: s.id.to_string(),
+        team: store
+            .team(s.team)?
+            .map_or_else(|| "a removed team".to_owned(), |t| t.name.to_string()),
+        product: product.map_or_else(|| "a removed product".to_owned(), |p| p.details.name),
+        plan: plan.map_or_else(|| "a removed plan".to_owned(), |p| p.spec.name),
+        requested_by: store.user(s.requested_by)?.map_or_else(
+            || "a former user".to_owned(),
+            |u| u.display_name.to_string(),
+        ),
+        requested: s.created_at.display(),
+        decided: s.decided_at.map(|t| t.display()).unwrap_or_default(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "provider/approvals.html")]
+struct ApprovalsPage {
+    layout: Layout,
+    team_id: String,
+    team_name: String,
+    pending: Vec<SubscriptionRow>,
+    active: Vec<SubscriptionRow>,
+}
+
+pub async fn show(state: web::Data<AppState>, ProviderMember(m): ProviderMember) -> PageResult {
+    let mut pending = Vec::new();
+    let mut active = Vec::new();
+    for s in state.store.subscriptions_of_provider(m.team.id)? {
+        match s.state {
+            // Oldest request first: first come, first decided.
+            SubscriptionState::Requested => pending.insert(0, describe(&state, &s)?),
+            SubscriptionState::Active => active.push(describe(&state, &s)?),
+            _ => {}
+        }
+    }
+    page(&ApprovalsPage {
+        layout: Layout::new(&m.who.0, "Approvals"),
+        team_id: m.team.id.to_string(),
+        team_name: m.team.name.to_string(),
+        pending,
+        active,
+    })
+}
+
+/// The subscription in the path, when it is to one of this provider's products.
+fn provided(state: &AppState, m: &TeamMember, raw: &str) -> Result<Subscription, WebError> {
+    let id: SubscriptionId = raw.parse().map_err(|_| WebError::NotFound)?;
+    match state.store.subscription(id)? {
+        Some(s) if s.provider == m.team.id => Ok(s),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+async fn decide(
+    state: &AppState,
+    m: &TeamMember,
+    s: &Subscription,
+    event: SubscriptionEvent,
+    done: &str,
+) -> PageResult {
+    let row = describe(state, s)?;
+    let cmd = ChangeSubscription {
+        id: s.id,
+        event,
+        actor: m.who.user().id,
+        provider: Some(m.team.id),
+    };
+    let result = state.teams.send(s.team, cmd).await?;
+    outcome(
+        m,
+        result,
+        &format!("/provider/{}/approvals", m.team.id),
+        format!("{} – {} for {}: {done}.", row.product, row.plan, row.team),
+    )
+}
+
+pub async fn approve(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(_): Form<NoFields>,
+) -> PageResult {
+    let s = provided(&state, &m, &path.1)?;
+    decide(&state, &m, &s, SubscriptionEvent::Approve, "approved").await
+}
+
+#[derive(Deserialize)]
+pub struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// A decision that needs a reason: without one, back to the page with the message.
+fn reason_or_back(m: &TeamMember, raw: &str) -> Result<Reason, actix_web::HttpResponse> {
+    Reason::parse(raw).map_err(|e| {
+        redirect_flash(
+            &m.who.0,
+            &format!("/provider/{}/approvals", m.team.id),
+            FlashKind::Error,
+            e.message,
+        )
+    })
+}
+
+pub async fn reject(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(f): Form<ReasonForm>,
+) -> PageResult {
+    let s = provided(&state, &m, &path.1)?;
+    let reason = match reason_or_back(&m, &f.reason) {
+        Ok(r) => r,
+        Err(back) => return Ok(back),
+    };
+    decide(
+        &state,
+        &m,
+        &s,
+        SubscriptionEvent::Reject(reason),
+        "rejected",
+    )
+    .await
+}
+
+pub async fn end(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(f): Form<ReasonForm>,
+) -> PageResult {
+    let s = provided(&state, &m, &path.1)?;
+    let reason = match reason_or_back(&m, &f.reason) {
+        Ok(r) => r,
+        Err(back) => return Ok(back),
+    };
+    let event = SubscriptionEvent::Cancel {
+        by: Party::Provider,
+        reason: Some(reason),
+    };
+    decide(&state, &m, &s, event, "ended").await
+}

@@ -1,0 +1,394 @@
+//! The Provider area: a provider team's products, creating and editing one,
+//! publishing and unpublishing.
+
+use actix_web::web;
+use askama::Template;
+use serde::Deserialize;
+
+use super::history::{AuditRow, audit_rows};
+use crate::actors::catalog::{SaveProduct, SetPublished};
+use crate::actors::team::{CommandResult, TeamCommandError};
+use crate::domain::audit::Subject;
+use crate::domain::ids::ProductId;
+use crate::domain::product::{Product, ProductDetails};
+use crate::domain::resource::Approval;
+use crate::web::AppState;
+use crate::web::csrf::{Form, NoFields};
+use crate::web::errors::WebError;
+use crate::web::extractors::{ProviderMember, TeamMember};
+use crate::web::flash::FlashKind;
+use crate::web::markdown;
+use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
+
+/// The product in the path, when it belongs to the team in the path.
+pub fn own_product(state: &AppState, m: &TeamMember, raw: &str) -> Result<Product, WebError> {
+    let id: ProductId = raw.parse().map_err(|_| WebError::NotFound)?;
+    match state.store.product(id)? {
+        Some(p) if p.provider == m.team.id => Ok(p),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+/// Answers a provider command: to `to` with a success message, or back with the refusal.
+pub fn outcome(m: &TeamMember, result: CommandResult, to: &str, done: String) -> PageResult {
+    match result {
+        Ok(()) => Ok(redirect_flash(&m.who.0, to, FlashKind::Success, done)),
+        Err(TeamCommandError::Store(e)) => Err(e.into()),
+        Err(refused) => Ok(redirect_flash(
+            &m.who.0,
+            to,
+            FlashKind::Error,
+            refused.to_string(),
+        )),
+    }
+}
+
+pub struct ProductRow {
+    pub id: String,
+    pub name: String,
+    pub state: &'static str,
+    pub resources: usize,
+    pub plans: usize,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "provider/products.html")]
+struct ProductsPage {
+    layout: Layout,
+    team_id: String,
+    team_name: String,
+    products: Vec<ProductRow>,
+    pending: usize,
+}
+
+pub async fn products(state: web::Data<AppState>, ProviderMember(m): ProviderMember) -> PageResult {
+    let mut products = Vec::new();
+    for p in state.store.products_of(m.team.id)? {
+        products.push(ProductRow {
+            id: p.id.to_string(),
+            resources: state.store.resources(p.id)?.len(),
+            plans: state.store.plans(p.id)?.len(),
+            name: p.details.name,
+            state: p.state.as_str(),
+            updated: p.updated_at.display(),
+        });
+    }
+    products.sort_by_key(|p| p.name.to_lowercase());
+    let pending = state
+        .store
+        .subscriptions_of_provider(m.team.id)?
+        .iter()
+        .filter(|s| s.state == crate::domain::subscription::SubscriptionState::Requested)
+        .count();
+    page(&ProductsPage {
+        layout: Layout::new(&m.who.0, format!("Provider: {}", m.team.name)),
+        team_id: m.team.id.to_string(),
+        team_name: m.team.name.to_string(),
+        products,
+        pending,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "provider/product_form.html")]
+struct ProductForm {
+    layout: Layout,
+    team_id: String,
+    /// `None` while creating.
+    product_id: Option<String>,
+    name: String,
+    summary: String,
+    description: String,
+    tags: String,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ProductFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    tags: String,
+}
+
+fn product_form(
+    m: &TeamMember,
+    product_id: Option<String>,
+    f: ProductFields,
+    errors: FormErrors,
+) -> ProductForm {
+    let title = if product_id.is_some() {
+        format!("Edit {}", f.name)
+    } else {
+        "New product".to_owned()
+    };
+    ProductForm {
+        layout: Layout::new(&m.who.0, title),
+        team_id: m.team.id.to_string(),
+        product_id,
+        name: f.name,
+        summary: f.summary,
+        description: f.description,
+        tags: f.tags,
+        errors,
+    }
+}
+
+pub async fn new_form(ProviderMember(m): ProviderMember) -> PageResult {
+    page(&product_form(
+        &m,
+        None,
+        ProductFields::default(),
+        FormErrors::default(),
+    ))
+}
+
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+) -> PageResult {
+    let p = own_product(&state, &m, &path.1)?;
+    let d = p.details;
+    let fields = ProductFields {
+        name: d.name,
+        summary: d.summary,
+        description: d.description,
+        tags: d
+            .tags
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    page(&product_form(
+        &m,
+        Some(p.id.to_string()),
+        fields,
+        FormErrors::default(),
+    ))
+}
+
+async fn save(
+    state: &AppState,
+    m: &TeamMember,
+    existing: Option<ProductId>,
+    f: ProductFields,
+) -> PageResult {
+    let mut errors = FormErrors::default();
+    match ProductDetails::parse(&f.name, &f.summary, &f.description, &f.tags) {
+        Ok(details) => {
+            let id = existing.unwrap_or_else(|| ProductId::generate(state.clock.now()));
+            let cmd = SaveProduct {
+                id,
+                is_new: existing.is_none(),
+                details,
+                actor: m.who.user().id,
+            };
+            match state.teams.send(m.team.id, cmd).await? {
+                Ok(()) => {
+                    let to = format!("/provider/{}/products/{id}", m.team.id);
+                    let done = if existing.is_some() {
+                        "The product is saved."
+                    } else {
+                        "The product is created as a draft. Add resources and a plan, then publish it."
+                    };
+                    return Ok(redirect_flash(&m.who.0, &to, FlashKind::Success, done));
+                }
+                Err(TeamCommandError::Store(e)) => return Err(e.into()),
+                Err(refused) => {
+                    errors.add(crate::domain::FieldError::new("name", refused.to_string()))
+                }
+            }
+        }
+        Err(list) => list.into_iter().for_each(|e| errors.add(e)),
+    }
+    form_again(&product_form(
+        m,
+        existing.map(|id| id.to_string()),
+        f,
+        errors,
+    ))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    Form(f): Form<ProductFields>,
+) -> PageResult {
+    save(&state, &m, None, f).await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(f): Form<ProductFields>,
+) -> PageResult {
+    let p = own_product(&state, &m, &path.1)?;
+    save(&state, &m, Some(p.id), f).await
+}
+
+pub struct ResourceRow {
+    pub id: String,
+    pub name: String,
+    pub route: String,
+    pub dataplane: String,
+    pub types: String,
+    pub approval: &'static str,
+    pub fields: usize,
+}
+
+pub struct PlanRow {
+    pub id: String,
+    pub name: String,
+    pub resources: String,
+    pub quota: String,
+    pub approval: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "provider/product.html")]
+struct ProductPage {
+    layout: Layout,
+    team_id: String,
+    product_id: String,
+    name: String,
+    summary: String,
+    tags: Vec<String>,
+    state: &'static str,
+    published: bool,
+    description_html: String,
+    resources: Vec<ResourceRow>,
+    plans: Vec<PlanRow>,
+    history: Vec<AuditRow>,
+}
+
+pub fn plan_rows(state: &AppState, p: &Product) -> Result<Vec<PlanRow>, WebError> {
+    let resources = state.store.resources(p.id)?;
+    let name_of = |id| {
+        resources
+            .iter()
+            .find(|r| r.id == id)
+            .map_or("?", |r| r.spec.name.as_str())
+    };
+    Ok(state
+        .store
+        .plans(p.id)?
+        .into_iter()
+        .map(|plan| PlanRow {
+            id: plan.id.to_string(),
+            resources: plan
+                .spec
+                .resources
+                .iter()
+                .map(|id| name_of(*id))
+                .collect::<Vec<_>>()
+                .join(", "),
+            quota: plan.spec.quota.to_string(),
+            approval: approval_words(plan.spec.approval),
+            name: plan.spec.name,
+        })
+        .collect())
+}
+
+pub fn approval_words(a: Approval) -> &'static str {
+    match a {
+        Approval::Automatic => "automatic",
+        Approval::Manual => "manual (the provider approves)",
+    }
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+) -> PageResult {
+    let p = own_product(&state, &m, &path.1)?;
+    let resources = state
+        .store
+        .resources(p.id)?
+        .into_iter()
+        .map(|r| ResourceRow {
+            id: r.id.to_string(),
+            route: r.spec.route.to_string(),
+            dataplane: r.spec.dataplane.clone(),
+            types: r
+                .spec
+                .credential_types
+                .iter()
+                .map(|t| t.label())
+                .collect::<Vec<_>>()
+                .join(", "),
+            approval: approval_words(r.spec.access_approval),
+            fields: r.spec.fields.len(),
+            name: r.spec.name,
+        })
+        .collect();
+    let plans = plan_rows(&state, &p)?;
+    let history = audit_rows(
+        &state.store,
+        state.store.subject_audit(Subject::Product(p.id), 30)?,
+    )?;
+    page(&ProductPage {
+        layout: Layout::new(&m.who.0, p.details.name.clone()),
+        team_id: m.team.id.to_string(),
+        product_id: p.id.to_string(),
+        description_html: markdown::render(&p.details.description),
+        tags: p.details.tags.iter().map(|t| t.to_string()).collect(),
+        state: p.state.as_str(),
+        published: p.is_published(),
+        name: p.details.name,
+        summary: p.details.summary,
+        resources,
+        plans,
+        history,
+    })
+}
+
+async fn set_published(state: &AppState, m: &TeamMember, raw: &str, publish: bool) -> PageResult {
+    let p = own_product(state, m, raw)?;
+    let cmd = SetPublished {
+        id: p.id,
+        publish,
+        actor: m.who.user().id,
+    };
+    let result = state.teams.send(m.team.id, cmd).await?;
+    let done = if publish {
+        format!("{} is published in the Marketplace.", p.details.name)
+    } else {
+        format!(
+            "{} is hidden from the Marketplace. Its subscriptions carry on.",
+            p.details.name
+        )
+    };
+    outcome(
+        m,
+        result,
+        &format!("/provider/{}/products/{}", m.team.id, p.id),
+        done,
+    )
+}
+
+pub async fn publish(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(_): Form<NoFields>,
+) -> PageResult {
+    set_published(&state, &m, &path.1, true).await
+}
+
+pub async fn unpublish(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(_): Form<NoFields>,
+) -> PageResult {
+    set_published(&state, &m, &path.1, false).await
+}

@@ -1,0 +1,221 @@
+//! Adding and editing a product's usage plans.
+
+use actix_web::web;
+use askama::Template;
+
+use super::provider::{outcome, own_product};
+use crate::actors::catalog::SavePlan;
+use crate::domain::ids::{PlanId, ResourceId};
+use crate::domain::product::Product;
+use crate::domain::resource::{PlanSpec, Quota};
+use crate::web::AppState;
+use crate::web::csrf::Form;
+use crate::web::errors::WebError;
+use crate::web::extractors::{ProviderMember, TeamMember};
+use crate::web::form::Pairs;
+use crate::web::render::{FormErrors, Layout, PageResult, form_again, page};
+
+pub struct ResourceChoice {
+    pub id: String,
+    pub name: String,
+    pub route: String,
+    pub ticked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "provider/plan_form.html")]
+struct PlanForm {
+    layout: Layout,
+    team_id: String,
+    product_id: String,
+    product_name: String,
+    /// `None` while adding.
+    plan_id: Option<String>,
+    name: String,
+    description: String,
+    resources: Vec<ResourceChoice>,
+    per_minute: String,
+    per_day: String,
+    approval: String,
+    errors: FormErrors,
+}
+
+struct Input {
+    name: String,
+    description: String,
+    resources: Vec<String>,
+    per_minute: String,
+    per_day: String,
+    approval: String,
+}
+
+fn form_page(
+    state: &AppState,
+    m: &TeamMember,
+    p: &Product,
+    plan_id: Option<PlanId>,
+    input: Input,
+    errors: FormErrors,
+) -> Result<PlanForm, WebError> {
+    let resources = state
+        .store
+        .resources(p.id)?
+        .into_iter()
+        .map(|r| ResourceChoice {
+            ticked: input.resources.contains(&r.id.to_string()),
+            id: r.id.to_string(),
+            route: r.spec.route.to_string(),
+            name: r.spec.name,
+        })
+        .collect();
+    let title = match plan_id {
+        Some(_) => format!("Edit plan {}", input.name),
+        None => format!("Add a plan to {}", p.details.name),
+    };
+    Ok(PlanForm {
+        layout: Layout::new(&m.who.0, title),
+        team_id: m.team.id.to_string(),
+        product_id: p.id.to_string(),
+        product_name: p.details.name.clone(),
+        plan_id: plan_id.map(|id| id.to_string()),
+        name: input.name,
+        description: input.description,
+        resources,
+        per_minute: input.per_minute,
+        per_day: input.per_day,
+        approval: input.approval,
+        errors,
+    })
+}
+
+pub async fn new_form(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+) -> PageResult {
+    let p = own_product(&state, &m, &path.1)?;
+    // A new plan starts with every resource included.
+    let resources = state
+        .store
+        .resources(p.id)?
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
+    let input = Input {
+        name: String::new(),
+        description: String::new(),
+        resources,
+        per_minute: String::new(),
+        per_day: String::new(),
+        approval: "automatic".to_owned(),
+    };
+    page(&form_page(
+        &state,
+        &m,
+        &p,
+        None,
+        input,
+        FormErrors::default(),
+    )?)
+}
+
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String, String)>,
+) -> PageResult {
+    let p = own_product(&state, &m, &path.1)?;
+    let id: PlanId = path.2.parse().map_err(|_| WebError::NotFound)?;
+    let plan = state.store.plan(p.id, id)?.ok_or(WebError::NotFound)?;
+    let s = plan.spec;
+    let input = Input {
+        name: s.name,
+        description: s.description,
+        resources: s.resources.iter().map(|r| r.to_string()).collect(),
+        per_minute: s
+            .quota
+            .per_minute
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        per_day: s.quota.per_day.map(|n| n.to_string()).unwrap_or_default(),
+        approval: s.approval.as_str().to_owned(),
+    };
+    page(&form_page(
+        &state,
+        &m,
+        &p,
+        Some(plan.id),
+        input,
+        FormErrors::default(),
+    )?)
+}
+
+async fn save(
+    state: &AppState,
+    m: &TeamMember,
+    p: &Product,
+    existing: Option<PlanId>,
+    f: Pairs,
+) -> PageResult {
+    let input = Input {
+        name: f.get("name").to_owned(),
+        description: f.get("description").to_owned(),
+        resources: f.all("resources"),
+        per_minute: f.get("per_minute").to_owned(),
+        per_day: f.get("per_day").to_owned(),
+        approval: f.get("approval").to_owned(),
+    };
+    let known: Vec<ResourceId> = state.store.resources(p.id)?.iter().map(|r| r.id).collect();
+    let mut errors = FormErrors::default();
+    match PlanSpec::parse(
+        &input.name,
+        &input.description,
+        &input.resources,
+        &known,
+        Quota::parse(&input.per_minute, &input.per_day),
+        &input.approval,
+    ) {
+        Ok(spec) => {
+            let id = existing.unwrap_or_else(|| PlanId::generate(state.clock.now()));
+            let name = spec.name.clone();
+            let cmd = SavePlan {
+                product: p.id,
+                id,
+                is_new: existing.is_none(),
+                spec,
+                actor: m.who.user().id,
+            };
+            let result = state.teams.send(m.team.id, cmd).await?;
+            return outcome(
+                m,
+                result,
+                &format!("/provider/{}/products/{}", m.team.id, p.id),
+                format!("The plan {name} is saved."),
+            );
+        }
+        Err(list) => list.into_iter().for_each(|e| errors.add(e)),
+    }
+    form_again(&form_page(state, m, p, existing, input, errors)?)
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(f): Form<Pairs>,
+) -> PageResult {
+    let p = own_product(&state, &m, &path.1)?;
+    save(&state, &m, &p, None, f).await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String, String)>,
+    Form(f): Form<Pairs>,
+) -> PageResult {
+    let p = own_product(&state, &m, &path.1)?;
+    let id: PlanId = path.2.parse().map_err(|_| WebError::NotFound)?;
+    let plan = state.store.plan(p.id, id)?.ok_or(WebError::NotFound)?;
+    save(&state, &m, &p, Some(plan.id), f).await
+}
