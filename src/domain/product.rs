@@ -135,7 +135,10 @@ impl ProductDetails {
                 Err(())
             }
             Ok(s) => Ok(s.replace('\n', " ")),
-            Err(e) => Err(errors.push(e)),
+            Err(e) => {
+                errors.push(e);
+                Err(())
+            }
         };
         let description =
             parse_text(description, "description", DESCRIPTION_MAX).map_err(|e| errors.push(e));

@@ -129,14 +129,14 @@ pub struct ReasonForm {
 }
 
 /// A decision that needs a reason: without one, back to the page with the message.
-fn reason_or_back(m: &TeamMember, raw: &str) -> Result<Reason, actix_web::HttpResponse> {
+fn reason_or_back(m: &TeamMember, raw: &str) -> Result<Reason, Box<actix_web::HttpResponse>> {
     Reason::parse(raw).map_err(|e| {
-        redirect_flash(
+        Box::new(redirect_flash(
             &m.who.0,
             &format!("/provider/{}/approvals", m.team.id),
             FlashKind::Error,
             e.message,
-        )
+        ))
     })
 }
 
@@ -149,7 +149,7 @@ pub async fn reject(
     let s = provided(&state, &m, &path.1)?;
     let reason = match reason_or_back(&m, &f.reason) {
         Ok(r) => r,
-        Err(back) => return Ok(back),
+        Err(back) => return Ok(*back),
     };
     decide(
         &state,
@@ -170,7 +170,7 @@ pub async fn end(
     let s = provided(&state, &m, &path.1)?;
     let reason = match reason_or_back(&m, &f.reason) {
         Ok(r) => r,
-        Err(back) => return Ok(back),
+        Err(back) => return Ok(*back),
     };
     let event = SubscriptionEvent::Cancel {
         by: Party::Provider,
