@@ -9,7 +9,8 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use agora::clock::ManualClock;
 use agora::config::Config;
-use agora::startup::Application;
+use agora::startup::{Application, StartError};
+use agora::store::OpenError;
 use agora::web::AppState;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -49,7 +50,19 @@ pub async fn spawn_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
     vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config = Config::from_toml("", vars).expect("test settings");
     let clock = ManualClock::at_test_epoch();
-    let app = Application::build(config, Arc::new(clock.clone())).expect("app starts");
+    // After a stop in this same process, the last handles on the database
+    // (server worker threads, sled's flusher) may take a moment to let go of
+    // its lock; only that error is waited out.
+    let mut tries = 0;
+    let app = loop {
+        match Application::build(config.clone(), Arc::new(clock.clone())) {
+            Err(StartError::Storage(OpenError::Open { .. })) if tries < 100 => {
+                tries += 1;
+                actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => break other.expect("app starts"),
+        }
+    };
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let state = app.state();
