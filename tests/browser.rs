@@ -1,6 +1,8 @@
-//! A person's first journey in real headless Chromium: set up the platform
-//! admin, sign in, create a team, invite someone; the invited person sets a
-//! password and signs in. Elements are found by their labels and button names.
+//! Journeys in real headless Chromium. The first: set up the platform admin,
+//! sign in, create a team, invite someone; the invited person sets a password
+//! and signs in. The second: a provider publishes a product, a consumer finds
+//! and subscribes to it, the provider decides. Elements are found by their
+//! labels, links and button names.
 //!
 //! Needs `chromium` and `chromedriver`. Without them the test prints a notice
 //! and passes on a developer machine; under CI (`CI` set) it fails instead.
@@ -259,4 +261,205 @@ async fn a_new_platform_admin_sets_up_agora_and_invites_a_colleague_who_signs_in
 
     admin.close().await.unwrap();
     bo.close().await.unwrap();
+}
+
+/// Clicks the label that contains `text` (ticks its checkbox or radio button).
+async fn tick(c: &Client, text: &str) {
+    c.find(Locator::XPath(&format!(
+        "//label[contains(normalize-space(), '{text}')]"
+    )))
+    .await
+    .unwrap_or_else(|_| panic!("no label containing {text}"))
+    .click()
+    .await
+    .unwrap();
+}
+
+async fn follow(c: &Client, link: &str) {
+    c.find(Locator::LinkText(link))
+        .await
+        .unwrap_or_else(|_| panic!("no link {link}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn choose(c: &Client, select_id: &str, option: &str) {
+    c.find(Locator::XPath(&format!(
+        "//select[@id='{select_id}']/option[normalize-space()='{option}']"
+    )))
+    .await
+    .unwrap_or_else(|_| panic!("no option {option}"))
+    .click()
+    .await
+    .unwrap();
+}
+
+async fn signed_in(
+    driver: &Driver,
+    chromium: &str,
+    dir: &std::path::Path,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> Client {
+    let c = browser(driver, chromium, dir).await;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "Email", email).await;
+    fill(&c, "Password", password).await;
+    press(&c, "Sign in").await;
+    shows(&c, "Welcome").await;
+    c
+}
+
+#[actix_web::test]
+async fn a_provider_publishes_and_a_consumer_subscribes_to_both_plans() {
+    let Some((driver, chromium)) = start_driver() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let acme = admin.create_team("Acme").await;
+    admin.make_provider(&acme).await;
+    app.member(&admin, "pat@example.com", "Pat", Some((&acme, "developer")))
+        .await;
+    let alpha = admin.create_team("Alpha").await;
+    let beta = admin.create_team("Beta").await;
+    app.member(&admin, "cy@example.com", "Cy", Some((&alpha, "developer")))
+        .await;
+    admin
+        .submit(
+            &format!("/teams/{beta}"),
+            &format!("/teams/{beta}/members"),
+            &[("email", "cy@example.com"), ("role", "developer")],
+        )
+        .await;
+    let profiles = tempfile::tempdir().unwrap();
+    let password = "member password 1";
+
+    // The provider builds and publishes a product with two resources and two plans.
+    let pat = signed_in(
+        &driver,
+        &chromium,
+        &profiles.path().join("pat"),
+        &app.base,
+        "pat@example.com",
+        password,
+    )
+    .await;
+    follow(&pat, "Provider: Acme").await;
+    shows(&pat, "No products yet").await;
+    follow(&pat, "New product").await;
+    fill(&pat, "Name", "Weather").await;
+    fill(&pat, "Summary", "Forecasts for any place on earth").await;
+    fill(
+        &pat,
+        "Description (markdown)",
+        "## Quick start\n\nCall `/forecast/` with your key.",
+    )
+    .await;
+    fill(&pat, "Tags (comma-separated, optional)", "weather, geo").await;
+    press(&pat, "Create product").await;
+    shows(&pat, "The product is created as a draft").await;
+
+    follow(&pat, "Add resource").await;
+    fill(&pat, "Name", "Forecast").await;
+    fill(&pat, "Route on the gateway", "/forecast/").await;
+    press(&pat, "Save resource").await;
+    shows(&pat, "The resource Forecast is saved.").await;
+    follow(&pat, "Add resource").await;
+    fill(&pat, "Name", "Alerts").await;
+    fill(&pat, "Route on the gateway", "/alerts/").await;
+    tick(&pat, "OAuth client credentials").await;
+    tick(&pat, "Manual: your team approves each request").await;
+    press(&pat, "Save resource").await;
+    shows(&pat, "The resource Alerts is saved.").await;
+
+    follow(&pat, "Add plan").await;
+    fill(&pat, "Name", "Free").await;
+    fill(&pat, "Requests per minute", "60").await;
+    press(&pat, "Save plan").await;
+    shows(&pat, "The plan Free is saved.").await;
+    follow(&pat, "Add plan").await;
+    fill(&pat, "Name", "Pro").await;
+    fill(&pat, "Requests per day", "100000").await;
+    tick(&pat, "Manual: your team approves each subscription").await;
+    press(&pat, "Save plan").await;
+    shows(&pat, "The plan Pro is saved.").await;
+    press(&pat, "Publish").await;
+    let page = shows(&pat, "is published in the Marketplace").await;
+    assert!(
+        page.contains("60 requests per minute") && page.contains("100,000 requests per day"),
+        "{page}"
+    );
+
+    // The consumer finds it by search and subscribes to both plans.
+    let cy = signed_in(
+        &driver,
+        &chromium,
+        &profiles.path().join("cy"),
+        &app.base,
+        "cy@example.com",
+        password,
+    )
+    .await;
+    follow(&cy, "Marketplace").await;
+    fill(&cy, "Search products", "forecasts").await;
+    press(&cy, "Search").await;
+    shows(&cy, "1 product matching").await;
+    follow(&cy, "Weather").await;
+    shows(&cy, "Quick start").await;
+    follow(&cy, "Resources (2)").await;
+    let resources = shows(&cy, "Alerts").await;
+    assert!(
+        resources.contains("OAuth client credentials"),
+        "{resources}"
+    );
+    follow(&cy, "Plans (2)").await;
+    shows(&cy, "Subscribe to Free").await;
+    follow(&cy, "Subscribe to Free").await;
+    choose(&cy, "team_id", "Alpha").await;
+    press(&cy, "Confirm subscription").await;
+    shows(&cy, "The subscription is active.").await;
+    for team in ["Alpha", "Beta"] {
+        follow(&cy, "Weather").await;
+        follow(&cy, "Plans (2)").await;
+        follow(&cy, "Subscribe to Pro").await;
+        choose(&cy, "team_id", team).await;
+        press(&cy, "Confirm subscription").await;
+        shows(&cy, "The provider decides").await;
+    }
+
+    // The provider approves one request and rejects the other with a reason.
+    follow(&pat, "Provider: Acme").await;
+    follow(&pat, "Approvals").await;
+    shows(&pat, "Approve Alpha").await;
+    press(&pat, "Approve Alpha").await;
+    shows(&pat, "for Alpha: approved").await;
+    fill(
+        &pat,
+        "Reason for rejecting",
+        "Pro is for pilot customers only",
+    )
+    .await;
+    press(&pat, "Reject Beta").await;
+    shows(&pat, "for Beta: rejected").await;
+
+    // The consumer sees both outcomes.
+    cy.goto(&format!("{}/teams/{alpha}/subscriptions", app.base))
+        .await
+        .unwrap();
+    let alpha_page = shows(&cy, "Subscriptions of Alpha").await;
+    assert_eq!(alpha_page.matches("active").count(), 2, "{alpha_page}");
+    cy.goto(&format!("{}/teams/{beta}/subscriptions", app.base))
+        .await
+        .unwrap();
+    let beta_page = shows(&cy, "rejected").await;
+    assert!(
+        beta_page.contains("Reason: Pro is for pilot customers only"),
+        "{beta_page}"
+    );
+
+    pat.close().await.unwrap();
+    cy.close().await.unwrap();
 }
