@@ -13,7 +13,7 @@ use crate::domain::product::Product;
 use crate::domain::resource::Plan;
 use crate::domain::subscription::SubscriptionState;
 use crate::domain::team::Team;
-use crate::marketplace::Card;
+use crate::marketplace::{Card, Marketplace};
 use crate::store::Conflict;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
@@ -76,10 +76,10 @@ fn search_href(q: &str, tag: &str, page: usize) -> String {
 }
 
 /// Builds the Marketplace page from the in-memory index (no storage reads).
-pub fn marketplace_page(state: &AppState, layout: Layout, query: SearchQuery) -> MarketplacePage {
+pub fn marketplace_page(market: &Marketplace, layout: Layout, query: SearchQuery) -> MarketplacePage {
     let q = query.q.trim().chars().take(100).collect::<String>();
     let tag = query.tag.trim().to_lowercase();
-    let found = state.market.search(
+    let found = market.search(
         &q,
         (!tag.is_empty()).then_some(tag.as_str()),
         query.page.unwrap_or(1),
@@ -120,7 +120,7 @@ pub async fn list(
     query: web::Query<SearchQuery>,
 ) -> PageResult {
     let layout = Layout::new(&who.0, "Marketplace");
-    page(&marketplace_page(&state, layout, query.into_inner()))
+    page(&marketplace_page(&state.market, layout, query.into_inner()))
 }
 
 /// A product is shown to everyone once published; before, and after it is
