@@ -53,7 +53,9 @@ fn seeded_store(dir: &std::path::Path) -> Store {
             role: TeamRole::Admin,
             since: now,
         };
-        store.create_team(&team, &admin, &audit(team.id, None)).unwrap();
+        store
+            .create_team(&team, &admin, &audit(team.id, None))
+            .unwrap();
         providers.push(team.id);
     }
     for i in 0..PRODUCTS {

@@ -1,15 +1,16 @@
 //! The audit trail, ordered by time (audit ids are ULIDs) and indexed by team
 //! and by the object each record is about.
 
+use sled::Transactional;
 use sled::transaction::TransactionalTree;
 
 use super::codec::{decode, encode};
-use super::{Store, StoreError, TxResult, key};
+use super::{Store, StoreError, TxResult, from_tx, key};
 use crate::domain::audit::{AuditRecord, Subject};
 use crate::domain::ids::{AuditId, TeamId};
 
 /// The audit trees inside a transaction.
-pub(super) struct AuditTx<'a> {
+struct AuditTx<'a> {
     pub audits: &'a TransactionalTree,
     pub by_team: &'a TransactionalTree,
     pub by_subject: &'a TransactionalTree,
@@ -32,6 +33,32 @@ impl AuditTx<'_> {
 }
 
 impl Store {
+    /// Runs `write` in one transaction over `trees` (their views, in order)
+    /// and appends `audit` in the same transaction: a change and its record
+    /// are written together or not at all.
+    pub(super) fn audited<T>(
+        &self,
+        trees: &[&sled::Tree],
+        audit: &AuditRecord,
+        write: impl Fn(&[TransactionalTree]) -> TxResult<T>,
+    ) -> Result<T, StoreError> {
+        let audit_value = encode(audit)?;
+        let mut all = trees.to_vec();
+        all.extend([&self.audit, &self.audit_by_team, &self.audit_by_subject]);
+        let n = trees.len();
+        let r = all.as_slice().transaction(|views| {
+            let out = write(&views[..n])?;
+            AuditTx {
+                audits: &views[n],
+                by_team: &views[n + 1],
+                by_subject: &views[n + 2],
+            }
+            .put(audit, &audit_value)?;
+            Ok(out)
+        });
+        from_tx(r)
+    }
+
     /// Appends a record that belongs to no team transaction (sign-ins, invitations).
     pub fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
         let id = record.id.to_bytes();

@@ -2,11 +2,8 @@
 //! by product then id, so a product's parts are one prefix scan. Each route is
 //! claimed once per data plane in `resource_by_route`.
 
-use sled::Transactional;
-
-use super::audit::AuditTx;
 use super::codec::{decode, encode};
-use super::{Conflict, Store, StoreError, abort, from_tx, key};
+use super::{Conflict, Store, StoreError, abort, key};
 use crate::domain::audit::AuditRecord;
 use crate::domain::ids::{PlanId, ProductId, ResourceId, TeamId};
 use crate::domain::product::Product;
@@ -29,30 +26,16 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         let value = encode(product)?;
-        let audit_value = encode(audit)?;
         let id = product.id.to_bytes();
-        let r = (
-            &self.product,
-            &self.product_by_provider,
-            &self.audit,
-            &self.audit_by_team,
-            &self.audit_by_subject,
-        )
-            .transaction(|(products, by_provider, audits, by_team, by_subject)| {
-                let existed = products.insert(&id, value.clone())?.is_some();
-                if existed == is_new {
-                    return abort(Conflict::Missing);
-                }
-                by_provider.insert(&key::<32>(&[&product.provider.to_bytes(), &id])[..], &[])?;
-                AuditTx {
-                    audits,
-                    by_team,
-                    by_subject,
-                }
-                .put(audit, &audit_value)?;
-                Ok(())
-            });
-        from_tx(r)
+        let by_provider = key::<32>(&[&product.provider.to_bytes(), &id]);
+        self.audited(&[&self.product, &self.product_by_provider], audit, |t| {
+            let existed = t[0].insert(&id, value.clone())?.is_some();
+            if existed == is_new {
+                return abort(Conflict::Missing);
+            }
+            t[1].insert(&by_provider[..], &[])?;
+            Ok(())
+        })
     }
 
     pub fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
@@ -92,46 +75,32 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         let value = encode(resource)?;
-        let audit_value = encode(audit)?;
         let k = key::<32>(&[&resource.product.to_bytes(), &resource.id.to_bytes()]);
         let spec = &resource.spec;
         let route = route_key(&spec.dataplane, spec.route.as_str());
         let old_route = previous.map(|p| route_key(&p.spec.dataplane, p.spec.route.as_str()));
-        let r = (
-            &self.resource,
-            &self.resource_by_route,
-            &self.audit,
-            &self.audit_by_team,
-            &self.audit_by_subject,
-        )
-            .transaction(|(resources, by_route, audits, by_team, by_subject)| {
-                let existed = resources.insert(&k[..], value.clone())?.is_some();
-                if existed != previous.is_some() {
-                    return abort(Conflict::Missing);
-                }
-                if let Some(owner) = by_route.get(&route)?
-                    && owner.as_ref() != k
-                {
-                    return abort(Conflict::RouteTaken {
-                        route: spec.route.to_string(),
-                        dataplane: spec.dataplane.clone(),
-                    });
-                }
-                if let Some(old) = &old_route
-                    && *old != route
-                {
-                    by_route.remove(&old[..])?;
-                }
-                by_route.insert(&route[..], &k[..])?;
-                AuditTx {
-                    audits,
-                    by_team,
-                    by_subject,
-                }
-                .put(audit, &audit_value)?;
-                Ok(())
-            });
-        from_tx(r)
+        self.audited(&[&self.resource, &self.resource_by_route], audit, |t| {
+            let (resources, by_route) = (&t[0], &t[1]);
+            let existed = resources.insert(&k[..], value.clone())?.is_some();
+            if existed != previous.is_some() {
+                return abort(Conflict::Missing);
+            }
+            if let Some(owner) = by_route.get(&route)?
+                && owner.as_ref() != k
+            {
+                return abort(Conflict::RouteTaken {
+                    route: spec.route.to_string(),
+                    dataplane: spec.dataplane.clone(),
+                });
+            }
+            if let Some(old) = &old_route
+                && *old != route
+            {
+                by_route.remove(&old[..])?;
+            }
+            by_route.insert(&route[..], &k[..])?;
+            Ok(())
+        })
     }
 
     pub fn resource(
@@ -174,28 +143,14 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         let value = encode(plan)?;
-        let audit_value = encode(audit)?;
         let k = key::<32>(&[&plan.product.to_bytes(), &plan.id.to_bytes()]);
-        let r = (
-            &self.plan,
-            &self.audit,
-            &self.audit_by_team,
-            &self.audit_by_subject,
-        )
-            .transaction(|(plans, audits, by_team, by_subject)| {
-                let existed = plans.insert(&k[..], value.clone())?.is_some();
-                if existed == is_new {
-                    return abort(Conflict::Missing);
-                }
-                AuditTx {
-                    audits,
-                    by_team,
-                    by_subject,
-                }
-                .put(audit, &audit_value)?;
-                Ok(())
-            });
-        from_tx(r)
+        self.audited(&[&self.plan], audit, |t| {
+            let existed = t[0].insert(&k[..], value.clone())?.is_some();
+            if existed == is_new {
+                return abort(Conflict::Missing);
+            }
+            Ok(())
+        })
     }
 
     pub fn plan(&self, product: ProductId, id: PlanId) -> Result<Option<Plan>, StoreError> {

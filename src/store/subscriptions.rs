@@ -3,11 +3,8 @@
 //! requested or active: the rule "one live subscription per team and plan"
 //! is kept inside the same transaction as the write.
 
-use sled::Transactional;
-
-use super::audit::AuditTx;
 use super::codec::{decode, encode};
-use super::{Conflict, Store, StoreError, abort, from_tx, key};
+use super::{Conflict, Store, StoreError, abort, key};
 use crate::domain::audit::AuditRecord;
 use crate::domain::ids::{PlanId, SubscriptionId, TeamId};
 use crate::domain::subscription::Subscription;
@@ -23,39 +20,27 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         let value = encode(sub)?;
-        let audit_value = encode(audit)?;
         let id = sub.id.to_bytes();
         let live = live_key(sub.team, sub.plan);
-        let r = (
+        let trees = [
             &self.subscription,
             &self.subscription_by_team,
             &self.subscription_by_provider,
             &self.subscription_live,
-            &self.audit,
-            &self.audit_by_team,
-            &self.audit_by_subject,
-        )
-            .transaction(
-                |(subs, by_team, by_provider, lives, audits, audit_team, by_subject)| {
-                    if lives.get(&live[..])?.is_some() {
-                        return abort(Conflict::AlreadySubscribed);
-                    }
-                    if sub.state.is_live() {
-                        lives.insert(&live[..], &id[..])?;
-                    }
-                    subs.insert(&id[..], value.clone())?;
-                    by_team.insert(&key::<32>(&[&sub.team.to_bytes(), &id])[..], &[])?;
-                    by_provider.insert(&key::<32>(&[&sub.provider.to_bytes(), &id])[..], &[])?;
-                    AuditTx {
-                        audits,
-                        by_team: audit_team,
-                        by_subject,
-                    }
-                    .put(audit, &audit_value)?;
-                    Ok(())
-                },
-            );
-        from_tx(r)
+        ];
+        self.audited(&trees, audit, |t| {
+            let (subs, by_team, by_provider, lives) = (&t[0], &t[1], &t[2], &t[3]);
+            if lives.get(&live[..])?.is_some() {
+                return abort(Conflict::AlreadySubscribed);
+            }
+            if sub.state.is_live() {
+                lives.insert(&live[..], &id[..])?;
+            }
+            subs.insert(&id[..], value.clone())?;
+            by_team.insert(&key::<32>(&[&sub.team.to_bytes(), &id])[..], &[])?;
+            by_provider.insert(&key::<32>(&[&sub.provider.to_bytes(), &id])[..], &[])?;
+            Ok(())
+        })
     }
 
     /// Writes a subscription's new state; one that is no longer live frees
@@ -66,32 +51,18 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         let value = encode(sub)?;
-        let audit_value = encode(audit)?;
         let id = sub.id.to_bytes();
         let live = live_key(sub.team, sub.plan);
-        let r = (
-            &self.subscription,
-            &self.subscription_live,
-            &self.audit,
-            &self.audit_by_team,
-            &self.audit_by_subject,
-        )
-            .transaction(|(subs, lives, audits, by_team, by_subject)| {
-                if subs.insert(&id[..], value.clone())?.is_none() {
-                    return abort(Conflict::Missing);
-                }
-                if !sub.state.is_live() && lives.get(&live[..])?.as_deref() == Some(&id[..]) {
-                    lives.remove(&live[..])?;
-                }
-                AuditTx {
-                    audits,
-                    by_team,
-                    by_subject,
-                }
-                .put(audit, &audit_value)?;
-                Ok(())
-            });
-        from_tx(r)
+        self.audited(&[&self.subscription, &self.subscription_live], audit, |t| {
+            let (subs, lives) = (&t[0], &t[1]);
+            if subs.insert(&id[..], value.clone())?.is_none() {
+                return abort(Conflict::Missing);
+            }
+            if !sub.state.is_live() && lives.get(&live[..])?.as_deref() == Some(&id[..]) {
+                lives.remove(&live[..])?;
+            }
+            Ok(())
+        })
     }
 
     pub fn subscription(&self, id: SubscriptionId) -> Result<Option<Subscription>, StoreError> {

@@ -1,9 +1,7 @@
 //! Teams, their unique names, and memberships indexed both ways.
 
-use sled::Transactional;
-
 use super::codec::{decode, encode};
-use super::{Conflict, Store, StoreError, abort, from_tx, key};
+use super::{Conflict, Store, StoreError, abort, key};
 use crate::domain::audit::AuditRecord;
 use crate::domain::ids::{TeamId, UserId};
 use crate::domain::team::{Membership, Team, TeamRole};
@@ -17,59 +15,37 @@ impl Store {
     ) -> Result<(), StoreError> {
         let team_value = encode(team)?;
         let member_value = encode(admin)?;
-        let audit_value = encode(audit)?;
         let name_key = team.name.key();
-        let r = (
+        let trees = [
             &self.team,
             &self.team_by_name,
             &self.membership,
             &self.membership_by_user,
-            &self.audit,
-            &self.audit_by_team,
-        )
-            .transaction(|(teams, by_name, members, by_user, audits, audit_idx)| {
-                if by_name.get(name_key.as_bytes())?.is_some() {
-                    return abort(Conflict::TeamNameTaken);
-                }
-                teams.insert(&team.id.to_bytes(), team_value.clone())?;
-                by_name.insert(name_key.as_bytes(), &team.id.to_bytes())?;
-                let (tu, ut) = membership_keys(admin.team_id, admin.user_id);
-                members.insert(&tu[..], member_value.clone())?;
-                by_user.insert(&ut[..], &[])?;
-                audits.insert(&audit.id.to_bytes(), audit_value.clone())?;
-                audit_idx.insert(
-                    &key::<32>(&[&team.id.to_bytes(), &audit.id.to_bytes()])[..],
-                    &[],
-                )?;
-                Ok(())
-            });
-        from_tx(r)
+        ];
+        self.audited(&trees, audit, |t| {
+            let (teams, by_name, members, by_user) = (&t[0], &t[1], &t[2], &t[3]);
+            if by_name.get(name_key.as_bytes())?.is_some() {
+                return abort(Conflict::TeamNameTaken);
+            }
+            teams.insert(&team.id.to_bytes(), team_value.clone())?;
+            by_name.insert(name_key.as_bytes(), &team.id.to_bytes())?;
+            let (tu, ut) = membership_keys(admin.team_id, admin.user_id);
+            members.insert(&tu[..], member_value.clone())?;
+            by_user.insert(&ut[..], &[])?;
+            Ok(())
+        })
     }
 
     /// Rewrites a team's record (its name stays: the name index is untouched).
     pub fn update_team(&self, team: &Team, audit: &AuditRecord) -> Result<(), StoreError> {
         let value = encode(team)?;
-        let audit_value = encode(audit)?;
         let id = team.id.to_bytes();
-        let r = (
-            &self.team,
-            &self.audit,
-            &self.audit_by_team,
-            &self.audit_by_subject,
-        )
-            .transaction(|(teams, audits, by_team, by_subject)| {
-                if teams.insert(&id, value.clone())?.is_none() {
-                    return abort(Conflict::Missing);
-                }
-                super::audit::AuditTx {
-                    audits,
-                    by_team,
-                    by_subject,
-                }
-                .put(audit, &audit_value)?;
-                Ok(())
-            });
-        from_tx(r)
+        self.audited(&[&self.team], audit, |t| {
+            if t[0].insert(&id, value.clone())?.is_none() {
+                return abort(Conflict::Missing);
+            }
+            Ok(())
+        })
     }
 
     pub fn team(&self, id: TeamId) -> Result<Option<Team>, StoreError> {
@@ -120,32 +96,19 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         let value = encode(m)?;
-        let audit_value = encode(audit)?;
-        let r = (
-            &self.membership,
-            &self.membership_by_user,
-            &self.audit,
-            &self.audit_by_team,
-        )
-            .transaction(|(members, by_user, audits, audit_idx)| {
-                let (tu, ut) = membership_keys(m.team_id, m.user_id);
-                let existed = members.insert(&tu[..], value.clone())?.is_some();
-                if existed != replace {
-                    return abort(if existed {
-                        Conflict::AlreadyMember
-                    } else {
-                        Conflict::Missing
-                    });
-                }
-                by_user.insert(&ut[..], &[])?;
-                audits.insert(&audit.id.to_bytes(), audit_value.clone())?;
-                audit_idx.insert(
-                    &key::<32>(&[&m.team_id.to_bytes(), &audit.id.to_bytes()])[..],
-                    &[],
-                )?;
-                Ok(())
-            });
-        from_tx(r)
+        let (tu, ut) = membership_keys(m.team_id, m.user_id);
+        self.audited(&[&self.membership, &self.membership_by_user], audit, |t| {
+            let existed = t[0].insert(&tu[..], value.clone())?.is_some();
+            if existed != replace {
+                return abort(if existed {
+                    Conflict::AlreadyMember
+                } else {
+                    Conflict::Missing
+                });
+            }
+            t[1].insert(&ut[..], &[])?;
+            Ok(())
+        })
     }
 
     pub fn remove_membership(
@@ -154,27 +117,14 @@ impl Store {
         user: UserId,
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
-        let audit_value = encode(audit)?;
-        let r = (
-            &self.membership,
-            &self.membership_by_user,
-            &self.audit,
-            &self.audit_by_team,
-        )
-            .transaction(|(members, by_user, audits, audit_idx)| {
-                let (tu, ut) = membership_keys(team, user);
-                if members.remove(&tu[..])?.is_none() {
-                    return abort(Conflict::Missing);
-                }
-                by_user.remove(&ut[..])?;
-                audits.insert(&audit.id.to_bytes(), audit_value.clone())?;
-                audit_idx.insert(
-                    &key::<32>(&[&team.to_bytes(), &audit.id.to_bytes()])[..],
-                    &[],
-                )?;
-                Ok(())
-            });
-        from_tx(r)
+        let (tu, ut) = membership_keys(team, user);
+        self.audited(&[&self.membership, &self.membership_by_user], audit, |t| {
+            if t[0].remove(&tu[..])?.is_none() {
+                return abort(Conflict::Missing);
+            }
+            t[1].remove(&ut[..])?;
+            Ok(())
+        })
     }
 }
 

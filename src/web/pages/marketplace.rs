@@ -76,7 +76,11 @@ fn search_href(q: &str, tag: &str, page: usize) -> String {
 }
 
 /// Builds the Marketplace page from the in-memory index (no storage reads).
-pub fn marketplace_page(market: &Marketplace, layout: Layout, query: SearchQuery) -> MarketplacePage {
+pub fn marketplace_page(
+    market: &Marketplace,
+    layout: Layout,
+    query: SearchQuery,
+) -> MarketplacePage {
     let q = query.q.trim().chars().take(100).collect::<String>();
     let tag = query.tag.trim().to_lowercase();
     let found = market.search(
