@@ -2,6 +2,7 @@
 //! environment variables. Every value is checked at start; an error names the key,
 //! where the value came from, and what to put there.
 
+mod dataplanes;
 mod duration;
 mod source;
 
@@ -10,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use dataplanes::{DataPlaneConfig, DataPlaneKind, EMBEDDED_DATAPLANE};
 pub use duration::{format_duration, parse_duration};
 use source::{Origin, Sources};
 
@@ -20,6 +22,22 @@ pub struct Config {
     pub security: SecurityConfig,
     pub log: LogConfig,
     pub jobs: JobsConfig,
+    pub provisioning: ProvisioningConfig,
+    /// `embedded` first, then the configured ones by name.
+    pub dataplanes: Vec<DataPlaneConfig>,
+}
+
+/// How provisioning tasks are retried.
+#[derive(Debug, Clone)]
+pub struct ProvisioningConfig {
+    /// How often the scheduler looks for due tasks (whole seconds).
+    pub interval: Duration,
+    /// The first retry waits up to this long; each further one up to twice as long...
+    pub retry_base: Duration,
+    /// ...but never more than this.
+    pub retry_cap: Duration,
+    /// Attempts before a task is given up as failed.
+    pub max_attempts: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -66,14 +84,10 @@ pub struct LogConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(String);
 
-/// The data plane every Agora has: the one inside the binary.
-pub const EMBEDDED_DATAPLANE: &str = "embedded";
-
 impl Config {
-    /// The data planes a resource can be hosted on. Only the embedded one
-    /// exists until `[dataplanes.<name>]` tables are read.
+    /// The data planes a resource can be hosted on.
     pub fn dataplane_names(&self) -> Vec<String> {
-        vec![EMBEDDED_DATAPLANE.to_owned()]
+        self.dataplanes.iter().map(|d| d.name.clone()).collect()
     }
 }
 
@@ -124,6 +138,10 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ),
     ("log", &["level"]),
     ("jobs", &["sweep_interval"]),
+    (
+        "provisioning",
+        &["interval", "retry_base", "retry_cap", "max_attempts"],
+    ),
 ];
 
 impl Config {
@@ -221,12 +239,35 @@ impl Config {
         let jobs = JobsConfig {
             sweep_interval: s.duration("jobs", "sweep_interval", "10m", true)?,
         };
+        let provisioning = ProvisioningConfig {
+            interval: s.parse("provisioning", "interval", "2s", |v| {
+                let d = parse_duration(v)?;
+                if d.is_zero() || d.subsec_nanos() != 0 {
+                    return Err(
+                        "the scheduler counts whole seconds: put \"1s\" or more, such as \"2s\""
+                            .to_owned(),
+                    );
+                }
+                Ok(d)
+            })?,
+            retry_base: s.duration("provisioning", "retry_base", "2s", true)?,
+            retry_cap: s.duration("provisioning", "retry_cap", "10m", true)?,
+            max_attempts: s.int("provisioning", "max_attempts", 8, 1, 100)?,
+        };
+        if provisioning.retry_cap < provisioning.retry_base {
+            return Err(ConfigError::new(
+                "provisioning.retry_cap is shorter than provisioning.retry_base: the cap must be at least the base",
+            ));
+        }
+        let dataplanes = dataplanes::parse(std::mem::take(&mut s.dataplanes))?;
         Ok(Config {
             server,
             storage,
             security,
             log,
             jobs,
+            provisioning,
+            dataplanes,
         })
     }
 
@@ -239,7 +280,8 @@ impl Config {
              [storage]\npath = \"{}\"\n\n\
              [security]\nmaster_key_file = \"{}\"  # contents not shown\nsession_idle_timeout = \"{}\"\nsession_lifetime = \"{}\"\ninvitation_ttl = \"{}\"\npassword_hash_concurrency = {}\nlogin_max_failures_per_account = {}\nlogin_max_failures_per_address = {}\nlogin_throttle_window = \"{}\"\n\n\
              [log]\nlevel = \"{}\"\n\n\
-             [jobs]\nsweep_interval = \"{}\"\n",
+             [jobs]\nsweep_interval = \"{}\"\n\n\
+             [provisioning]\ninterval = \"{}\"\nretry_base = \"{}\"\nretry_cap = \"{}\"\nmax_attempts = {}\n{}",
             self.server.bind,
             self.server.public_url.as_deref().unwrap_or(""),
             self.server.secure_cookies,
@@ -256,6 +298,15 @@ impl Config {
             d(self.security.login_throttle_window),
             self.log.level,
             d(self.jobs.sweep_interval),
+            d(self.provisioning.interval),
+            d(self.provisioning.retry_base),
+            d(self.provisioning.retry_cap),
+            self.provisioning.max_attempts,
+            self.dataplanes
+                .iter()
+                .filter(|p| p.name != EMBEDDED_DATAPLANE)
+                .map(|p| format!("\n[dataplanes.{}]\nkind = \"{}\"\n", p.name, p.kind))
+                .collect::<String>(),
         )
     }
 }

@@ -27,13 +27,19 @@ impl fmt::Display for Origin {
 pub(super) struct Sources {
     schema: &'static [(&'static str, &'static [&'static str])],
     values: BTreeMap<(String, String), (toml::Value, Origin)>,
+    /// `[dataplanes.<name>]` tables: name → key → value.
+    pub(super) dataplanes: BTreeMap<String, BTreeMap<String, (toml::Value, Origin)>>,
 }
+
+/// The section whose tables are named by the user: `[dataplanes.<name>]`.
+pub(super) const DATAPLANES: &str = "dataplanes";
 
 impl Sources {
     pub(super) fn new(schema: &'static [(&'static str, &'static [&'static str])]) -> Self {
         Self {
             schema,
             values: BTreeMap::new(),
+            dataplanes: BTreeMap::new(),
         }
     }
 
@@ -58,6 +64,20 @@ impl Sources {
                     self.section_names()
                 )));
             };
+            if section == DATAPLANES {
+                for (plane, settings) in body {
+                    let toml::Value::Table(settings) = settings else {
+                        return Err(ConfigError::new(format!(
+                            "{name}: dataplanes.{plane} must be a table like [dataplanes.{plane}] with kind = \"manual\""
+                        )));
+                    };
+                    let entry = self.dataplanes.entry(plane).or_default();
+                    for (key, value) in settings {
+                        entry.insert(key, (value, Origin::File(name.to_owned())));
+                    }
+                }
+                continue;
+            }
             for (key, value) in body {
                 self.check_known(&section, &key, &Origin::File(name.to_owned()))?;
                 self.values.insert(
@@ -84,24 +104,35 @@ impl Sources {
             };
             let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
             let origin = Origin::Env(var.clone());
-            self.check_known(&section, &key, &origin)?;
             let value = format!("v = {raw}")
                 .parse::<toml::Table>()
                 .ok()
                 .and_then(|mut t| t.remove("v"))
                 .filter(|v| !v.is_table() && !v.is_array())
                 .unwrap_or(toml::Value::String(raw));
+            // AGORA_DATAPLANES__<NAME>__<KEY>
+            if section == DATAPLANES {
+                let Some((plane, key)) = key.split_once("__") else {
+                    return Err(ConfigError::new(format!(
+                        "{origin}: name the data plane and the key, as in AGORA_DATAPLANES__GATEWAY__KIND"
+                    )));
+                };
+                self.dataplanes
+                    .entry(plane.to_owned())
+                    .or_default()
+                    .insert(key.to_owned(), (value, origin));
+                continue;
+            }
+            self.check_known(&section, &key, &origin)?;
             self.values.insert((section, key), (value, origin));
         }
         Ok(())
     }
 
     fn section_names(&self) -> String {
-        self.schema
-            .iter()
-            .map(|(s, _)| *s)
-            .collect::<Vec<_>>()
-            .join(", ")
+        let mut names: Vec<&str> = self.schema.iter().map(|(s, _)| *s).collect();
+        names.push("dataplanes.<name>");
+        names.join(", ")
     }
 
     fn check_known(&self, section: &str, key: &str, origin: &Origin) -> Result<(), ConfigError> {

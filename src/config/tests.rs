@@ -139,3 +139,58 @@ fn describe_round_trips_through_the_loader() {
     let again = Config::from_toml(&c.describe(), env(&[])).unwrap();
     assert_eq!(again.describe(), c.describe());
 }
+
+#[test]
+fn data_planes_come_from_tables_and_embedded_is_always_there() {
+    let c = Config::from_toml(
+        "[dataplanes.partner-gw]\nkind = \"manual\"",
+        env(&[("AGORA_DATAPLANES__OPS__KIND", "manual")]),
+    )
+    .unwrap();
+    assert_eq!(c.dataplane_names(), ["embedded", "ops", "partner-gw"]);
+    assert_eq!(c.dataplanes[2].kind, DataPlaneKind::Manual);
+    assert_eq!(
+        Config::from_toml("", env(&[])).unwrap().dataplane_names(),
+        ["embedded"]
+    );
+    assert!(
+        c.describe()
+            .contains("[dataplanes.partner-gw]\nkind = \"manual\"")
+    );
+}
+
+#[test]
+fn bad_data_planes_are_refused_by_name() {
+    let e = error_of("[dataplanes.gw]\nkind = \"kong\"", &[]);
+    assert!(
+        e.contains("dataplanes.gw.kind") && e.contains("'kong'"),
+        "{e}"
+    );
+    let e = error_of("[dataplanes.gw]\nurl = \"x\"\nkind = \"manual\"", &[]);
+    assert!(
+        e.contains("dataplanes.gw.url") && e.contains("unknown key"),
+        "{e}"
+    );
+    let e = error_of("[dataplanes.gw]\n", &[]);
+    assert!(e.contains("needs a kind"), "{e}");
+    let e = error_of("[dataplanes.embedded]\nkind = \"manual\"", &[]);
+    assert!(e.contains("only the data plane named \"embedded\""), "{e}");
+    let e = error_of("[dataplanes.Big]\nkind = \"manual\"", &[]);
+    assert!(e.contains("lowercase letter"), "{e}");
+}
+
+#[test]
+fn provisioning_retries_are_checked() {
+    let c = Config::from_toml("", env(&[])).unwrap();
+    assert_eq!(c.provisioning.interval, Duration::from_secs(2));
+    assert_eq!(c.provisioning.max_attempts, 8);
+    let e = error_of("[provisioning]\ninterval = \"1500ms\"", &[]);
+    assert!(e.contains("provisioning.interval"), "{e}");
+    let e = error_of(
+        "[provisioning]\nretry_base = \"1h\"\nretry_cap = \"1m\"",
+        &[],
+    );
+    assert!(e.contains("retry_cap"), "{e}");
+    let e = error_of("[provisioning]\nmax_attempts = 0", &[]);
+    assert!(e.contains("provisioning.max_attempts"), "{e}");
+}
