@@ -4,6 +4,7 @@ pub mod actors;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod dataplane;
 pub mod domain;
 pub mod marketplace;
 pub mod scheduler;

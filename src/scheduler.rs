@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
+use crate::actors::provisioner::RunDue;
 use crate::web::AppState;
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -29,10 +30,13 @@ pub fn sweep(state: &AppState) -> Result<SweepReport, crate::store::StoreError> 
     })
 }
 
-/// Starts the scheduler with the sweep every `jobs.sweep_interval`.
+/// Starts the scheduler: the sweep every `jobs.sweep_interval`, and a
+/// provisioning run every `provisioning.interval`.
 pub async fn start(state: Arc<AppState>) -> Result<JobScheduler, JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
     let every = state.config.jobs.sweep_interval;
+    let provisioner = state.provisioner.clone();
+    let provision_every = state.config.provisioning.interval;
     scheduler
         .add(Job::new_repeated_async(every, move |_, _| {
             let state = state.clone();
@@ -48,6 +52,24 @@ pub async fn start(state: Arc<AppState>) -> Result<JobScheduler, JobSchedulerErr
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => tracing::error!(error = %e, "sweep failed"),
                     Err(e) => tracing::error!(error = %e, "sweep task failed"),
+                }
+            })
+        })?)
+        .await?;
+    scheduler
+        .add(Job::new_repeated_async(provision_every, move |_, _| {
+            let provisioner = provisioner.clone();
+            Box::pin(async move {
+                match provisioner.send(RunDue).await {
+                    Ok(Ok(r)) if r.attempted > 0 => tracing::info!(
+                        attempted = r.attempted,
+                        done = r.done,
+                        failed = r.failed,
+                        "provisioning run"
+                    ),
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "provisioning run failed"),
+                    Err(e) => tracing::error!(error = %e, "the provisioner did not answer"),
                 }
             })
         })?)

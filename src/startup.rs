@@ -4,16 +4,20 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix::Arbiter;
+use actix::{Actor, Arbiter};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
+use crate::actors::provisioner::{Kicker, Provisioner, RunDue};
 use crate::actors::registry::TeamRegistry;
+use crate::actors::team::TeamContext;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::master_key::{MasterKey, MasterKeyError};
 use crate::crypto::password::PasswordHasher;
+use crate::dataplane::{DataPlane, DataPlanes};
+use crate::domain::outbox::Backoff;
 use crate::marketplace::Marketplace;
 use crate::store::{OpenError, Store};
 use crate::web::errors::WebError;
@@ -43,6 +47,15 @@ pub struct Application {
 impl Application {
     /// Must run inside an actix system (`#[actix_web::main]` or `#[actix_web::test]`).
     pub fn build(config: Config, clock: SharedClock) -> Result<Self, StartError> {
+        Self::build_with(config, clock, Vec::new())
+    }
+
+    /// Builds with more data planes than the settings name (tests add fakes).
+    pub fn build_with(
+        config: Config,
+        clock: SharedClock,
+        extra_planes: Vec<Arc<dyn DataPlane>>,
+    ) -> Result<Self, StartError> {
         let key = MasterKey::load_or_create(&config.security.master_key_file)?;
         let store = Store::open(&config.storage.path, &key, &config.security.master_key_file)?;
         let listener =
@@ -59,6 +72,37 @@ impl Application {
             .port();
         let market = Marketplace::load(&store).map_err(OpenError::from)?;
         let actors = Arbiter::new();
+        let dataplanes = DataPlanes::build(&config, &store, extra_planes);
+        let kicker = Kicker::default();
+        let p = &config.provisioning;
+        let teams = TeamRegistry::new(
+            actors.handle(),
+            TeamContext {
+                store: store.clone(),
+                clock: clock.clone(),
+                market: market.clone(),
+                kicker: kicker.clone(),
+                backoff: Backoff {
+                    base: p.retry_base,
+                    cap: p.retry_cap,
+                    max_attempts: p.max_attempts,
+                },
+            },
+        );
+        let provisioner = {
+            let (store, clock, planes, teams) = (
+                store.clone(),
+                clock.clone(),
+                dataplanes.clone(),
+                teams.clone(),
+            );
+            Provisioner::start_in_arbiter(&actors.handle(), move |_| {
+                Provisioner::new(store, clock, planes, teams)
+            })
+        };
+        kicker.set(provisioner.clone().recipient());
+        // Work left unfinished by a stop or a crash resumes now.
+        provisioner.do_send(RunDue);
         let sec = &config.security;
         let public_url = config
             .server
@@ -67,13 +111,10 @@ impl Application {
             .unwrap_or_else(|| format!("http://{}:{port}", config.server.bind.ip()));
         let state = web::Data::new(AppState {
             public_url,
-            teams: TeamRegistry::new(
-                actors.handle(),
-                store.clone(),
-                clock.clone(),
-                market.clone(),
-            ),
+            teams,
             market,
+            dataplanes,
+            provisioner,
             hasher: PasswordHasher::new(sec.password_hash_concurrency),
             keys: Keys {
                 csrf: key.derive("csrf"),

@@ -1,6 +1,8 @@
 //! Actors: one per team for serial writes, and the registry that finds them.
 
+pub mod access;
 pub mod catalog;
+pub mod provisioner;
 pub mod registry;
 pub mod subscriptions;
 pub mod team;

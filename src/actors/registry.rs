@@ -7,11 +7,8 @@ use std::sync::{Arc, Mutex};
 use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, ArbiterHandle, Handler, MailboxError, Message};
 
-use super::team::TeamActor;
-use crate::clock::SharedClock;
+use super::team::{TeamActor, TeamContext};
 use crate::domain::ids::TeamId;
-use crate::marketplace::Marketplace;
-use crate::store::Store;
 
 #[derive(Clone)]
 pub struct TeamRegistry {
@@ -21,25 +18,16 @@ pub struct TeamRegistry {
 struct Inner {
     arbiter: ArbiterHandle,
     actors: Mutex<HashMap<TeamId, Addr<TeamActor>>>,
-    store: Store,
-    clock: SharedClock,
-    market: Marketplace,
+    cx: TeamContext,
 }
 
 impl TeamRegistry {
-    pub fn new(
-        arbiter: ArbiterHandle,
-        store: Store,
-        clock: SharedClock,
-        market: Marketplace,
-    ) -> Self {
+    pub fn new(arbiter: ArbiterHandle, cx: TeamContext) -> Self {
         Self {
             inner: Arc::new(Inner {
                 arbiter,
                 actors: Mutex::new(HashMap::new()),
-                store,
-                clock,
-                market,
+                cx,
             }),
         }
     }
@@ -50,11 +38,9 @@ impl TeamRegistry {
         if let Some(addr) = actors.get(&team).filter(|a| a.connected()) {
             return addr.clone();
         }
-        let (store, clock) = (self.inner.store.clone(), self.inner.clock.clone());
-        let market = self.inner.market.clone();
-        let addr = TeamActor::start_in_arbiter(&self.inner.arbiter, move |_| {
-            TeamActor::new(team, store, clock, market)
-        });
+        let cx = self.inner.cx.clone();
+        let addr =
+            TeamActor::start_in_arbiter(&self.inner.arbiter, move |_| TeamActor::new(team, cx));
         actors.insert(team, addr.clone());
         addr
     }

@@ -9,7 +9,7 @@ use crate::domain::audit::Subject;
 use crate::domain::ids::{PlanId, ProductId, SubscriptionId, TeamId, UserId};
 use crate::domain::product::CatalogError;
 use crate::domain::subscription::{Party, Subscription, SubscriptionEvent, SubscriptionState};
-use crate::store::Conflict;
+use crate::store::{Changes, Conflict};
 
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "CommandResult")]
@@ -128,14 +128,45 @@ impl Handler<ChangeSubscription> for TeamActor {
                     )
                 }
             };
+            // Access granted through a subscription that ended is revoked with it.
+            let (accesses, tasks, done_tasks) = if sub.state.is_live() {
+                (Vec::new(), Vec::new(), Vec::new())
+            } else {
+                let why = match &msg.event {
+                    SubscriptionEvent::Cancel {
+                        by: Party::Provider,
+                        reason,
+                    } => format!(
+                        "The provider ended the subscription to {what}{}",
+                        reason
+                            .as_ref()
+                            .map(|r| format!(": {}", r.as_str()))
+                            .unwrap_or_default()
+                    ),
+                    SubscriptionEvent::Reject(_) => {
+                        format!("The subscription to {what} was rejected.")
+                    }
+                    _ => format!("The subscription to {what} was cancelled."),
+                };
+                me.revoke_all(me.store.accesses_of_subscription(sub.id)?, &why)?
+            };
             let audit = me.audit_about(
                 msg.actor,
                 action,
                 detail,
                 Some(Subject::Subscription(sub.id)),
             );
-            me.store.update_subscription(&sub, &audit)?;
+            let changes = Changes {
+                subscription: Some(&sub),
+                accesses: accesses.iter().collect(),
+                tasks: tasks.iter().collect(),
+                done_tasks,
+                ..Changes::default()
+            };
+            me.store.commit(&changes, &audit)?;
             Ok(())
-        })
+        })?;
+        self.kicker.kick();
+        Ok(())
     }
 }

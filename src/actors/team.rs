@@ -6,12 +6,17 @@ use std::time::{Duration, Instant};
 use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message};
 
 use crate::clock::SharedClock;
+use crate::domain::access::AccessError;
+use crate::domain::application::ApplicationError;
 use crate::domain::audit::{AuditRecord, Subject};
 use crate::domain::ids::{AuditId, TeamId, UserId};
+use crate::domain::outbox::Backoff;
 use crate::domain::product::CatalogError;
 use crate::domain::subscription::TransitionError;
 use crate::domain::team::{Membership, MembershipError, Team, TeamRole, check_admin_kept};
 use crate::marketplace::Marketplace;
+
+use super::provisioner::Kicker;
 use crate::store::{Conflict, Store, StoreError};
 
 /// An actor that received nothing for this long stops; the registry starts a
@@ -26,6 +31,10 @@ pub enum TeamCommandError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    #[error(transparent)]
+    Application(#[from] ApplicationError),
+    #[error(transparent)]
+    Access(#[from] AccessError),
     #[error(transparent)]
     Conflict(Conflict),
     #[error(transparent)]
@@ -48,17 +57,51 @@ pub struct TeamActor {
     pub(super) store: Store,
     pub(super) clock: SharedClock,
     pub(super) market: Marketplace,
+    /// Starts a provisioning run after work is queued.
+    pub(super) kicker: Kicker,
+    pub(super) backoff: Backoff,
     last_message: Instant,
 }
 
+/// What every team actor shares.
+#[derive(Clone)]
+pub struct TeamContext {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub market: Marketplace,
+    pub kicker: Kicker,
+    pub backoff: Backoff,
+}
+
 impl TeamActor {
-    pub fn new(team_id: TeamId, store: Store, clock: SharedClock, market: Marketplace) -> Self {
+    pub fn new(team_id: TeamId, cx: TeamContext) -> Self {
         Self {
             team_id,
-            store,
-            clock,
-            market,
+            store: cx.store,
+            clock: cx.clock,
+            market: cx.market,
+            kicker: cx.kicker,
+            backoff: cx.backoff,
             last_message: Instant::now(),
+        }
+    }
+
+    /// An audit record of something Agora did by itself (the provisioning engine).
+    pub(super) fn system_audit(
+        &self,
+        action: &str,
+        detail: String,
+        subject: Option<Subject>,
+    ) -> AuditRecord {
+        let at = self.clock.now();
+        AuditRecord {
+            id: AuditId::generate(at),
+            at,
+            actor: None,
+            team: Some(self.team_id),
+            action: action.to_owned(),
+            detail,
+            subject,
         }
     }
 

@@ -21,3 +21,8 @@ pub fn bytes<const N: usize>() -> [u8; N] {
 pub fn token() -> String {
     URL_SAFE_NO_PAD.encode(bytes::<32>())
 }
+
+/// A uniformly random number in [0, 1), for jitter.
+pub fn unit() -> f64 {
+    (u64::from_be_bytes(bytes::<8>()) >> 11) as f64 / (1u64 << 53) as f64
+}

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{AuditId, ProductId, SubscriptionId, TeamId, UserId};
+use super::ids::{AccessId, ApplicationId, AuditId, ProductId, SubscriptionId, TeamId, UserId};
 use crate::clock::Timestamp;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -24,6 +24,8 @@ pub struct AuditRecord {
 pub enum Subject {
     Product(ProductId),
     Subscription(SubscriptionId),
+    Application(ApplicationId),
+    Access(AccessId),
 }
 
 impl Subject {
@@ -32,6 +34,8 @@ impl Subject {
         match self {
             Subject::Product(id) => id.to_bytes(),
             Subject::Subscription(id) => id.to_bytes(),
+            Subject::Application(id) => id.to_bytes(),
+            Subject::Access(id) => id.to_bytes(),
         }
     }
 }

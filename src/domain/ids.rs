@@ -80,6 +80,15 @@ id_type!(
     PlanId
 );
 id_type!(SubscriptionId);
+id_type!(ApplicationId);
+id_type!(
+    /// An access request: application × resource through a subscription.
+    AccessId
+);
+id_type!(
+    /// A provisioning task in the outbox.
+    TaskId
+);
 
 #[cfg(test)]
 mod tests {

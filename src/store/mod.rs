@@ -4,14 +4,19 @@
 //! Writes are acknowledged only after [`Store::flush`]: sled otherwise keeps
 //! them in memory for up to 500 ms, and a crash would lose them.
 
+mod access;
 mod audit;
 mod catalog;
 pub(crate) mod codec;
+mod embedded;
 mod invitations;
 mod sessions;
 mod subscriptions;
 mod teams;
 mod users;
+mod work;
+
+pub use work::{AppWrite, Changes};
 
 use std::path::Path;
 
@@ -62,6 +67,10 @@ pub enum Conflict {
     RouteTaken { route: String, dataplane: String },
     #[error("Your team already has a live subscription to this plan.")]
     AlreadySubscribed,
+    #[error("The team already has an application with this name.")]
+    ApplicationNameTaken,
+    #[error("This application already has a request for this resource through this subscription.")]
+    AlreadyRequested,
     #[error("Not found.")]
     Missing,
 }
@@ -110,6 +119,22 @@ pub struct Store {
     subscription_by_team: sled::Tree,
     subscription_by_provider: sled::Tree,
     subscription_live: sled::Tree,
+    application: sled::Tree,
+    application_by_team: sled::Tree,
+    application_by_name: sled::Tree,
+    access: sled::Tree,
+    access_by_app: sled::Tree,
+    access_by_subscription: sled::Tree,
+    access_by_resource: sled::Tree,
+    access_by_provider: sled::Tree,
+    access_live: sled::Tree,
+    outbox: sled::Tree,
+    outbox_due: sled::Tree,
+    outbox_waiting: sled::Tree,
+    outbox_failed: sled::Tree,
+    /// The embedded data plane's own trees: what its gateway checks.
+    embedded_access: sled::Tree,
+    embedded_applied: sled::Tree,
 }
 
 impl Store {
@@ -160,6 +185,21 @@ impl Store {
             subscription_by_team: tree("subscription_by_team")?,
             subscription_by_provider: tree("subscription_by_provider")?,
             subscription_live: tree("subscription_live")?,
+            application: tree("application")?,
+            application_by_team: tree("application_by_team")?,
+            application_by_name: tree("application_by_name")?,
+            access: tree("access")?,
+            access_by_app: tree("access_by_app")?,
+            access_by_subscription: tree("access_by_subscription")?,
+            access_by_resource: tree("access_by_resource")?,
+            access_by_provider: tree("access_by_provider")?,
+            access_live: tree("access_live")?,
+            outbox: tree("outbox")?,
+            outbox_due: tree("outbox_due")?,
+            outbox_waiting: tree("outbox_waiting")?,
+            outbox_failed: tree("outbox_failed")?,
+            embedded_access: tree("embedded_access")?,
+            embedded_applied: tree("embedded_applied")?,
             db,
         };
         store.check_meta(key, &shown, key_file)?;

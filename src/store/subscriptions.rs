@@ -43,28 +43,6 @@ impl Store {
         })
     }
 
-    /// Writes a subscription's new state; one that is no longer live frees
-    /// its team × plan for a new subscription.
-    pub fn update_subscription(
-        &self,
-        sub: &Subscription,
-        audit: &AuditRecord,
-    ) -> Result<(), StoreError> {
-        let value = encode(sub)?;
-        let id = sub.id.to_bytes();
-        let live = live_key(sub.team, sub.plan);
-        self.audited(&[&self.subscription, &self.subscription_live], audit, |t| {
-            let (subs, lives) = (&t[0], &t[1]);
-            if subs.insert(&id[..], value.clone())?.is_none() {
-                return abort(Conflict::Missing);
-            }
-            if !sub.state.is_live() && lives.get(&live[..])?.as_deref() == Some(&id[..]) {
-                lives.remove(&live[..])?;
-            }
-            Ok(())
-        })
-    }
-
     pub fn subscription(&self, id: SubscriptionId) -> Result<Option<Subscription>, StoreError> {
         self.subscription
             .get(id.to_bytes())?

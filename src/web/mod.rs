@@ -15,10 +15,14 @@ pub mod throttle;
 
 use actix_web::web;
 
+use actix::Addr;
+
+use crate::actors::provisioner::Provisioner;
 use crate::actors::registry::TeamRegistry;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::password::PasswordHasher;
+use crate::dataplane::DataPlanes;
 use crate::marketplace::Marketplace;
 use crate::store::Store;
 
@@ -37,6 +41,9 @@ pub struct AppState {
     pub teams: TeamRegistry,
     /// The index of published products the Marketplace searches.
     pub market: Marketplace,
+    pub dataplanes: DataPlanes,
+    /// The provisioning engine; `send(RunDue)` runs the due tasks now.
+    pub provisioner: Addr<Provisioner>,
     pub hasher: PasswordHasher,
     pub keys: Keys,
     pub throttle: throttle::LoginThrottle,

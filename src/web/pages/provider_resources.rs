@@ -90,7 +90,7 @@ fn form_page(
         description: input.description,
         route: input.route,
         dataplane: input.dataplane,
-        dataplanes: state.config.dataplane_names(),
+        dataplanes: state.dataplanes.names(),
         types: CredentialType::ALL
             .into_iter()
             .map(|t| (t, input.types.iter().any(|x| x == t.as_str())))
@@ -240,7 +240,7 @@ async fn save(
             credential_types: &input.types,
             access_approval: &input.approval,
         },
-        &state.config.dataplane_names(),
+        &state.dataplanes.names(),
         fields.clone().unwrap_or_default(),
     );
     let row_errors = fields.as_ref().err().cloned().unwrap_or_default();

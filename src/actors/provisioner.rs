@@ -1,0 +1,139 @@
+//! The provisioning engine: carries out due tasks from the outbox on their
+//! data planes and reports each result to the owning team's actor, which
+//! records it (and schedules a retry) in one transaction.
+//!
+//! One actor, one run at a time: a run started while another is going waits
+//! for it, so a task is never delivered twice at once.
+
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
+
+use actix::{
+    Actor, ActorFutureExt, AtomicResponse, Context, Handler, Message, Recipient, WrapFuture,
+};
+
+use super::access::ProvisionResult;
+use super::registry::TeamRegistry;
+use crate::clock::SharedClock;
+use crate::dataplane::{DataPlaneError, DataPlanes};
+use crate::store::{Store, StoreError};
+
+/// Tasks read per batch; a run keeps reading batches while tasks are due.
+const BATCH: usize = 200;
+/// Batches in one run at most, so a run always ends.
+const MAX_BATCHES: usize = 50;
+
+/// Runs the tasks that are due now.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Result<RunReport, StoreError>")]
+pub struct RunDue;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunReport {
+    pub attempted: usize,
+    pub done: usize,
+    pub failed: usize,
+}
+
+/// Lets team actors start a run after they queue work ("the first attempt
+/// starts at once"). Set once the provisioner is running.
+#[derive(Clone, Default)]
+pub struct Kicker(Arc<OnceLock<Recipient<RunDue>>>);
+
+impl Kicker {
+    pub fn set(&self, to: Recipient<RunDue>) {
+        let _ = self.0.set(to);
+    }
+
+    pub fn kick(&self) {
+        if let Some(to) = self.0.get() {
+            to.do_send(RunDue);
+        }
+    }
+}
+
+pub struct Provisioner {
+    store: Store,
+    clock: SharedClock,
+    planes: DataPlanes,
+    teams: TeamRegistry,
+}
+
+impl Provisioner {
+    pub fn new(store: Store, clock: SharedClock, planes: DataPlanes, teams: TeamRegistry) -> Self {
+        Self {
+            store,
+            clock,
+            planes,
+            teams,
+        }
+    }
+}
+
+impl Actor for Provisioner {
+    type Context = Context<Self>;
+}
+
+async fn run(
+    store: Store,
+    clock: SharedClock,
+    planes: DataPlanes,
+    teams: TeamRegistry,
+) -> Result<RunReport, StoreError> {
+    let mut report = RunReport::default();
+    // A task rescheduled to "now" by a zero jitter waits for the next run.
+    let mut seen = HashSet::new();
+    for _ in 0..MAX_BATCHES {
+        let due: Vec<_> = store
+            .due_tasks(clock.now(), BATCH)?
+            .into_iter()
+            .filter(|t| seen.insert(t.id))
+            .collect();
+        if due.is_empty() {
+            break;
+        }
+        for task in due {
+            report.attempted += 1;
+            let result = match planes.get(&task.dataplane) {
+                Some(plane) => plane.apply(&task).await,
+                None => Err(DataPlaneError::Permanent(format!(
+                    "the data plane {} is not configured",
+                    task.dataplane
+                ))),
+            };
+            match &result {
+                Ok(_) => report.done += 1,
+                Err(_) => report.failed += 1,
+            }
+            let msg = ProvisionResult {
+                task: task.id,
+                result,
+                jitter: crate::crypto::random::unit(),
+            };
+            match teams.send(task.grant.team, msg).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(task = %task.id, error = %e, "recording a provisioning result failed")
+                }
+                Err(e) => {
+                    tracing::error!(task = %task.id, error = %e, "the team actor did not answer")
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+impl Handler<RunDue> for Provisioner {
+    type Result = AtomicResponse<Self, Result<RunReport, StoreError>>;
+
+    fn handle(&mut self, _: RunDue, _: &mut Context<Self>) -> Self::Result {
+        let work = run(
+            self.store.clone(),
+            self.clock.clone(),
+            self.planes.clone(),
+            self.teams.clone(),
+        );
+        AtomicResponse::new(Box::pin(work.into_actor(self).map(|r, _, _| r)))
+    }
+}

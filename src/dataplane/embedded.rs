@@ -1,0 +1,47 @@
+//! The data plane inside the binary. It keeps its own trees: the access it
+//! grants (what its gateway endpoints check) and the idempotency keys it has
+//! applied, so a task delivered twice changes nothing the second time.
+
+use futures_util::future::BoxFuture;
+
+use super::{Capabilities, DataPlane, DataPlaneError, Outcome};
+use crate::config::EMBEDDED_DATAPLANE;
+use crate::domain::outbox::Task;
+use crate::store::Store;
+
+pub struct EmbeddedPlane {
+    store: Store,
+}
+
+impl EmbeddedPlane {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+impl DataPlane for EmbeddedPlane {
+    fn name(&self) -> &str {
+        EMBEDDED_DATAPLANE
+    }
+
+    fn kind(&self) -> &'static str {
+        "embedded"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            suspend: true,
+            renew: true,
+            by_hand: false,
+        }
+    }
+
+    fn apply<'a>(&'a self, task: &'a Task) -> BoxFuture<'a, Result<Outcome, DataPlaneError>> {
+        Box::pin(async move {
+            self.store
+                .embedded_apply(task)
+                .map(|_| Outcome::Done)
+                .map_err(|e| DataPlaneError::Temporary(e.to_string()))
+        })
+    }
+}

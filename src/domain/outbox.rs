@@ -1,0 +1,107 @@
+//! Provisioning tasks: work for a data plane, written in the same
+//! transaction as the state change that asks for it, then carried out in the
+//! background with retries.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::access::TaskOp;
+use super::ids::{AccessId, ApplicationId, ResourceId, TaskId, TeamId};
+use super::resource::Quota;
+use crate::clock::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskState {
+    /// Waiting for its next attempt (in the due index).
+    Due,
+    /// Handed to a person: the provider provisions by hand.
+    Waiting,
+    /// Given up after the last attempt, or marked failed by the provider.
+    Failed,
+}
+
+/// What the data plane needs to know to carry out a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessGrant {
+    pub access: AccessId,
+    pub team: TeamId,
+    pub team_name: String,
+    pub application: ApplicationId,
+    pub application_name: String,
+    pub resource: ResourceId,
+    pub resource_name: String,
+    pub route: String,
+    pub plan_name: String,
+    pub quota: Quota,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Task {
+    pub id: TaskId,
+    /// Unique per intended change: `access:<id>:<version>:<op>`. A data plane
+    /// that sees a key again answers as before and changes nothing.
+    pub key: String,
+    pub op: TaskOp,
+    pub grant: AccessGrant,
+    pub dataplane: String,
+    /// The provider team, for its Provisioning queue.
+    pub provider: TeamId,
+    pub state: TaskState,
+    pub attempts: u32,
+    pub next_at: Timestamp,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// Retry timing: exponential backoff with full jitter.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub base: Duration,
+    pub cap: Duration,
+    pub max_attempts: u32,
+}
+
+impl Backoff {
+    /// The longest wait after `attempts` failed attempts: base × 2^(attempts-1), capped.
+    pub fn ceiling(&self, attempts: u32) -> Duration {
+        let doublings = attempts.saturating_sub(1).min(40);
+        self.base
+            .checked_mul(1u32 << doublings.min(31))
+            .unwrap_or(self.cap)
+            .min(self.cap)
+    }
+
+    /// The wait before the next attempt: uniformly random in [0, ceiling]
+    /// (`unit` in [0, 1) comes from the caller, so tests can choose it).
+    pub fn delay(&self, attempts: u32, unit: f64) -> Duration {
+        self.ceiling(attempts).mul_f64(unit.clamp(0.0, 1.0))
+    }
+
+    /// Whether `attempts` failed attempts use up the budget.
+    pub fn gives_up(&self, attempts: u32) -> bool {
+        attempts >= self.max_attempts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_jitter_below_it() {
+        let b = Backoff {
+            base: Duration::from_secs(2),
+            cap: Duration::from_secs(60),
+            max_attempts: 5,
+        };
+        let ceilings: Vec<u64> = (1..=7).map(|n| b.ceiling(n).as_secs()).collect();
+        assert_eq!(ceilings, [2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(b.delay(3, 0.5), Duration::from_secs(4));
+        assert_eq!(b.delay(3, 0.0), Duration::ZERO);
+        assert!(b.delay(100, 0.999) <= b.cap);
+        assert!(!b.gives_up(4) && b.gives_up(5));
+    }
+}
