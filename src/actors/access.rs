@@ -79,12 +79,12 @@ impl TeamActor {
     }
 
     /// Revokes every live access in `accesses` with `reason`, queueing the
-    /// removal of what may be on the data plane. Returns the changed accesses and tasks.
+    /// removal of what may be on the data plane.
     pub(super) fn revoke_all(
         &self,
         accesses: Vec<AccessRequest>,
         reason: &str,
-    ) -> Result<(Vec<AccessRequest>, Vec<Task>, Vec<TaskId>), TeamCommandError> {
+    ) -> Result<Revoked, TeamCommandError> {
         let now = self.clock.now();
         let (mut changed, mut tasks, mut done) = (Vec::new(), Vec::new(), Vec::new());
         for mut a in accesses.into_iter().filter(|a| a.approval.is_live()) {
@@ -99,7 +99,32 @@ impl TeamActor {
             }
             changed.push(a);
         }
-        Ok((changed, tasks, done))
+        Ok(Revoked {
+            accesses: changed,
+            tasks,
+            done_tasks: done,
+        })
+    }
+}
+
+/// What revoking a set of accesses changes: the accesses, the removal tasks
+/// it queues, and the older tasks those replace.
+#[derive(Default)]
+pub(super) struct Revoked {
+    pub accesses: Vec<AccessRequest>,
+    pub tasks: Vec<Task>,
+    pub done_tasks: Vec<TaskId>,
+}
+
+impl Revoked {
+    /// The parts of a commit that carry these changes.
+    pub fn changes(&self) -> Changes<'_> {
+        Changes {
+            accesses: self.accesses.iter().collect(),
+            tasks: self.tasks.iter().collect(),
+            done_tasks: self.done_tasks.clone(),
+            ..Changes::default()
+        }
     }
 }
 
@@ -179,7 +204,7 @@ impl Handler<ArchiveApplication> for TeamActor {
                 return Err(ApplicationError::Archived.into());
             }
             app.archived_at = Some(me.clock.now());
-            let (accesses, tasks, done_tasks) = me.revoke_all(
+            let revoked = me.revoke_all(
                 me.store.accesses_of_app(app.id)?,
                 "The application was archived.",
             )?;
@@ -189,7 +214,7 @@ impl Handler<ArchiveApplication> for TeamActor {
                 format!(
                     "archived application {}; {} access revoked",
                     app.details.name,
-                    accesses.len()
+                    revoked.accesses.len()
                 ),
                 Some(Subject::Application(app.id)),
             );
@@ -199,10 +224,7 @@ impl Handler<ArchiveApplication> for TeamActor {
                     is_new: false,
                     old_name_key: None,
                 }),
-                accesses: accesses.iter().collect(),
-                tasks: tasks.iter().collect(),
-                done_tasks,
-                ..Changes::default()
+                ..revoked.changes()
             };
             me.store.commit(&changes, &audit)?;
             Ok(())

@@ -129,8 +129,8 @@ impl Handler<ChangeSubscription> for TeamActor {
                 }
             };
             // Access granted through a subscription that ended is revoked with it.
-            let (accesses, tasks, done_tasks) = if sub.state.is_live() {
-                (Vec::new(), Vec::new(), Vec::new())
+            let revoked = if sub.state.is_live() {
+                Default::default()
             } else {
                 let why = match &msg.event {
                     SubscriptionEvent::Cancel {
@@ -158,10 +158,7 @@ impl Handler<ChangeSubscription> for TeamActor {
             );
             let changes = Changes {
                 subscription: Some(&sub),
-                accesses: accesses.iter().collect(),
-                tasks: tasks.iter().collect(),
-                done_tasks,
-                ..Changes::default()
+                ..revoked.changes()
             };
             me.store.commit(&changes, &audit)?;
             Ok(())
