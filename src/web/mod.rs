@@ -90,6 +90,54 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/teams/{team_id}/subscriptions/{subscription_id}/cancel",
             web::post().to(subscriptions::cancel),
         )
+        .route(
+            "/teams/{team_id}/applications",
+            web::get().to(applications::list),
+        )
+        .route(
+            "/teams/{team_id}/applications/new",
+            web::get().to(applications::new_form),
+        )
+        .route(
+            "/teams/{team_id}/applications/new",
+            web::post().to(applications::create),
+        )
+        .route(
+            "/teams/{team_id}/applications/{application_id}",
+            web::get().to(applications::show),
+        )
+        .route(
+            "/teams/{team_id}/applications/{application_id}/edit",
+            web::get().to(applications::edit_form),
+        )
+        .route(
+            "/teams/{team_id}/applications/{application_id}/edit",
+            web::post().to(applications::update),
+        )
+        .route(
+            "/teams/{team_id}/applications/{application_id}/archive",
+            web::post().to(applications::archive),
+        )
+        .route(
+            "/teams/{team_id}/applications/{application_id}/delete",
+            web::post().to(applications::delete),
+        )
+        .route(
+            "/teams/{team_id}/applications/{application_id}/request-access",
+            web::get().to(access::choose),
+        )
+        .route(
+            "/marketplace/products/{product_id}/resources/{resource_id}/request-access",
+            web::get().to(access::form),
+        )
+        .route(
+            "/marketplace/products/{product_id}/resources/{resource_id}/request-access",
+            web::post().to(access::submit),
+        )
+        .route(
+            "/marketplace/products/{product_id}/resources/{resource_id}/access",
+            web::get().to(access::resource_access),
+        )
         .route("/marketplace", web::get().to(marketplace::list))
         .route(
             "/marketplace/products/{product_id}",
@@ -187,6 +235,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/provider/{team_id}/subscriptions/{subscription_id}/end",
             web::post().to(approvals::end),
+        )
+        .route(
+            "/provider/{team_id}/access/{access_id}/approve",
+            web::post().to(approvals::approve_access),
+        )
+        .route(
+            "/provider/{team_id}/access/{access_id}/reject",
+            web::post().to(approvals::reject_access),
+        )
+        .route(
+            "/provider/{team_id}/provisioning",
+            web::get().to(provisioning::show),
+        )
+        .route(
+            "/provider/{team_id}/access/{access_id}/provisioned",
+            web::post().to(provisioning::mark_provisioned),
+        )
+        .route(
+            "/provider/{team_id}/access/{access_id}/failed",
+            web::post().to(provisioning::mark_failed),
+        )
+        .route(
+            "/provider/{team_id}/access/{access_id}/retry",
+            web::post().to(provisioning::retry),
         )
         .route("/admin/teams", web::get().to(admin_teams::list))
         .route("/admin/teams/new", web::get().to(admin_teams::form))

@@ -6,8 +6,12 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
+use super::applications::{AccessRow, access_row};
 use super::provider::outcome;
+use crate::actors::access::DecideAccess;
 use crate::actors::subscriptions::ChangeSubscription;
+use crate::domain::access::{AccessEvent, Approval};
+use crate::domain::ids::AccessId;
 use crate::domain::ids::SubscriptionId;
 use crate::domain::subscription::{
     Party, Reason, Subscription, SubscriptionEvent, SubscriptionState,
@@ -58,6 +62,7 @@ struct ApprovalsPage {
     team_name: String,
     pending: Vec<SubscriptionRow>,
     active: Vec<SubscriptionRow>,
+    access: Vec<AccessRow>,
 }
 
 pub async fn show(state: web::Data<AppState>, ProviderMember(m): ProviderMember) -> PageResult {
@@ -71,12 +76,19 @@ pub async fn show(state: web::Data<AppState>, ProviderMember(m): ProviderMember)
             _ => {}
         }
     }
+    let mut access = Vec::new();
+    for a in state.store.accesses_of_provider(m.team.id)? {
+        if a.approval == Approval::Pending {
+            access.push(access_row(&state, &a)?);
+        }
+    }
     page(&ApprovalsPage {
         layout: Layout::new(&m.who.0, "Approvals"),
         team_id: m.team.id.to_string(),
         team_name: m.team.name.to_string(),
         pending,
         active,
+        access,
     })
 }
 
@@ -177,4 +189,68 @@ pub async fn end(
         reason: Some(reason),
     };
     decide(&state, &m, &s, event, "ended").await
+}
+
+/// The access request in the path, when it is to one of this provider's resources.
+fn provided_access(
+    state: &AppState,
+    m: &TeamMember,
+    raw: &str,
+) -> Result<crate::domain::access::AccessRequest, WebError> {
+    let id: AccessId = raw.parse().map_err(|_| WebError::NotFound)?;
+    match state.store.access(id)? {
+        Some(a) if a.provider == m.team.id => Ok(a),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+async fn decide_access(
+    state: &AppState,
+    m: &TeamMember,
+    raw: &str,
+    event: AccessEvent,
+    done: &str,
+) -> PageResult {
+    let a = provided_access(state, m, raw)?;
+    let team = state
+        .store
+        .team(a.team)?
+        .map(|t| t.name.to_string())
+        .unwrap_or_default();
+    let cmd = DecideAccess {
+        id: a.id,
+        event,
+        actor: m.who.user().id,
+        provider: m.team.id,
+    };
+    let result = state.teams.send(a.team, cmd).await?;
+    outcome(
+        m,
+        result,
+        &format!("/provider/{}/approvals", m.team.id),
+        format!("Access “{}” for {team}: {done}.", a.name),
+    )
+}
+
+pub async fn approve_access(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(_): Form<NoFields>,
+) -> PageResult {
+    decide_access(&state, &m, &path.1, AccessEvent::Approve, "approved").await
+}
+
+pub async fn reject_access(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(f): Form<ReasonForm>,
+) -> PageResult {
+    provided_access(&state, &m, &path.1)?;
+    let reason = match reason_or_back(&m, &f.reason) {
+        Ok(r) => r,
+        Err(back) => return Ok(*back),
+    };
+    decide_access(&state, &m, &path.1, AccessEvent::Reject(reason), "rejected").await
 }

@@ -130,7 +130,7 @@ pub async fn list(
 /// A product is shown to everyone once published; before, and after it is
 /// unpublished, only to its provider team, the platform admin, and teams
 /// that subscribed to it.
-fn visible_product(state: &AppState, who: &SignedIn, raw: &str) -> Result<Product, WebError> {
+pub fn visible_product(state: &AppState, who: &SignedIn, raw: &str) -> Result<Product, WebError> {
     let id: ProductId = raw.parse().map_err(|_| WebError::NotFound)?;
     let p = state.store.product(id)?.ok_or(WebError::NotFound)?;
     if p.is_published() || who.user().platform_admin {
@@ -167,6 +167,7 @@ fn acting_teams(who: &SignedIn) -> Vec<Team> {
 }
 
 pub struct ResourceCard {
+    pub id: String,
     pub name: String,
     pub description: String,
     pub route: String,
@@ -216,6 +217,7 @@ async fn product_tab(
         .resources(p.id)?
         .into_iter()
         .map(|r| ResourceCard {
+            id: r.id.to_string(),
             route: r.spec.route.to_string(),
             types: r.spec.credential_types.iter().map(|t| t.label()).collect(),
             approval: approval_words(r.spec.access_approval),

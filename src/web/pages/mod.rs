@@ -1,8 +1,10 @@
 //! One file per area; each renders the templates of the same name.
 
+pub mod access;
 pub mod account;
 pub mod admin_teams;
 pub mod admin_users;
+pub mod applications;
 pub mod approvals;
 pub mod auth;
 pub mod history;
@@ -13,6 +15,7 @@ pub mod ops;
 pub mod provider;
 pub mod provider_plans;
 pub mod provider_resources;
+pub mod provisioning;
 pub mod setup;
 pub mod subscriptions;
 pub mod teams;

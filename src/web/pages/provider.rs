@@ -80,7 +80,13 @@ pub async fn products(state: web::Data<AppState>, ProviderMember(m): ProviderMem
         .subscriptions_of_provider(m.team.id)?
         .iter()
         .filter(|s| s.state == crate::domain::subscription::SubscriptionState::Requested)
-        .count();
+        .count()
+        + state
+            .store
+            .accesses_of_provider(m.team.id)?
+            .iter()
+            .filter(|a| a.approval == crate::domain::access::Approval::Pending)
+            .count();
     page(&ProductsPage {
         layout: Layout::new(&m.who.0, format!("Provider: {}", m.team.name)),
         team_id: m.team.id.to_string(),

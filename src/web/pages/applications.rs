@@ -1,0 +1,411 @@
+//! A team's applications: the list, creating and editing one, its page with
+//! the access of each resource, archiving and deleting (both confirmed).
+
+use actix_web::web;
+use askama::Template;
+use serde::Deserialize;
+
+use super::history::{AuditRow, audit_rows};
+use crate::actors::access::{ArchiveApplication, DeleteApplication, SaveApplication};
+use crate::actors::team::TeamCommandError;
+use crate::domain::access::{AccessRequest, Approval, Provisioning};
+use crate::domain::application::{Application, ApplicationDetails};
+use crate::domain::audit::Subject;
+use crate::domain::ids::ApplicationId;
+use crate::web::AppState;
+use crate::web::csrf::Form;
+use crate::web::errors::WebError;
+use crate::web::extractors::{TeamActing, TeamMember};
+use crate::web::flash::FlashKind;
+use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
+
+pub struct AppRow {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub archived: bool,
+    pub access: usize,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "applications/list.html")]
+struct ListPage {
+    layout: Layout,
+    team_id: String,
+    team_name: String,
+    can_act: bool,
+    apps: Vec<AppRow>,
+}
+
+pub async fn list(state: web::Data<AppState>, m: TeamMember) -> PageResult {
+    let mut apps = Vec::new();
+    for a in state.store.applications_of(m.team.id)? {
+        let access = state
+            .store
+            .accesses_of_app(a.id)?
+            .iter()
+            .filter(|x| x.approval == Approval::Approved)
+            .count();
+        apps.push(AppRow {
+            id: a.id.to_string(),
+            archived: a.is_archived(),
+            created: a.created_at.display(),
+            name: a.details.name,
+            description: a.details.description,
+            access,
+        });
+    }
+    page(&ListPage {
+        layout: Layout::new(&m.who.0, format!("Applications of {}", m.team.name)),
+        team_id: m.team.id.to_string(),
+        team_name: m.team.name.to_string(),
+        can_act: m.role.can_act(),
+        apps,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "applications/form.html")]
+struct FormPage {
+    layout: Layout,
+    team_id: String,
+    app_id: Option<String>,
+    name: String,
+    description: String,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AppFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+fn form_page(m: &TeamMember, app_id: Option<String>, f: AppFields, errors: FormErrors) -> FormPage {
+    let title = if app_id.is_some() {
+        "Edit application"
+    } else {
+        "New application"
+    };
+    FormPage {
+        layout: Layout::new(&m.who.0, title),
+        team_id: m.team.id.to_string(),
+        app_id,
+        name: f.name,
+        description: f.description,
+        errors,
+    }
+}
+
+/// The application in the path, when it belongs to the team in the path.
+pub fn team_app(state: &AppState, m: &TeamMember, raw: &str) -> Result<Application, WebError> {
+    let id: ApplicationId = raw.parse().map_err(|_| WebError::NotFound)?;
+    match state.store.application(id)? {
+        Some(a) if a.team == m.team.id => Ok(a),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+pub async fn new_form(TeamActing(m): TeamActing) -> PageResult {
+    page(&form_page(
+        &m,
+        None,
+        AppFields::default(),
+        FormErrors::default(),
+    ))
+}
+
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    TeamActing(m): TeamActing,
+    path: web::Path<(String, String)>,
+) -> PageResult {
+    let app = team_app(&state, &m, &path.1)?;
+    let f = AppFields {
+        name: app.details.name,
+        description: app.details.description,
+    };
+    page(&form_page(
+        &m,
+        Some(app.id.to_string()),
+        f,
+        FormErrors::default(),
+    ))
+}
+
+async fn save(
+    state: &AppState,
+    m: &TeamMember,
+    existing: Option<ApplicationId>,
+    f: AppFields,
+) -> PageResult {
+    let mut errors = FormErrors::default();
+    match ApplicationDetails::parse(&f.name, &f.description) {
+        Ok(details) => {
+            let id = existing.unwrap_or_else(|| ApplicationId::generate(state.clock.now()));
+            let cmd = SaveApplication {
+                id,
+                is_new: existing.is_none(),
+                details,
+                actor: m.who.user().id,
+            };
+            match state.teams.send(m.team.id, cmd).await? {
+                Ok(()) => {
+                    return Ok(redirect_flash(
+                        &m.who.0,
+                        &format!("/teams/{}/applications/{id}", m.team.id),
+                        FlashKind::Success,
+                        "The application is saved.",
+                    ));
+                }
+                Err(TeamCommandError::Store(e)) => return Err(e.into()),
+                Err(refused) => {
+                    errors.add(crate::domain::FieldError::new("name", refused.to_string()))
+                }
+            }
+        }
+        Err(list) => list.into_iter().for_each(|e| errors.add(e)),
+    }
+    form_again(&form_page(m, existing.map(|id| id.to_string()), f, errors))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    TeamActing(m): TeamActing,
+    Form(f): Form<AppFields>,
+) -> PageResult {
+    save(&state, &m, None, f).await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    TeamActing(m): TeamActing,
+    path: web::Path<(String, String)>,
+    Form(f): Form<AppFields>,
+) -> PageResult {
+    let app = team_app(&state, &m, &path.1)?;
+    save(&state, &m, Some(app.id), f).await
+}
+
+/// One access request as the pages show it.
+pub struct AccessRow {
+    pub id: String,
+    pub name: String,
+    pub app_id: String,
+    pub app: String,
+    pub product_id: String,
+    pub product: String,
+    pub resource: String,
+    pub plan: String,
+    pub team: String,
+    pub dataplane: String,
+    pub approval: &'static str,
+    pub provisioning: &'static str,
+    /// "Provisioning… (attempt 2, next at …)" and the like.
+    pub progress: String,
+    pub requested: String,
+    pub decided: String,
+    pub provisioned: String,
+    pub reason: String,
+    pub error: String,
+    pub values: Vec<(String, String)>,
+}
+
+pub fn access_row(state: &AppState, a: &AccessRequest) -> Result<AccessRow, WebError> {
+    let store = &state.store;
+    let product = store.product(a.product)?;
+    let resource = store.resource(a.product, a.resource)?;
+    let plan = store.plan(a.product, a.plan)?;
+    let app = store.application(a.application)?;
+    let team = store.team(a.team)?;
+    let task = a.task.map(|t| store.task(t)).transpose()?.flatten();
+    let progress = match (a.provisioning, &task) {
+        (Provisioning::Pending, Some(t))
+            if t.state == crate::domain::outbox::TaskState::Waiting =>
+        {
+            "waiting for the provider to set it up by hand".to_owned()
+        }
+        (Provisioning::Pending, Some(t)) if t.attempts > 0 => format!(
+            "waiting for data plane (attempt {} failed, next at {})",
+            t.attempts,
+            t.next_at.display()
+        ),
+        (Provisioning::Pending, _) => "waiting for data plane".to_owned(),
+        _ => String::new(),
+    };
+    let labels: Vec<(String, String)> = resource
+        .as_ref()
+        .map(|r| {
+            r.spec
+                .fields
+                .iter()
+                .filter_map(|f| a.values.get(&f.name).map(|v| (f.label.clone(), v.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(AccessRow {
+        id: a.id.to_string(),
+        name: a.name.clone(),
+        app_id: a.application.to_string(),
+        app: app
+            .map(|x| x.details.name)
+            .unwrap_or_else(|| "a deleted application".to_owned()),
+        product_id: a.product.to_string(),
+        product: product.map(|p| p.details.name).unwrap_or_default(),
+        resource: resource.map(|r| r.spec.name).unwrap_or_default(),
+        plan: plan.map(|p| p.spec.name).unwrap_or_default(),
+        team: team.map(|t| t.name.to_string()).unwrap_or_default(),
+        dataplane: a.dataplane.clone(),
+        approval: a.approval.as_str(),
+        provisioning: a.provisioning.as_str(),
+        progress,
+        requested: a.created_at.display(),
+        decided: a.decided_at.map(|t| t.display()).unwrap_or_default(),
+        provisioned: a.provisioned_at.map(|t| t.display()).unwrap_or_default(),
+        reason: a.reason.clone().unwrap_or_default(),
+        error: a.last_error.clone().unwrap_or_default(),
+        values: labels,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "applications/show.html")]
+struct ShowPage {
+    layout: Layout,
+    team_id: String,
+    team_name: String,
+    app_id: String,
+    name: String,
+    description: String,
+    archived: bool,
+    can_act: bool,
+    access: Vec<AccessRow>,
+    history: Vec<AuditRow>,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    m: TeamMember,
+    path: web::Path<(String, String)>,
+) -> PageResult {
+    let app = team_app(&state, &m, &path.1)?;
+    let mut access = Vec::new();
+    for a in state.store.accesses_of_app(app.id)?.iter().rev() {
+        access.push(access_row(&state, a)?);
+    }
+    let history = audit_rows(
+        &state.store,
+        state
+            .store
+            .subject_audit(Subject::Application(app.id), 30)?,
+    )?;
+    page(&ShowPage {
+        layout: Layout::new(&m.who.0, app.details.name.clone()),
+        team_id: m.team.id.to_string(),
+        team_name: m.team.name.to_string(),
+        app_id: app.id.to_string(),
+        archived: app.is_archived(),
+        can_act: m.role.can_act(),
+        name: app.details.name,
+        description: app.details.description,
+        access,
+        history,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub layout: Layout,
+    pub heading: String,
+    pub message: String,
+    pub action: String,
+    pub button: String,
+    pub back: String,
+}
+
+#[derive(Deserialize)]
+pub struct Confirmed {
+    #[serde(default)]
+    confirmed: String,
+}
+
+async fn change(state: &AppState, m: &TeamMember, app: &Application, archive: bool) -> PageResult {
+    let result = if archive {
+        let cmd = ArchiveApplication {
+            id: app.id,
+            actor: m.who.user().id,
+        };
+        state.teams.send(m.team.id, cmd).await?
+    } else {
+        let cmd = DeleteApplication {
+            id: app.id,
+            actor: m.who.user().id,
+        };
+        state.teams.send(m.team.id, cmd).await?
+    };
+    let page_of_app = format!("/teams/{}/applications/{}", m.team.id, app.id);
+    let (to, kind, message) = match result {
+        Ok(()) if archive => (
+            page_of_app,
+            FlashKind::Success,
+            format!(
+                "{} is archived; its access is being removed from the data plane.",
+                app.details.name
+            ),
+        ),
+        Ok(()) => (
+            format!("/teams/{}/applications", m.team.id),
+            FlashKind::Success,
+            format!("{} is deleted.", app.details.name),
+        ),
+        Err(TeamCommandError::Store(e)) => return Err(e.into()),
+        Err(refused) => (page_of_app, FlashKind::Error, refused.to_string()),
+    };
+    Ok(redirect_flash(&m.who.0, &to, kind, message))
+}
+
+pub async fn archive(
+    state: web::Data<AppState>,
+    TeamActing(m): TeamActing,
+    path: web::Path<(String, String)>,
+    Form(f): Form<Confirmed>,
+) -> PageResult {
+    let app = team_app(&state, &m, &path.1)?;
+    if f.confirmed != "yes" {
+        let back = format!("/teams/{}/applications/{}", m.team.id, app.id);
+        return page(&ConfirmPage {
+            layout: Layout::new(&m.who.0, "Archive application"),
+            heading: format!("Archive {}?", app.details.name),
+            message: "Its access to every resource is revoked and removed from the data planes. An archived application can then be deleted.".to_owned(),
+            action: format!("{back}/archive"),
+            button: format!("Yes, archive {}", app.details.name),
+            back,
+        });
+    }
+    change(&state, &m, &app, true).await
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    TeamActing(m): TeamActing,
+    path: web::Path<(String, String)>,
+    Form(f): Form<Confirmed>,
+) -> PageResult {
+    let app = team_app(&state, &m, &path.1)?;
+    if f.confirmed != "yes" {
+        let back = format!("/teams/{}/applications/{}", m.team.id, app.id);
+        return page(&ConfirmPage {
+            layout: Layout::new(&m.who.0, "Delete application"),
+            heading: format!("Delete {}?", app.details.name),
+            message: "The application and its access requests are deleted for good. The team's activity keeps a record.".to_owned(),
+            action: format!("{back}/delete"),
+            button: format!("Yes, delete {}", app.details.name),
+            back,
+        });
+    }
+    change(&state, &m, &app, false).await
+}

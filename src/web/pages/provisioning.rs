@@ -1,0 +1,165 @@
+//! The provider's Provisioning queue: work handed to people (manual data
+//! planes) with Mark provisioned / Mark failed, work that gave up with Retry
+//! provisioning, and work still in the engine's hands.
+
+use actix_web::web;
+use askama::Template;
+use serde::Deserialize;
+
+use super::applications::{AccessRow, access_row};
+use super::provider::outcome;
+use crate::actors::access::{ProviderStep, ProvisioningStep};
+use crate::domain::access::Provisioning;
+use crate::domain::ids::AccessId;
+use crate::domain::outbox::Task;
+use crate::domain::subscription::Reason;
+use crate::web::AppState;
+use crate::web::csrf::Form;
+use crate::web::errors::WebError;
+use crate::web::extractors::{ProviderMember, TeamMember};
+use crate::web::flash::FlashKind;
+use crate::web::render::{Layout, PageResult, page, redirect_flash};
+
+pub struct WorkRow {
+    pub access: AccessRow,
+    /// grant or revoke
+    pub op: &'static str,
+    pub attempts: u32,
+    pub error: String,
+}
+
+fn rows(state: &AppState, tasks: Vec<Task>) -> Result<Vec<WorkRow>, WebError> {
+    let mut out = Vec::new();
+    for t in tasks {
+        if let Some(a) = state.store.access(t.grant.access)? {
+            out.push(WorkRow {
+                access: access_row(state, &a)?,
+                op: t.op.as_str(),
+                attempts: t.attempts,
+                error: t.last_error.unwrap_or_default(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "provider/provisioning.html")]
+struct QueuePage {
+    layout: Layout,
+    team_id: String,
+    team_name: String,
+    waiting: Vec<WorkRow>,
+    failed: Vec<WorkRow>,
+    in_progress: Vec<AccessRow>,
+}
+
+pub async fn show(state: web::Data<AppState>, ProviderMember(m): ProviderMember) -> PageResult {
+    let waiting = rows(&state, state.store.waiting_tasks(m.team.id)?)?;
+    let failed = rows(&state, state.store.failed_tasks(m.team.id)?)?;
+    let mut in_progress = Vec::new();
+    for a in state.store.accesses_of_provider(m.team.id)? {
+        let handed = waiting.iter().any(|w| w.access.id == a.id.to_string());
+        if a.provisioning == Provisioning::Pending && !handed {
+            in_progress.push(access_row(&state, &a)?);
+        }
+    }
+    page(&QueuePage {
+        layout: Layout::new(&m.who.0, "Provisioning"),
+        team_id: m.team.id.to_string(),
+        team_name: m.team.name.to_string(),
+        waiting,
+        failed,
+        in_progress,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn step(
+    state: &AppState,
+    m: &TeamMember,
+    raw: &str,
+    step: ProviderStep,
+    reason: String,
+) -> PageResult {
+    let id: AccessId = raw.parse().map_err(|_| WebError::NotFound)?;
+    let a = match state.store.access(id)? {
+        Some(a) if a.provider == m.team.id => a,
+        _ => return Err(WebError::NotFound),
+    };
+    let cmd = ProvisioningStep {
+        access: a.id,
+        step,
+        reason,
+        actor: m.who.user().id,
+        provider: m.team.id,
+    };
+    let result = state.teams.send(a.team, cmd).await?;
+    let done = match step {
+        ProviderStep::MarkProvisioned => "marked as done",
+        ProviderStep::MarkFailed => "marked as failed",
+        ProviderStep::Retry => "queued again",
+    };
+    outcome(
+        m,
+        result,
+        &format!("/provider/{}/provisioning", m.team.id),
+        format!("“{}” is {done}.", a.name),
+    )
+}
+
+pub async fn mark_provisioned(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(_): Form<StepForm>,
+) -> PageResult {
+    step(
+        &state,
+        &m,
+        &path.1,
+        ProviderStep::MarkProvisioned,
+        String::new(),
+    )
+    .await
+}
+
+pub async fn mark_failed(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(f): Form<StepForm>,
+) -> PageResult {
+    match Reason::parse(&f.reason) {
+        Ok(r) => {
+            step(
+                &state,
+                &m,
+                &path.1,
+                ProviderStep::MarkFailed,
+                r.as_str().to_owned(),
+            )
+            .await
+        }
+        Err(e) => Ok(redirect_flash(
+            &m.who.0,
+            &format!("/provider/{}/provisioning", m.team.id),
+            FlashKind::Error,
+            e.message,
+        )),
+    }
+}
+
+pub async fn retry(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(_): Form<StepForm>,
+) -> PageResult {
+    step(&state, &m, &path.1, ProviderStep::Retry, String::new()).await
+}
