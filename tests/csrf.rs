@@ -24,6 +24,10 @@ async fn every_post_route_refuses_a_missing_or_foreign_token() {
     assert_eq!(res.status(), 303);
     let sub = location(&res).rsplit('/').next().unwrap().to_owned();
     let product_fields = vec![("name", "Forged"), ("summary", "Forged")];
+    let app_id = admin.create_application(&team, "Mobile").await;
+    let apps = format!("/teams/{team}/applications");
+    let res = admin.request_access(pr, rs, &app_id, &sub, &[]).await;
+    assert_eq!(res.status(), 422, "the subscription is not active yet");
 
     let routes: Vec<(String, Vec<(&str, &str)>)> = vec![
         (
@@ -120,6 +124,34 @@ async fn every_post_route_refuses_a_missing_or_foreign_token() {
             format!("/provider/{pv}/subscriptions/{sub}/end"),
             vec![("reason", "forged")],
         ),
+        (format!("{apps}/new"), vec![("name", "Forged")]),
+        (format!("{apps}/{app_id}/edit"), vec![("name", "Forged")]),
+        (
+            format!("{apps}/{app_id}/archive"),
+            vec![("confirmed", "yes")],
+        ),
+        (
+            format!("{apps}/{app_id}/delete"),
+            vec![("confirmed", "yes")],
+        ),
+        (
+            format!("/marketplace/products/{pr}/resources/{rs}/request-access"),
+            vec![("application", &app_id), ("subscription", &sub)],
+        ),
+        (format!("/provider/{pv}/access/{app_id}/approve"), vec![]),
+        (
+            format!("/provider/{pv}/access/{app_id}/reject"),
+            vec![("reason", "forged")],
+        ),
+        (
+            format!("/provider/{pv}/access/{app_id}/provisioned"),
+            vec![],
+        ),
+        (
+            format!("/provider/{pv}/access/{app_id}/failed"),
+            vec![("reason", "forged")],
+        ),
+        (format!("/provider/{pv}/access/{app_id}/retry"), vec![]),
     ];
 
     // Keep this list complete: it must name as many routes as the router has POST routes.

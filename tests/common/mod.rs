@@ -3,12 +3,15 @@
 //! reading each form's CSRF token and submitting it.
 #![allow(dead_code)]
 
+pub mod fake_plane;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use agora::clock::ManualClock;
 use agora::config::Config;
+use agora::dataplane::DataPlane;
 use agora::startup::{Application, StartError};
 use agora::store::OpenError;
 use agora::web::AppState;
@@ -36,6 +39,15 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
 }
 
 pub async fn spawn_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
+    spawn_with_planes(dir, env, Vec::new()).await
+}
+
+/// An app with extra data planes (fakes) besides the configured ones.
+pub async fn spawn_with_planes(
+    dir: tempfile::TempDir,
+    env: &[(&str, &str)],
+    planes: Vec<Arc<dyn DataPlane>>,
+) -> TestApp {
     let mut vars = vec![
         ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
         (
@@ -55,7 +67,7 @@ pub async fn spawn_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> TestApp {
     // its lock; only that error is waited out.
     let mut tries = 0;
     let app = loop {
-        match Application::build(config.clone(), Arc::new(clock.clone())) {
+        match Application::build_with(config.clone(), Arc::new(clock.clone()), planes.clone()) {
             Err(StartError::Storage(OpenError::Open { .. })) if tries < 100 => {
                 tries += 1;
                 actix_web::rt::time::sleep(Duration::from_millis(20)).await;
@@ -379,7 +391,7 @@ impl Browser {
         to.rsplit('/').next().expect("product id").to_owned()
     }
 
-    /// Adds a resource accepting API keys; returns its id.
+    /// Adds a resource accepting API keys on the embedded data plane; returns its id.
     pub async fn add_resource(
         &self,
         team: &str,
@@ -387,6 +399,19 @@ impl Browser {
         name: &str,
         route: &str,
         approval: &str,
+    ) -> String {
+        self.add_resource_on(team, product, name, route, approval, "embedded")
+            .await
+    }
+
+    pub async fn add_resource_on(
+        &self,
+        team: &str,
+        product: &str,
+        name: &str,
+        route: &str,
+        approval: &str,
+        dataplane: &str,
     ) -> String {
         let page = format!("/provider/{team}/products/{product}/resources/new");
         let res = self
@@ -396,7 +421,7 @@ impl Browser {
                 &[
                     ("name", name),
                     ("route", route),
-                    ("dataplane", "embedded"),
+                    ("dataplane", dataplane),
                     ("credential_types", "api_key"),
                     ("access_approval", approval),
                     ("rows", "0"),
@@ -476,6 +501,110 @@ impl TestApp {
             product,
             resource,
             plan,
+        }
+    }
+}
+
+/// Applications and access requests through the pages.
+impl Browser {
+    pub async fn create_application(&self, team: &str, name: &str) -> String {
+        let page = format!("/teams/{team}/applications/new");
+        let res = self
+            .submit(&page, &page, &[("name", name), ("description", "")])
+            .await;
+        assert_eq!(res.status(), 303, "application creation should redirect");
+        location(&res).rsplit('/').next().expect("id").to_owned()
+    }
+
+    /// Posts the Request Access form; `extra` are the provider's fields (`x_<name>`).
+    pub async fn request_access(
+        &self,
+        product: &str,
+        resource: &str,
+        application: &str,
+        subscription: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let page = format!("/marketplace/products/{product}/resources/{resource}/request-access");
+        let mut fields = vec![
+            ("name", ""),
+            ("application", application),
+            ("subscription", subscription),
+        ];
+        fields.extend_from_slice(extra);
+        self.submit(&page, &page, &fields).await
+    }
+}
+
+/// The id at the end of a redirect's path (before any `#fragment`).
+pub fn last_id(res: &reqwest::Response) -> String {
+    let to = location(res);
+    let path = to.split('#').next().unwrap_or_default();
+    path.rsplit('/').next().expect("an id").to_owned()
+}
+
+impl TestApp {
+    /// Runs the provisioning work that is due now, as the scheduler would.
+    pub async fn run_due(&self) -> agora::actors::provisioner::RunReport {
+        self.state
+            .provisioner
+            .send(agora::actors::provisioner::RunDue)
+            .await
+            .expect("provisioner answers")
+            .expect("run succeeds")
+    }
+}
+
+/// A consumer team subscribed (automatically) to a product whose one
+/// resource is on `dataplane`, with one application.
+pub struct Consumer {
+    pub listing: Listing,
+    pub team: String,
+    pub subscription: String,
+    pub application: String,
+}
+
+impl TestApp {
+    pub async fn consumer(
+        &self,
+        admin: &Browser,
+        dataplane: &str,
+        access_approval: &str,
+    ) -> Consumer {
+        let provider = admin.create_team("Weather provider").await;
+        admin.make_provider(&provider).await;
+        let product = admin
+            .create_product(&provider, "Weather", "Forecasts for everyone", "demo")
+            .await;
+        let resource = admin
+            .add_resource_on(
+                &provider,
+                &product,
+                "Forecast",
+                "/weather/",
+                access_approval,
+                dataplane,
+            )
+            .await;
+        let plan = admin
+            .add_plan(&provider, &product, "Standard", &[&resource], "automatic")
+            .await;
+        assert_eq!(admin.publish(&provider, &product).await.status(), 303);
+        let team = admin.create_team("Buyers").await;
+        let res = admin.subscribe(&product, &plan, &team).await;
+        assert_eq!(res.status(), 303);
+        let subscription = last_id(&res);
+        let application = admin.create_application(&team, "Mobile").await;
+        Consumer {
+            listing: Listing {
+                provider,
+                product,
+                resource,
+                plan,
+            },
+            team,
+            subscription,
+            application,
         }
     }
 }
