@@ -343,13 +343,21 @@ pub async fn expect_page(res: reqwest::Response, status: u16, message: &str) -> 
     html
 }
 
-/// The newest id (ULIDs sort by time) that follows `marker` in `html`.
-pub fn newest_id_after(html: &str, marker: &str) -> Option<String> {
+/// The ids that follow `marker` in `html`.
+pub fn ids_after(html: &str, marker: &str) -> Vec<String> {
     html.match_indices(marker)
         .filter_map(|(at, _)| html.get(at + marker.len()..at + marker.len() + 26))
         .filter(|id| id.chars().all(|c| c.is_ascii_alphanumeric()))
-        .max()
         .map(str::to_owned)
+        .collect()
+}
+
+/// The id after `marker` in `after` that `before` did not have.
+pub fn new_id_after(before: &str, after: &str, marker: &str) -> Option<String> {
+    let old = ids_after(before, marker);
+    ids_after(after, marker)
+        .into_iter()
+        .find(|id| !old.contains(id))
 }
 
 /// Building a provider's catalogue through the pages, as a provider would.
@@ -413,6 +421,8 @@ impl Browser {
         approval: &str,
         dataplane: &str,
     ) -> String {
+        let show = format!("/provider/{team}/products/{product}");
+        let before = self.html(&show).await;
         let page = format!("/provider/{team}/products/{product}/resources/new");
         let res = self
             .submit(
@@ -430,10 +440,8 @@ impl Browser {
             )
             .await;
         assert_eq!(res.status(), 303, "resource creation should redirect");
-        let html = self
-            .html(&format!("/provider/{team}/products/{product}"))
-            .await;
-        newest_id_after(&html, "/resources/").expect("the resource is listed")
+        let after = self.html(&show).await;
+        new_id_after(&before, &after, "/resources/").expect("the resource is listed")
     }
 
     /// Adds a plan including `resources`; returns its id.
@@ -445,6 +453,8 @@ impl Browser {
         resources: &[&str],
         approval: &str,
     ) -> String {
+        let show = format!("/provider/{team}/products/{product}");
+        let before = self.html(&show).await;
         let page = format!("/provider/{team}/products/{product}/plans/new");
         let mut fields = vec![
             ("name", name),
@@ -455,10 +465,8 @@ impl Browser {
         fields.extend(resources.iter().map(|r| ("resources", *r)));
         let res = self.submit(&page, &page, &fields).await;
         assert_eq!(res.status(), 303, "plan creation should redirect");
-        let html = self
-            .html(&format!("/provider/{team}/products/{product}"))
-            .await;
-        newest_id_after(&html, "/plans/").expect("the plan is listed")
+        let after = self.html(&show).await;
+        new_id_after(&before, &after, "/plans/").expect("the plan is listed")
     }
 
     pub async fn publish(&self, team: &str, product: &str) -> reqwest::Response {
@@ -526,11 +534,10 @@ impl Browser {
         extra: &[(&str, &str)],
     ) -> reqwest::Response {
         let page = format!("/marketplace/products/{product}/resources/{resource}/request-access");
-        let mut fields = vec![
-            ("name", ""),
-            ("application", application),
-            ("subscription", subscription),
-        ];
+        let mut fields = vec![("application", application), ("subscription", subscription)];
+        if !extra.iter().any(|(k, _)| *k == "name") {
+            fields.push(("name", ""));
+        }
         fields.extend_from_slice(extra);
         self.submit(&page, &page, &fields).await
     }
