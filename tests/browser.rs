@@ -1,8 +1,10 @@
 //! Journeys in real headless Chromium. The first: set up the platform admin,
 //! sign in, create a team, invite someone; the invited person sets a password
 //! and signs in. The second: a provider publishes a product, a consumer finds
-//! and subscribes to it, the provider decides. Elements are found by their
-//! labels, links and button names.
+//! and subscribes to it, the provider decides. The third: a consumer requests
+//! access with the provider's fields, the provider approves, and work on a
+//! manual data plane waits for the provider's hand. Elements are found by
+//! their labels, links and button names.
 //!
 //! Needs `chromium` and `chromedriver`. Without them the test prints a notice
 //! and passes on a developer machine; under CI (`CI` set) it fails instead.
@@ -458,6 +460,187 @@ async fn a_provider_publishes_and_a_consumer_subscribes_to_both_plans() {
     assert!(
         beta_page.contains("Reason: Pro is for pilot customers only"),
         "{beta_page}"
+    );
+
+    pat.close().await.unwrap();
+    cy.close().await.unwrap();
+}
+
+/// Reloads the page until it shows `needle` (background work finishing).
+async fn shows_after_reload(c: &Client, needle: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let body = text(c).await;
+        if body.contains(needle) {
+            return body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "page never showed {needle:?}:\n{body}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        c.refresh().await.unwrap();
+    }
+}
+
+async fn follow_containing(c: &Client, text: &str) {
+    c.find(Locator::XPath(&format!(
+        "//a[contains(normalize-space(), '{text}')]"
+    )))
+    .await
+    .unwrap_or_else(|_| panic!("no link containing {text}"))
+    .click()
+    .await
+    .unwrap();
+}
+
+#[actix_web::test]
+async fn a_consumer_requests_access_and_the_provider_approves_and_provisions() {
+    let Some((driver, chromium)) = start_driver() else {
+        return;
+    };
+    let app = spawn_app_with(&[("AGORA_DATAPLANES__OPS__KIND", "manual")]).await;
+    let admin = app.admin().await;
+    // The provider's product: Forecast (approved by hand, with a ticket field)
+    // on the embedded data plane, and Archive on a manual data plane.
+    let acme = admin.create_team("Acme").await;
+    admin.make_provider(&acme).await;
+    app.member(&admin, "pat@example.com", "Pat", Some((&acme, "developer")))
+        .await;
+    let product = admin
+        .create_product(&acme, "Weather", "Forecasts for any place", "weather")
+        .await;
+    let forecast = admin
+        .add_resource(&acme, &product, "Forecast", "/forecast/", "manual")
+        .await;
+    let edit = format!("/provider/{acme}/products/{product}/resources/{forecast}");
+    let res = admin
+        .submit(
+            &edit,
+            &edit,
+            &[
+                ("name", "Forecast"),
+                ("route", "/forecast/"),
+                ("dataplane", "embedded"),
+                ("credential_types", "api_key"),
+                ("access_approval", "manual"),
+                ("rows", "1"),
+                ("f0_name", "ticket"),
+                ("f0_label", "Change ticket"),
+                ("f0_kind", "text"),
+                ("f0_pattern", "[A-Z]+-[0-9]+"),
+                ("f0_required", "on"),
+                ("f0_help", "Like OPS-123"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let archive = admin
+        .add_resource_on(&acme, &product, "Archive", "/archive/", "automatic", "ops")
+        .await;
+    let plan = admin
+        .add_plan(
+            &acme,
+            &product,
+            "Standard",
+            &[&forecast, &archive],
+            "automatic",
+        )
+        .await;
+    assert_eq!(admin.publish(&acme, &product).await.status(), 303);
+    let buyers = admin.create_team("Buyers").await;
+    app.member(&admin, "cy@example.com", "Cy", Some((&buyers, "developer")))
+        .await;
+    assert_eq!(
+        admin.subscribe(&product, &plan, &buyers).await.status(),
+        303
+    );
+    let mobile = admin.create_application(&buyers, "Mobile").await;
+    let profiles = tempfile::tempdir().unwrap();
+    let password = "member password 1";
+
+    // The consumer requests access from the Resources tab; a wrong ticket first.
+    let cy = signed_in(
+        &driver,
+        &chromium,
+        &profiles.path().join("cy"),
+        &app.base,
+        "cy@example.com",
+        password,
+    )
+    .await;
+    cy.goto(&format!(
+        "{}/marketplace/products/{product}/resources",
+        app.base
+    ))
+    .await
+    .unwrap();
+    follow_containing(&cy, "Request Access to Forecast").await;
+    let form = shows(&cy, "Request access name").await;
+    assert!(form.contains("Like OPS-123"), "{form}");
+    fill(&cy, "Change ticket", "ops 42").await;
+    press(&cy, "Request Access").await;
+    shows(&cy, "Change ticket does not have the expected format.").await;
+    fill(&cy, "Change ticket", "OPS-42").await;
+    press(&cy, "Request Access").await;
+    shows(&cy, "Access to Forecast is requested").await;
+
+    // The provider approves; the application page then shows it provisioned.
+    let pat = signed_in(
+        &driver,
+        &chromium,
+        &profiles.path().join("pat"),
+        &app.base,
+        "pat@example.com",
+        password,
+    )
+    .await;
+    follow(&pat, "Provider: Acme").await;
+    follow(&pat, "Approvals").await;
+    let approvals = shows(&pat, "Approve access for Mobile").await;
+    assert!(approvals.contains("Change ticket: OPS-42"), "{approvals}");
+    press(&pat, "Approve access for Mobile").await;
+    shows(&pat, "approved").await;
+    cy.goto(&format!(
+        "{}/teams/{buyers}/applications/{mobile}",
+        app.base
+    ))
+    .await
+    .unwrap();
+    shows_after_reload(&cy, "provisioned").await;
+
+    // A second request, on the manual data plane, waits for the provider's hand.
+    cy.goto(&format!(
+        "{}/marketplace/products/{product}/resources",
+        app.base
+    ))
+    .await
+    .unwrap();
+    follow_containing(&cy, "Request Access to Archive").await;
+    shows(&cy, "Request access name").await;
+    press(&cy, "Request Access").await;
+    shows(&cy, "being provisioned on the ops data plane").await;
+    shows_after_reload(&cy, "waiting for the provider to set it up by hand").await;
+
+    pat.goto(&format!("{}/provider/{acme}/provisioning", app.base))
+        .await
+        .unwrap();
+    shows_after_reload(&pat, "Mark provisioned: Mobile").await;
+    press(&pat, "Mark provisioned: Mobile").await;
+    shows(&pat, "is marked as done").await;
+    cy.refresh().await.unwrap();
+    let page = shows_after_reload(&cy, "Mobile – Archive").await;
+    assert!(!page.contains("waiting for the provider"), "{page}");
+    let a = app
+        .state
+        .store
+        .accesses_of_app(mobile.parse().unwrap())
+        .unwrap();
+    assert!(
+        a.iter()
+            .all(|x| x.provisioning == agora::domain::access::Provisioning::Provisioned),
+        "{a:?}"
     );
 
     pat.close().await.unwrap();
