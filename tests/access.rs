@@ -14,41 +14,26 @@ fn accesses(app: &TestApp, application: &str) -> Vec<agora::domain::access::Acce
 
 /// Sets the resource's request fields: a required ticket (pattern), a region select, a consent checkbox.
 async fn with_fields(admin: &Browser, l: &Listing) {
-    let edit = format!(
-        "/provider/{}/products/{}/resources/{}",
-        l.provider, l.product, l.resource
-    );
-    let res = admin
-        .submit(
-            &edit,
-            &edit,
-            &[
-                ("name", "Forecast"),
-                ("route", "/weather/"),
-                ("dataplane", "embedded"),
-                ("credential_types", "api_key"),
-                ("access_approval", "automatic"),
-                ("rows", "3"),
-                ("f0_name", "ticket"),
-                ("f0_label", "Change ticket"),
-                ("f0_kind", "text"),
-                ("f0_pattern", "[A-Z]+-[0-9]+"),
-                ("f0_required", "on"),
-                ("f0_help", "Like OPS-123"),
-                ("f1_name", "region"),
-                ("f1_label", "Region"),
-                ("f1_kind", "select"),
-                ("f1_options", "eu\nus"),
-                ("f1_required", "on"),
-                ("f2_name", "terms"),
-                ("f2_label", "I accept the terms"),
-                ("f2_kind", "checkbox"),
-                ("f2_required", "on"),
-                ("action", "save"),
-            ],
-        )
+    let rows = [
+        ("f0_name", "ticket"),
+        ("f0_label", "Change ticket"),
+        ("f0_kind", "text"),
+        ("f0_pattern", "[A-Z]+-[0-9]+"),
+        ("f0_required", "on"),
+        ("f0_help", "Like OPS-123"),
+        ("f1_name", "region"),
+        ("f1_label", "Region"),
+        ("f1_kind", "select"),
+        ("f1_options", "eu\nus"),
+        ("f1_required", "on"),
+        ("f2_name", "terms"),
+        ("f2_label", "I accept the terms"),
+        ("f2_kind", "checkbox"),
+        ("f2_required", "on"),
+    ];
+    admin
+        .save_resource_fields(l, "Forecast", "/weather/", "automatic", &rows)
         .await;
-    assert_eq!(res.status(), 303);
 }
 
 #[actix_web::test]

@@ -513,29 +513,23 @@ async fn a_consumer_requests_access_and_the_provider_approves_and_provisions() {
     let forecast = admin
         .add_resource(&acme, &product, "Forecast", "/forecast/", "manual")
         .await;
-    let edit = format!("/provider/{acme}/products/{product}/resources/{forecast}");
-    let res = admin
-        .submit(
-            &edit,
-            &edit,
-            &[
-                ("name", "Forecast"),
-                ("route", "/forecast/"),
-                ("dataplane", "embedded"),
-                ("credential_types", "api_key"),
-                ("access_approval", "manual"),
-                ("rows", "1"),
-                ("f0_name", "ticket"),
-                ("f0_label", "Change ticket"),
-                ("f0_kind", "text"),
-                ("f0_pattern", "[A-Z]+-[0-9]+"),
-                ("f0_required", "on"),
-                ("f0_help", "Like OPS-123"),
-                ("action", "save"),
-            ],
-        )
+    let listing = Listing {
+        provider: acme.clone(),
+        product: product.clone(),
+        resource: forecast.clone(),
+        plan: String::new(),
+    };
+    let ticket = [
+        ("f0_name", "ticket"),
+        ("f0_label", "Change ticket"),
+        ("f0_kind", "text"),
+        ("f0_pattern", "[A-Z]+-[0-9]+"),
+        ("f0_required", "on"),
+        ("f0_help", "Like OPS-123"),
+    ];
+    admin
+        .save_resource_fields(&listing, "Forecast", "/forecast/", "manual", &ticket)
         .await;
-    assert_eq!(res.status(), 303);
     let archive = admin
         .add_resource_on(&acme, &product, "Archive", "/archive/", "automatic", "ops")
         .await;

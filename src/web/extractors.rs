@@ -26,6 +26,22 @@ impl SignedIn {
             .expect("SignedIn always holds a user")
             .user
     }
+
+    /// The teams where this visitor may change what the team consumes
+    /// (subscribe, request access): those where they are admin or developer.
+    pub fn acting_teams(&self) -> Vec<Team> {
+        self.0
+            .user
+            .as_ref()
+            .map(|u| {
+                u.teams
+                    .iter()
+                    .filter(|(_, r)| r.can_act())
+                    .map(|(t, _)| t.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 fn signed_in(req: &HttpRequest) -> Result<SignedIn, WebError> {

@@ -615,3 +615,38 @@ impl TestApp {
         }
     }
 }
+
+impl Browser {
+    /// Saves an existing resource (embedded data plane, API keys) with the
+    /// request-field editor's rows given as `f<i>_<part>` pairs.
+    pub async fn save_resource_fields(
+        &self,
+        l: &Listing,
+        name: &str,
+        route: &str,
+        approval: &str,
+        rows: &[(&str, &str)],
+    ) {
+        let edit = format!(
+            "/provider/{}/products/{}/resources/{}",
+            l.provider, l.product, l.resource
+        );
+        let count = rows
+            .iter()
+            .filter(|(k, _)| k.ends_with("_name"))
+            .count()
+            .to_string();
+        let mut fields = vec![
+            ("name", name),
+            ("route", route),
+            ("dataplane", "embedded"),
+            ("credential_types", "api_key"),
+            ("access_approval", approval),
+            ("rows", count.as_str()),
+            ("action", "save"),
+        ];
+        fields.extend_from_slice(rows);
+        let res = self.submit(&edit, &edit, &fields).await;
+        assert_eq!(res.status(), 303, "resource saved");
+    }
+}

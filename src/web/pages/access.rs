@@ -35,20 +35,6 @@ pub struct Choice {
     pub team: Team,
 }
 
-fn acting_teams(who: &SignedIn) -> Vec<Team> {
-    who.0
-        .user
-        .as_ref()
-        .map(|u| {
-            u.teams
-                .iter()
-                .filter(|(_, r)| r.can_act())
-                .map(|(t, _)| t.clone())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Active subscriptions of the visitor's acting teams whose plan includes the resource.
 fn subscription_choices(
     state: &AppState,
@@ -168,7 +154,7 @@ fn request_page(
     value_errors: BTreeMap<String, String>,
     errors: FormErrors,
 ) -> Result<RequestPage, WebError> {
-    let teams = acting_teams(who);
+    let teams = who.acting_teams();
     let subs = subscription_choices(state, &teams, r)?;
     let apps = application_choices(state, &teams)?;
     let auto = auto_name(&apps, &typed.application, r);
@@ -225,7 +211,7 @@ pub async fn form(
     query: web::Query<Preselect>,
 ) -> PageResult {
     let (p, r) = target(&state, &who, &path)?;
-    let teams = acting_teams(&who);
+    let teams = who.acting_teams();
     let subs = subscription_choices(&state, &teams, &r)?;
     let apps = application_choices(&state, &teams)?;
     let pick = |choices: &[Choice], wanted: &str| {
@@ -260,7 +246,7 @@ pub async fn submit(
     Form(f): Form<Pairs>,
 ) -> PageResult {
     let (p, r) = target(&state, &who, &path)?;
-    let teams = acting_teams(&who);
+    let teams = who.acting_teams();
     let subs = subscription_choices(&state, &teams, &r)?;
     let apps = application_choices(&state, &teams)?;
     let sent: BTreeMap<String, String> = r

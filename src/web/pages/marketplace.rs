@@ -12,7 +12,6 @@ use crate::domain::ids::{PlanId, ProductId, SubscriptionId, TeamId};
 use crate::domain::product::Product;
 use crate::domain::resource::Plan;
 use crate::domain::subscription::SubscriptionState;
-use crate::domain::team::Team;
 use crate::marketplace::{Card, Marketplace};
 use crate::store::Conflict;
 use crate::web::csrf::Form;
@@ -151,21 +150,6 @@ pub fn visible_product(state: &AppState, who: &SignedIn, raw: &str) -> Result<Pr
     Err(WebError::NotFound)
 }
 
-/// The visitor's teams that may subscribe: where they are admin or developer.
-fn acting_teams(who: &SignedIn) -> Vec<Team> {
-    who.0
-        .user
-        .as_ref()
-        .map(|u| {
-            u.teams
-                .iter()
-                .filter(|(_, r)| r.can_act())
-                .map(|(t, _)| t.clone())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 pub struct ResourceCard {
     pub id: String,
     pub name: String,
@@ -255,7 +239,7 @@ async fn product_tab(
             mine,
         });
     }
-    let can_subscribe = p.is_published() && !acting_teams(&who).is_empty();
+    let can_subscribe = p.is_published() && !who.acting_teams().is_empty();
     page(&ProductPage {
         layout: Layout::new(&who.0, p.details.name.clone()),
         tab,
@@ -342,7 +326,8 @@ fn subscribe_page(
         plan_name: plan.spec.name.clone(),
         quota: plan.spec.quota.to_string(),
         manual: plan.spec.approval == crate::domain::resource::Approval::Manual,
-        teams: acting_teams(who)
+        teams: who
+            .acting_teams()
             .into_iter()
             .map(|t| (t.id.to_string(), t.name.to_string()))
             .collect(),
@@ -373,7 +358,7 @@ pub async fn subscribe(
     Form(f): Form<SubscribeForm>,
 ) -> PageResult {
     let (p, plan) = subscribe_target(&state, &who, &path)?;
-    let teams = acting_teams(&who);
+    let teams = who.acting_teams();
     let again = |error: String| {
         form_again(&subscribe_page(
             &who,
