@@ -37,10 +37,13 @@ pub async fn start(state: Arc<AppState>) -> Result<JobScheduler, JobSchedulerErr
     let every = state.config.jobs.sweep_interval;
     let provisioner = state.provisioner.clone();
     let provision_every = state.config.provisioning.interval;
+    // The jobs must not keep the application (and its database) alive after a stop.
+    let state = Arc::downgrade(&state);
     scheduler
         .add(Job::new_repeated_async(every, move |_, _| {
-            let state = state.clone();
+            let state = state.upgrade();
             Box::pin(async move {
+                let Some(state) = state else { return };
                 match actix_web::rt::task::spawn_blocking(move || sweep(&state)).await {
                     Ok(Ok(r)) if r != SweepReport::default() => {
                         tracing::info!(

@@ -170,7 +170,8 @@ impl Application {
         self.state.clone().into_inner()
     }
 
-    /// Serves until stopped (SIGINT/SIGTERM or the handle), then flushes storage.
+    /// Serves until stopped (SIGINT/SIGTERM or the handle), with the periodic
+    /// jobs running; then stops the jobs and flushes storage.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Application {
             server,
@@ -178,7 +179,14 @@ impl Application {
             _actors: actors,
             ..
         } = self;
+        let mut jobs = crate::scheduler::start(state.clone().into_inner())
+            .await
+            .map_err(std::io::Error::other)?;
         server.await?;
+        if let Err(e) = jobs.shutdown().await {
+            tracing::warn!(error = %e, "stopping the scheduler");
+        }
+        drop(jobs);
         state.store.flush().await.map_err(std::io::Error::other)?;
         drop(state);
         // The team actors hold the database open: stop their thread and wait

@@ -551,3 +551,42 @@ async fn a_manual_data_plane_waits_in_the_providers_queue() {
     )
     .await;
 }
+
+/// The wiring, not the timing: with a one-second schedule, due work is done
+/// without anyone asking.
+#[actix_web::test]
+async fn the_scheduler_runs_due_work_by_itself() {
+    let fake = Arc::new(FakePlane::new("fake"));
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("AGORA_PROVISIONING__INTERVAL", "1s"),
+        FAST_RETRIES[0],
+        FAST_RETRIES[1],
+    ];
+    let app = spawn_with_planes(dir, &env, vec![fake.clone()]).await;
+    let admin = app.admin().await;
+    let c = app.consumer(&admin, "fake", "automatic").await;
+    let l = &c.listing;
+    fake.fail_next(1);
+    admin
+        .request_access(
+            &l.product,
+            &l.resource,
+            &c.application,
+            &c.subscription,
+            &[],
+        )
+        .await;
+    app.run_due().await;
+    assert_eq!(fake.calls().len(), 1, "the first attempt failed");
+    app.advance(Duration::from_secs(60));
+    let started = std::time::Instant::now();
+    while only_access(&app, &c.application).provisioning != Provisioning::Provisioned {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the scheduler never ran the retry"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(fake.effects(), 1);
+}

@@ -50,6 +50,8 @@ pub async fn spawn_with_planes(
 ) -> TestApp {
     let mut vars = vec![
         ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        // Tests run due work themselves (`run_due`); the scheduler stays out of their way.
+        ("AGORA_PROVISIONING__INTERVAL".to_owned(), "1h".to_owned()),
         (
             "AGORA_STORAGE__PATH".to_owned(),
             dir.path().join("data").display().to_string(),
