@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{AccessId, ApplicationId, AuditId, ProductId, SubscriptionId, TeamId, UserId};
+use super::ids::{
+    AccessId, ApplicationId, AuditId, CredentialId, ProductId, SubscriptionId, TeamId, UserId,
+};
 use crate::clock::Timestamp;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,6 +28,7 @@ pub enum Subject {
     Subscription(SubscriptionId),
     Application(ApplicationId),
     Access(AccessId),
+    Credential(CredentialId),
 }
 
 impl Subject {
@@ -36,6 +39,7 @@ impl Subject {
             Subject::Subscription(id) => id.to_bytes(),
             Subject::Application(id) => id.to_bytes(),
             Subject::Access(id) => id.to_bytes(),
+            Subject::Credential(id) => id.to_bytes(),
         }
     }
 }

@@ -89,6 +89,7 @@ id_type!(
     /// A provisioning task in the outbox.
     TaskId
 );
+id_type!(CredentialId);
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,454 @@
+//! Credentials: an application's API key or OAuth client for one resource.
+//!
+//! A credential keeps what the user wants (`desired`: active, inactive,
+//! deleted; and the secret version) apart from what the data plane has
+//! confirmed (`observed` and `plane_version`). One task at a time carries the
+//! data plane towards the desired state; when it answers, the next step (if
+//! any) follows. The UI shows the desired state with the observed one beside
+//! it while they differ ("Inactive — suspending…").
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{AccessId, ApplicationId, CredentialId, ProductId, ResourceId, TaskId, TeamId};
+use super::key_format::KeyId;
+use super::resource::CredentialType;
+use crate::clock::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Desired {
+    Active,
+    Inactive,
+    Deleted,
+}
+
+/// What the data plane has confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Observed {
+    /// Not on the data plane yet.
+    Absent,
+    Active,
+    Inactive,
+    /// Removed after deletion.
+    Removed,
+}
+
+/// The steps a data plane carries out for a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialOp {
+    Provision,
+    Suspend,
+    Enable,
+    Renew,
+    Deprovision,
+}
+
+impl CredentialOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialOp::Provision => "provision",
+            CredentialOp::Suspend => "suspend",
+            CredentialOp::Enable => "enable",
+            CredentialOp::Renew => "renew",
+            CredentialOp::Deprovision => "deprovision",
+        }
+    }
+
+    fn progress(self) -> &'static str {
+        match self {
+            CredentialOp::Provision => "provisioning…",
+            CredentialOp::Suspend => "suspending…",
+            CredentialOp::Enable => "enabling…",
+            CredentialOp::Renew => "renewing…",
+            CredentialOp::Deprovision => "deleting…",
+        }
+    }
+}
+
+/// What the user (or the provider) asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialAction {
+    Suspend,
+    Enable,
+    /// A new secret; the old one keeps working until `grace_until`, if given.
+    Renew {
+        grace_until: Option<Timestamp>,
+    },
+    Delete,
+}
+
+impl CredentialAction {
+    pub fn verb(self) -> &'static str {
+        match self {
+            CredentialAction::Suspend => "suspended",
+            CredentialAction::Enable => "enabled",
+            CredentialAction::Renew { .. } => "renewed",
+            CredentialAction::Delete => "deleted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialError {
+    #[error("This credential is {0}: it cannot be {1}.")]
+    NotAllowed(&'static str, &'static str),
+    #[error("This data plane cannot renew credentials: create a new credential instead.")]
+    RenewUnsupported,
+    #[error(
+        "Credentials can be created only for approved access that is provisioned or being provisioned."
+    )]
+    NoAccess,
+    #[error("The resource does not accept this credential type.")]
+    TypeNotAccepted,
+    #[error("The secret is no longer viewable: its view window has closed.")]
+    WindowClosed,
+    #[error("Not found.")]
+    Missing,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Credential {
+    pub id: CredentialId,
+    pub team: TeamId,
+    pub provider: TeamId,
+    pub application: ApplicationId,
+    pub access: AccessId,
+    pub product: ProductId,
+    pub resource: ResourceId,
+    pub dataplane: String,
+    pub kind: CredentialType,
+    pub name: String,
+    pub key_id: KeyId,
+    pub desired: Desired,
+    pub observed: Observed,
+    /// The secret version the user holds (1 at creation, +1 per renewal).
+    pub secret_version: u32,
+    /// The secret version the data plane has confirmed (0: none yet).
+    pub plane_version: u32,
+    /// The keyed hash of the current secret (hex), what the data plane checks.
+    pub secret_hash: String,
+    /// The clear secret can be viewed until then (`None`: shown once only).
+    #[serde(default)]
+    pub window_until: Option<Timestamp>,
+    /// After a renewal, the previous secret works until then.
+    #[serde(default)]
+    pub grace_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+    #[serde(default)]
+    pub renewed_at: Option<Timestamp>,
+    /// The provider's reason for its last action, shown to the consumer.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The outstanding data plane task, if any.
+    #[serde(default)]
+    pub task: Option<TaskId>,
+    /// Counts tasks, for idempotency keys.
+    #[serde(default)]
+    pub task_seq: u32,
+    /// The data plane gave up; an action or a retry queues again.
+    #[serde(default)]
+    pub failed: bool,
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+impl Credential {
+    /// Applies a user's action to the desired state.
+    pub fn act(&mut self, action: CredentialAction, now: Timestamp) -> Result<(), CredentialError> {
+        let refuse =
+            |c: &Credential| Err(CredentialError::NotAllowed(c.state_name(), action.verb()));
+        match (self.desired, action) {
+            (Desired::Active, CredentialAction::Suspend) => self.desired = Desired::Inactive,
+            (Desired::Inactive, CredentialAction::Enable) => self.desired = Desired::Active,
+            (Desired::Active | Desired::Inactive, CredentialAction::Renew { grace_until }) => {
+                self.secret_version += 1;
+                self.grace_until = grace_until;
+                self.renewed_at = Some(now);
+            }
+            (Desired::Active | Desired::Inactive, CredentialAction::Delete) => {
+                self.desired = Desired::Deleted
+            }
+            _ => return refuse(self),
+        }
+        self.failed = false;
+        self.last_error = None;
+        Ok(())
+    }
+
+    /// The next step towards the desired state, or `None` when there.
+    pub fn next_op(&self) -> Option<CredentialOp> {
+        use CredentialOp as Op;
+        match (self.desired, self.observed) {
+            (Desired::Deleted, Observed::Removed) => None,
+            (Desired::Deleted, _) => Some(Op::Deprovision),
+            (_, Observed::Absent | Observed::Removed) => Some(Op::Provision),
+            _ if self.secret_version > self.plane_version => Some(Op::Renew),
+            (Desired::Active, Observed::Inactive) => Some(Op::Enable),
+            (Desired::Inactive, Observed::Active) => Some(Op::Suspend),
+            _ => None,
+        }
+    }
+
+    /// Records that the data plane carried out `op` for `secret_version`.
+    pub fn confirm(&mut self, op: CredentialOp, active: bool, secret_version: u32) {
+        self.failed = false;
+        self.last_error = None;
+        match op {
+            CredentialOp::Provision => {
+                self.observed = if active {
+                    Observed::Active
+                } else {
+                    Observed::Inactive
+                };
+                self.plane_version = secret_version;
+            }
+            CredentialOp::Renew => self.plane_version = self.plane_version.max(secret_version),
+            CredentialOp::Suspend => self.observed = Observed::Inactive,
+            CredentialOp::Enable => self.observed = Observed::Active,
+            CredentialOp::Deprovision => self.observed = Observed::Removed,
+        }
+    }
+
+    /// The data plane is done with it: the record can go.
+    pub fn is_gone(&self) -> bool {
+        self.desired == Desired::Deleted && self.observed == Observed::Removed
+    }
+
+    /// The state as the seed names it.
+    pub fn state_name(&self) -> &'static str {
+        match (self.desired, self.observed) {
+            _ if self.failed => "Failed",
+            (Desired::Deleted, _) => "Deleting",
+            (_, Observed::Absent) => "Pending",
+            (Desired::Active, _) => "Active",
+            (Desired::Inactive, _) => "Inactive",
+        }
+    }
+
+    /// "Inactive — suspending…" while the data plane catches up.
+    pub fn state_label(&self) -> String {
+        match (self.task.is_some() && !self.failed, self.next_op()) {
+            (true, Some(op))
+                if self.observed != Observed::Absent && self.desired != Desired::Deleted =>
+            {
+                format!("{} — {}", self.state_name(), op.progress())
+            }
+            _ => self.state_name().to_owned(),
+        }
+    }
+
+    /// Whether the clear secret may still be shown at `now`.
+    pub fn viewable(&self, now: Timestamp) -> bool {
+        self.desired != Desired::Deleted && self.window_until.is_some_and(|until| now < until)
+    }
+}
+
+/// "2 days 23 hours left", "5 hours 12 minutes left", "40 seconds left".
+pub fn time_left(now: Timestamp, until: Timestamp) -> String {
+    let secs = (until.as_millis() - now.as_millis()).max(0) / 1000;
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    let unit = |n: i64, one: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {one}s")
+        }
+    };
+    let text = if d > 0 {
+        format!("{} {}", unit(d, "day"), unit(h, "hour"))
+    } else if h > 0 {
+        format!("{} {}", unit(h, "hour"), unit(m, "minute"))
+    } else if m > 0 {
+        unit(m, "minute")
+    } else {
+        unit(secs, "second")
+    };
+    format!("{text} left")
+}
+
+impl fmt::Display for Desired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Desired::Active => "active",
+            Desired::Inactive => "inactive",
+            Desired::Deleted => "deleted",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::ids::*;
+
+    fn credential() -> Credential {
+        let t = Timestamp::from_millis(1_000);
+        Credential {
+            id: CredentialId::generate(t),
+            team: TeamId::generate(t),
+            provider: TeamId::generate(t),
+            application: ApplicationId::generate(t),
+            access: AccessId::generate(t),
+            product: ProductId::generate(t),
+            resource: ResourceId::generate(t),
+            dataplane: "embedded".into(),
+            kind: CredentialType::ApiKey,
+            name: "ci".into(),
+            key_id: KeyId::generate(),
+            desired: Desired::Active,
+            observed: Observed::Absent,
+            secret_version: 1,
+            plane_version: 0,
+            secret_hash: String::new(),
+            window_until: None,
+            grace_until: None,
+            created_at: t,
+            renewed_at: None,
+            reason: None,
+            task: None,
+            task_seq: 0,
+            failed: false,
+            last_error: None,
+        }
+    }
+
+    const ACTIONS: [CredentialAction; 4] = [
+        CredentialAction::Suspend,
+        CredentialAction::Enable,
+        CredentialAction::Renew { grace_until: None },
+        CredentialAction::Delete,
+    ];
+
+    /// Every desired state × action, against the table.
+    #[test]
+    fn the_action_table() {
+        use CredentialAction as A;
+        use Desired as D;
+        let allowed = |d: D, a: A| {
+            matches!(
+                (d, a),
+                (D::Active, A::Suspend)
+                    | (D::Inactive, A::Enable)
+                    | (D::Active | D::Inactive, A::Renew { .. })
+                    | (D::Active | D::Inactive, A::Delete)
+            )
+        };
+        for d in [D::Active, D::Inactive, D::Deleted] {
+            for a in ACTIONS {
+                let mut c = credential();
+                c.desired = d;
+                c.observed = Observed::Active;
+                let before = c.secret_version;
+                let r = c.act(a, Timestamp::from_millis(2_000));
+                assert_eq!(r.is_ok(), allowed(d, a), "{d:?} {a:?}");
+                if r.is_err() {
+                    assert_eq!((c.desired, c.secret_version), (d, before));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_next_step_table() {
+        use CredentialOp as Op;
+        let mut c = credential();
+        assert_eq!(c.next_op(), Some(Op::Provision));
+        assert_eq!(c.state_name(), "Pending");
+        c.confirm(Op::Provision, true, 1);
+        assert_eq!((c.next_op(), c.state_name()), (None, "Active"));
+        c.act(CredentialAction::Suspend, Timestamp::from_millis(2))
+            .unwrap();
+        c.task = Some(TaskId::generate(Timestamp::from_millis(2)));
+        assert_eq!(c.next_op(), Some(Op::Suspend));
+        assert_eq!(c.state_label(), "Inactive — suspending…");
+        c.confirm(Op::Suspend, false, 1);
+        c.act(
+            CredentialAction::Renew { grace_until: None },
+            Timestamp::from_millis(3),
+        )
+        .unwrap();
+        assert_eq!(c.next_op(), Some(Op::Renew));
+        c.confirm(Op::Renew, false, 2);
+        assert_eq!(c.next_op(), None);
+        c.act(CredentialAction::Delete, Timestamp::from_millis(4))
+            .unwrap();
+        assert_eq!(
+            (c.next_op(), c.state_name()),
+            (Some(Op::Deprovision), "Deleting")
+        );
+        c.confirm(Op::Deprovision, false, 2);
+        assert!(c.is_gone());
+    }
+
+    #[test]
+    fn time_left_reads_like_a_person_would_say_it() {
+        let now = Timestamp::from_millis(0);
+        let at = |s: i64| Timestamp::from_millis(s * 1000);
+        assert_eq!(
+            time_left(now, at(3 * 86_400 - 3_600)),
+            "2 days 23 hours left"
+        );
+        assert_eq!(
+            time_left(now, at(5 * 3_600 + 12 * 60)),
+            "5 hours 12 minutes left"
+        );
+        assert_eq!(time_left(now, at(40)), "40 seconds left");
+        assert_eq!(time_left(now, at(86_400 + 3_600)), "1 day 1 hour left");
+    }
+
+    fn step() -> impl Strategy<Value = Option<CredentialAction>> {
+        prop_oneof![
+            Just(None), // the data plane answers the outstanding step
+            (0..4usize).prop_map(|i| Some(ACTIONS[i])),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the user does and whenever the data plane answers, the
+        /// credential never reaches an illegal state, and once the data plane
+        /// has answered everything it matches what the user wants.
+        #[test]
+        fn no_sequence_reaches_an_illegal_state(steps in proptest::collection::vec(step(), 0..40)) {
+            let mut c = credential();
+            let mut deleted = false;
+            let mut versions = 1;
+            for s in steps {
+                match s {
+                    Some(a) => {
+                        let ok = c.act(a, Timestamp::from_millis(5)).is_ok();
+                        if ok && matches!(a, CredentialAction::Renew { .. }) { versions += 1; }
+                        if ok && a == CredentialAction::Delete { deleted = true; }
+                        prop_assert!(!(deleted && ok && a != CredentialAction::Delete), "acted after delete");
+                    }
+                    None => if let Some(op) = c.next_op() {
+                        c.confirm(op, c.desired == Desired::Active, c.secret_version);
+                    },
+                }
+                // Deleted is absorbing; removal only follows deletion; versions only grow.
+                prop_assert_eq!(c.desired == Desired::Deleted, deleted);
+                prop_assert!(c.observed != Observed::Removed || deleted);
+                prop_assert!(c.plane_version <= c.secret_version);
+                prop_assert_eq!(c.secret_version, versions);
+            }
+            // Let the data plane catch up.
+            for _ in 0..5 {
+                if let Some(op) = c.next_op() {
+                    c.confirm(op, c.desired == Desired::Active, c.secret_version);
+                }
+            }
+            prop_assert_eq!(c.next_op(), None);
+            match c.desired {
+                Desired::Active => prop_assert_eq!(c.observed, Observed::Active),
+                Desired::Inactive => prop_assert_eq!(c.observed, Observed::Inactive),
+                Desired::Deleted => prop_assert!(c.is_gone()),
+            }
+            prop_assert!(c.desired == Desired::Deleted || c.plane_version == c.secret_version);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! What a secret looks like on the wire. An API key is
+//! `agora_<key id>_<secret><checksum>`: a public 16-hex-digit key id, a
+//! 192-bit secret (48 hex digits) and 8 hex digits of checksum, so a leaked
+//! key is recognisable and a mistyped or cut one is refused before any lookup.
+//! OAuth clients get a client id `agc_<key id>` and a 192-bit client secret.
+
+use crate::crypto::digest::sha256;
+use crate::crypto::random;
+
+pub const API_KEY_PREFIX: &str = "agora_";
+pub const CLIENT_ID_PREFIX: &str = "agc_";
+const KEY_ID_HEX: usize = 16;
+const SECRET_HEX: usize = 48;
+const CHECK_HEX: usize = 8;
+
+/// The public part of a credential: shown in lists, audit and logs.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct KeyId(String);
+
+impl KeyId {
+    pub fn generate() -> Self {
+        Self(hex::encode(random::bytes::<8>()))
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        is_hex(raw, KEY_ID_HEX).then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The OAuth client id of a client-credentials credential.
+    pub fn client_id(&self) -> String {
+        format!("{CLIENT_ID_PREFIX}{}", self.0)
+    }
+}
+
+impl std::fmt::Display for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn checksum(body: &str) -> String {
+    hex::encode(&sha256(body.as_bytes())[..CHECK_HEX / 2])
+}
+
+/// A new secret: 48 hex digits (192 bits).
+pub fn new_secret() -> String {
+    hex::encode(random::bytes::<24>())
+}
+
+/// The full API key for a key id and secret.
+pub fn api_key(id: &KeyId, secret: &str) -> String {
+    let body = format!("{API_KEY_PREFIX}{id}_{secret}");
+    let check = checksum(&body);
+    format!("{body}{check}")
+}
+
+/// Why a presented key was refused before any lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRejection {
+    Malformed,
+    BadChecksum,
+}
+
+/// Splits an API key into its key id and secret, checking shape and checksum.
+pub fn parse_api_key(key: &str) -> Result<(KeyId, &str), KeyRejection> {
+    let rest = key
+        .strip_prefix(API_KEY_PREFIX)
+        .ok_or(KeyRejection::Malformed)?;
+    let (id, tail) = rest.split_once('_').ok_or(KeyRejection::Malformed)?;
+    let id = KeyId::parse(id).ok_or(KeyRejection::Malformed)?;
+    if !is_hex(tail, SECRET_HEX + CHECK_HEX) {
+        return Err(KeyRejection::Malformed);
+    }
+    let (secret, check) = tail.split_at(SECRET_HEX);
+    let body = &key[..key.len() - CHECK_HEX];
+    if checksum(body) != check {
+        return Err(KeyRejection::BadChecksum);
+    }
+    Ok((id, secret))
+}
+
+/// The key id in an OAuth client id.
+pub fn parse_client_id(client_id: &str) -> Option<KeyId> {
+    KeyId::parse(client_id.strip_prefix(CLIENT_ID_PREFIX)?)
+}
+
+/// Whether a client secret has the shape Agora issues.
+pub fn is_client_secret(secret: &str) -> bool {
+    is_hex(secret, SECRET_HEX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_round_trips_and_any_typo_is_caught() {
+        let id = KeyId::generate();
+        let secret = new_secret();
+        assert_eq!(secret.len() * 4, 192);
+        let key = api_key(&id, &secret);
+        assert_eq!(parse_api_key(&key), Ok((id.clone(), secret.as_str())));
+        // Every single-character change is refused before a lookup.
+        for at in API_KEY_PREFIX.len()..key.len() {
+            let mut typo = key.clone().into_bytes();
+            typo[at] = if typo[at] == b'a' { b'b' } else { b'a' };
+            let typo = String::from_utf8(typo).unwrap();
+            if typo != key {
+                assert!(parse_api_key(&typo).is_err(), "{typo}");
+            }
+        }
+        assert_eq!(
+            parse_api_key(&key[..key.len() - 1]),
+            Err(KeyRejection::Malformed)
+        );
+        assert_eq!(parse_api_key("Bearer x"), Err(KeyRejection::Malformed));
+    }
+
+    #[test]
+    fn client_ids_carry_the_key_id() {
+        let id = KeyId::generate();
+        assert_eq!(parse_client_id(&id.client_id()), Some(id));
+        assert_eq!(parse_client_id("agc_XYZ"), None);
+        assert!(is_client_secret(&new_secret()));
+        assert!(!is_client_secret("short"));
+    }
+}
