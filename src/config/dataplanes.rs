@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::ConfigError;
+use std::time::Duration;
+
 use super::source::Origin;
+use super::{ConfigError, parse_duration};
 
 /// The data plane every Agora has: the one inside the binary.
 pub const EMBEDDED_DATAPLANE: &str = "embedded";
@@ -37,9 +39,35 @@ impl fmt::Display for DataPlaneKind {
 pub struct DataPlaneConfig {
     pub name: String,
     pub kind: DataPlaneKind,
+    /// How long a credential's clear secret can be viewed; zero: shown once at creation only.
+    pub view_window: Duration,
+    /// The longest grace period a renewal may keep the old secret working.
+    pub max_renew_grace: Duration,
 }
 
-const KEYS: &[&str] = &["kind"];
+const KEYS: &[&str] = &["kind", "view_window", "max_renew_grace"];
+const DEFAULT_VIEW_WINDOW: Duration = Duration::from_secs(3 * 86_400);
+const DEFAULT_MAX_GRACE: Duration = Duration::from_secs(7 * 86_400);
+
+fn duration_of(
+    name: &str,
+    settings: &BTreeMap<String, (toml::Value, Origin)>,
+    key: &str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    match settings.get(key) {
+        None => Ok(default),
+        Some((toml::Value::String(v), origin)) => parse_duration(v).map_err(|why| {
+            ConfigError::new(format!(
+                "dataplanes.{name}.{key} (from {origin}): '{v}' is not valid: {why}; put a duration such as \"3d\" or \"0\""
+            ))
+        }),
+        Some((other, origin)) => Err(ConfigError::new(format!(
+            "dataplanes.{name}.{key} (from {origin}): expected a duration such as \"3d\", found {}",
+            other.type_str()
+        ))),
+    }
+}
 
 fn valid_name(name: &str) -> bool {
     (1..=40).contains(&name.len())
@@ -56,6 +84,8 @@ pub(super) fn parse(
     let mut planes = vec![DataPlaneConfig {
         name: EMBEDDED_DATAPLANE.to_owned(),
         kind: DataPlaneKind::Embedded,
+        view_window: DEFAULT_VIEW_WINDOW,
+        max_renew_grace: DEFAULT_MAX_GRACE,
     }];
     for (name, settings) in tables {
         let at = |key: &str, origin: &Origin, why: String| {
@@ -79,6 +109,7 @@ pub(super) fn parse(
             }
         }
         let kind = match settings.get("kind") {
+            None if name == EMBEDDED_DATAPLANE => DataPlaneKind::Embedded,
             None => {
                 return Err(ConfigError::new(format!(
                     "[dataplanes.{name}] needs a kind: put kind = \"manual\" (or \"embedded\" for the built-in one)"
@@ -110,8 +141,18 @@ pub(super) fn parse(
                 "[dataplanes.{name}]: only the data plane named \"embedded\" has the kind embedded, and it always has"
             )));
         }
-        if name != EMBEDDED_DATAPLANE {
-            planes.push(DataPlaneConfig { name, kind });
+        let view_window = duration_of(&name, &settings, "view_window", DEFAULT_VIEW_WINDOW)?;
+        let max_renew_grace = duration_of(&name, &settings, "max_renew_grace", DEFAULT_MAX_GRACE)?;
+        let plane = DataPlaneConfig {
+            name: name.clone(),
+            kind,
+            view_window,
+            max_renew_grace,
+        };
+        if name == EMBEDDED_DATAPLANE {
+            planes[0] = plane;
+        } else {
+            planes.push(plane);
         }
     }
     Ok(planes)

@@ -23,8 +23,16 @@ pub struct Config {
     pub log: LogConfig,
     pub jobs: JobsConfig,
     pub provisioning: ProvisioningConfig,
+    pub gateway: GatewayConfig,
     /// `embedded` first, then the configured ones by name.
     pub dataplanes: Vec<DataPlaneConfig>,
+}
+
+/// The embedded data plane's public endpoints.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// How long an OAuth access token from `/oauth/token` lives.
+    pub token_ttl: Duration,
 }
 
 /// How provisioning tasks are retried.
@@ -85,6 +93,11 @@ pub struct LogConfig {
 pub struct ConfigError(String);
 
 impl Config {
+    /// The settings of a data plane by name.
+    pub fn dataplane(&self, name: &str) -> Option<&DataPlaneConfig> {
+        self.dataplanes.iter().find(|d| d.name == name)
+    }
+
     /// The data planes a resource can be hosted on.
     pub fn dataplane_names(&self) -> Vec<String> {
         self.dataplanes.iter().map(|d| d.name.clone()).collect()
@@ -142,6 +155,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
         "provisioning",
         &["interval", "retry_base", "retry_cap", "max_attempts"],
     ),
+    ("gateway", &["token_ttl"]),
 ];
 
 impl Config {
@@ -259,6 +273,9 @@ impl Config {
                 "provisioning.retry_cap is shorter than provisioning.retry_base: the cap must be at least the base",
             ));
         }
+        let gateway = GatewayConfig {
+            token_ttl: s.duration("gateway", "token_ttl", "1h", true)?,
+        };
         let dataplanes = dataplanes::parse(std::mem::take(&mut s.dataplanes))?;
         Ok(Config {
             server,
@@ -267,6 +284,7 @@ impl Config {
             log,
             jobs,
             provisioning,
+            gateway,
             dataplanes,
         })
     }
@@ -281,7 +299,8 @@ impl Config {
              [security]\nmaster_key_file = \"{}\"  # contents not shown\nsession_idle_timeout = \"{}\"\nsession_lifetime = \"{}\"\ninvitation_ttl = \"{}\"\npassword_hash_concurrency = {}\nlogin_max_failures_per_account = {}\nlogin_max_failures_per_address = {}\nlogin_throttle_window = \"{}\"\n\n\
              [log]\nlevel = \"{}\"\n\n\
              [jobs]\nsweep_interval = \"{}\"\n\n\
-             [provisioning]\ninterval = \"{}\"\nretry_base = \"{}\"\nretry_cap = \"{}\"\nmax_attempts = {}\n{}",
+             [provisioning]\ninterval = \"{}\"\nretry_base = \"{}\"\nretry_cap = \"{}\"\nmax_attempts = {}\n\n\
+             [gateway]\ntoken_ttl = \"{}\"\n{}",
             self.server.bind,
             self.server.public_url.as_deref().unwrap_or(""),
             self.server.secure_cookies,
@@ -302,10 +321,16 @@ impl Config {
             d(self.provisioning.retry_base),
             d(self.provisioning.retry_cap),
             self.provisioning.max_attempts,
+            d(self.gateway.token_ttl),
             self.dataplanes
                 .iter()
-                .filter(|p| p.name != EMBEDDED_DATAPLANE)
-                .map(|p| format!("\n[dataplanes.{}]\nkind = \"{}\"\n", p.name, p.kind))
+                .map(|p| format!(
+                    "\n[dataplanes.{}]\nkind = \"{}\"\nview_window = \"{}\"\nmax_renew_grace = \"{}\"\n",
+                    p.name,
+                    p.kind,
+                    d(p.view_window),
+                    d(p.max_renew_grace)
+                ))
                 .collect::<String>(),
         )
     }
