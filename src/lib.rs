@@ -6,6 +6,7 @@ pub mod config;
 pub mod crypto;
 pub mod dataplane;
 pub mod domain;
+pub mod gateway;
 pub mod marketplace;
 pub mod scheduler;
 pub mod startup;

@@ -16,8 +16,10 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::master_key::{MasterKey, MasterKeyError};
 use crate::crypto::password::PasswordHasher;
+use crate::crypto::vault::Vault;
 use crate::dataplane::{DataPlane, DataPlanes};
 use crate::domain::outbox::Backoff;
+use crate::gateway::Gateway;
 use crate::marketplace::Marketplace;
 use crate::store::{OpenError, Store};
 use crate::web::errors::WebError;
@@ -72,7 +74,10 @@ impl Application {
             .port();
         let market = Marketplace::load(&store).map_err(OpenError::from)?;
         let actors = Arbiter::new();
-        let dataplanes = DataPlanes::build(&config, &store, extra_planes);
+        let pepper = key.derive("secret-pepper");
+        let gateway =
+            Arc::new(Gateway::load(&store, clock.clone(), pepper).map_err(OpenError::from)?);
+        let dataplanes = DataPlanes::build(&config, &store, &gateway, extra_planes);
         let kicker = Kicker::default();
         let p = &config.provisioning;
         let teams = TeamRegistry::new(
@@ -82,6 +87,7 @@ impl Application {
                 clock: clock.clone(),
                 market: market.clone(),
                 kicker: kicker.clone(),
+                gateway: gateway.clone(),
                 backoff: Backoff {
                     base: p.retry_base,
                     cap: p.retry_cap,
@@ -115,6 +121,9 @@ impl Application {
             market,
             dataplanes,
             provisioner,
+            gateway,
+            vault: Vault::new(&key),
+            pepper,
             hasher: PasswordHasher::new(sec.password_hash_concurrency),
             keys: Keys {
                 csrf: key.derive("csrf"),
@@ -140,6 +149,7 @@ impl Application {
                 .wrap(from_fn(security_headers))
                 .wrap(from_fn(observe))
                 .configure(routes)
+                .configure(crate::gateway::routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(WebError::NotFound)
                 }))

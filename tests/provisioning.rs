@@ -10,6 +10,7 @@ use std::time::Duration;
 use agora::domain::access::{AccessRequest, Approval, Provisioning, TaskOp};
 use agora::domain::ids::{ApplicationId, TaskId};
 use agora::domain::outbox::{Task, TaskState};
+use agora::store::EmbeddedChange;
 use common::fake_plane::FakePlane;
 use common::*;
 
@@ -321,6 +322,7 @@ async fn the_embedded_data_plane_applies_a_repeated_delivery_once() {
         key: a.task_key(TaskOp::Grant),
         op: TaskOp::Grant,
         grant: grant.clone(),
+        credential: None,
         dataplane: "embedded".into(),
         provider: a.provider,
         state: TaskState::Due,
@@ -330,14 +332,20 @@ async fn the_embedded_data_plane_applies_a_repeated_delivery_once() {
         created_at: now,
     };
     assert!(
-        !app.state.store.embedded_apply(&again).unwrap(),
+        matches!(
+            app.state.store.embedded_apply(&again).unwrap(),
+            EmbeddedChange::Nothing
+        ),
         "already applied"
     );
     // Even a delayed removal under an old key is not applied twice.
     let mut revoke = again.clone();
     revoke.key = format!("access:{}:0:revoke", a.id);
     revoke.op = TaskOp::Revoke;
-    assert!(app.state.store.embedded_apply(&revoke).unwrap());
+    assert!(matches!(
+        app.state.store.embedded_apply(&revoke).unwrap(),
+        EmbeddedChange::Revoke(..)
+    ));
     assert_eq!(app.state.store.embedded_grant_count(), 0);
     assert!(app.state.store.embedded_apply(&again).is_ok());
     assert_eq!(

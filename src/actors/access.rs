@@ -37,11 +37,31 @@ impl TeamActor {
         op: TaskOp,
     ) -> Result<(Task, Option<TaskId>), TeamCommandError> {
         let now = self.clock.now();
+        let task = Task {
+            id: TaskId::generate(now),
+            key: access.task_key(op),
+            op,
+            grant: self.grant_of(access)?,
+            credential: None,
+            dataplane: access.dataplane.clone(),
+            provider: access.provider,
+            state: TaskState::Due,
+            attempts: 0,
+            next_at: now,
+            last_error: None,
+            created_at: now,
+        };
+        let replaced = access.task.replace(task.id);
+        Ok((task, replaced))
+    }
+
+    /// What a data plane needs to know of an access.
+    pub(super) fn grant_of(&self, access: &AccessRequest) -> Result<AccessGrant, TeamCommandError> {
         let app = self.store.application(access.application)?;
         let team = self.store.team(access.team)?;
         let resource = self.store.resource(access.product, access.resource)?;
         let plan = self.store.plan(access.product, access.plan)?;
-        let grant = AccessGrant {
+        Ok(AccessGrant {
             access: access.id,
             team: access.team,
             team_name: team.map(|t| t.name.to_string()).unwrap_or_default(),
@@ -60,22 +80,8 @@ impl TeamActor {
                 .map(|p| p.spec.name.clone())
                 .unwrap_or_default(),
             quota: plan.map(|p| p.spec.quota).unwrap_or_default(),
-        };
-        let task = Task {
-            id: TaskId::generate(now),
-            key: access.task_key(op),
-            op,
-            grant,
-            dataplane: access.dataplane.clone(),
-            provider: access.provider,
-            state: TaskState::Due,
-            attempts: 0,
-            next_at: now,
-            last_error: None,
-            created_at: now,
-        };
-        let replaced = access.task.replace(task.id);
-        Ok((task, replaced))
+            subscription: Some(access.subscription),
+        })
     }
 
     /// Revokes every live access in `accesses` with `reason`, queueing the
@@ -440,6 +446,9 @@ impl Handler<ProvisionResult> for TeamActor {
             let Some(mut task) = me.store.task(msg.task)? else {
                 return Ok(()); // replaced or finished meanwhile
             };
+            if task.credential.is_some() {
+                return me.credential_result(task, msg.result.clone(), msg.jitter);
+            }
             let access = me.store.access(task.grant.access)?;
             let Some(mut access) = access.filter(|a| a.team == me.team_id) else {
                 let audit = me.system_audit(

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod catalog;
+pub mod credentials;
 pub mod provisioner;
 pub mod registry;
 pub mod subscriptions;

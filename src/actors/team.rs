@@ -36,6 +36,8 @@ pub enum TeamCommandError {
     #[error(transparent)]
     Access(#[from] AccessError),
     #[error(transparent)]
+    Credential(#[from] crate::domain::credential::CredentialError),
+    #[error(transparent)]
     Conflict(Conflict),
     #[error(transparent)]
     Store(StoreError),
@@ -59,6 +61,7 @@ pub struct TeamActor {
     pub(super) market: Marketplace,
     /// Starts a provisioning run after work is queued.
     pub(super) kicker: Kicker,
+    pub(super) gateway: std::sync::Arc<crate::gateway::Gateway>,
     pub(super) backoff: Backoff,
     last_message: Instant,
 }
@@ -70,6 +73,7 @@ pub struct TeamContext {
     pub clock: SharedClock,
     pub market: Marketplace,
     pub kicker: Kicker,
+    pub gateway: std::sync::Arc<crate::gateway::Gateway>,
     pub backoff: Backoff,
 }
 
@@ -81,6 +85,7 @@ impl TeamActor {
             clock: cx.clock,
             market: cx.market,
             kicker: cx.kicker,
+            gateway: cx.gateway,
             backoff: cx.backoff,
             last_message: Instant::now(),
         }

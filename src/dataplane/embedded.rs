@@ -2,20 +2,24 @@
 //! grants (what its gateway endpoints check) and the idempotency keys it has
 //! applied, so a task delivered twice changes nothing the second time.
 
+use std::sync::Arc;
+
 use futures_util::future::BoxFuture;
 
 use super::{Capabilities, DataPlane, DataPlaneError, Outcome};
 use crate::config::EMBEDDED_DATAPLANE;
 use crate::domain::outbox::Task;
+use crate::gateway::Gateway;
 use crate::store::Store;
 
 pub struct EmbeddedPlane {
     store: Store,
+    gateway: Arc<Gateway>,
 }
 
 impl EmbeddedPlane {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(store: Store, gateway: Arc<Gateway>) -> Self {
+        Self { store, gateway }
     }
 }
 
@@ -38,10 +42,12 @@ impl DataPlane for EmbeddedPlane {
 
     fn apply<'a>(&'a self, task: &'a Task) -> BoxFuture<'a, Result<Outcome, DataPlaneError>> {
         Box::pin(async move {
-            self.store
+            let change = self
+                .store
                 .embedded_apply(task)
-                .map(|_| Outcome::Done)
-                .map_err(|e| DataPlaneError::Temporary(e.to_string()))
+                .map_err(|e| DataPlaneError::Temporary(e.to_string()))?;
+            self.gateway.apply(change);
+            Ok(Outcome::Done)
         })
     }
 }

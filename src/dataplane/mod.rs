@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 
 use crate::config::{Config, DataPlaneKind};
 use crate::domain::outbox::Task;
+use crate::gateway::Gateway;
 use crate::store::Store;
 
 /// What a data plane can do beyond granting and revoking.
@@ -83,14 +84,19 @@ pub struct DataPlanes {
 
 impl DataPlanes {
     /// The planes the settings name, plus `extra` ones (tests add fakes).
-    pub fn build(config: &Config, store: &Store, extra: Vec<Arc<dyn DataPlane>>) -> Self {
+    pub fn build(
+        config: &Config,
+        store: &Store,
+        gateway: &Arc<Gateway>,
+        extra: Vec<Arc<dyn DataPlane>>,
+    ) -> Self {
         let mut planes: Vec<Arc<dyn DataPlane>> = config
             .dataplanes
             .iter()
             .map(|d| -> Arc<dyn DataPlane> {
                 match d.kind {
                     DataPlaneKind::Embedded => {
-                        Arc::new(embedded::EmbeddedPlane::new(store.clone()))
+                        Arc::new(embedded::EmbeddedPlane::new(store.clone(), gateway.clone()))
                     }
                     DataPlaneKind::Manual => Arc::new(ManualPlane {
                         name: d.name.clone(),
@@ -108,5 +114,12 @@ impl DataPlanes {
 
     pub fn names(&self) -> Vec<String> {
         self.planes.iter().map(|p| p.name().to_owned()).collect()
+    }
+}
+
+impl DataPlanes {
+    /// Whether the named data plane can renew a credential in place.
+    pub fn can_renew(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|p| p.capabilities().renew)
     }
 }

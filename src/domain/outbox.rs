@@ -7,8 +7,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::access::TaskOp;
-use super::ids::{AccessId, ApplicationId, ResourceId, TaskId, TeamId};
-use super::resource::Quota;
+use super::credential::CredentialOp;
+use super::ids::{
+    AccessId, ApplicationId, CredentialId, ResourceId, SubscriptionId, TaskId, TeamId,
+};
+use super::key_format::KeyId;
+use super::resource::{CredentialType, Quota};
 use crate::clock::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +39,26 @@ pub struct AccessGrant {
     pub route: String,
     pub plan_name: String,
     pub quota: Quota,
+    /// The subscription the quota is counted against.
+    #[serde(default)]
+    pub subscription: Option<SubscriptionId>,
+}
+
+/// A step for one credential on the data plane.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialWork {
+    pub credential: CredentialId,
+    pub key_id: KeyId,
+    pub kind: CredentialType,
+    pub op: CredentialOp,
+    /// Whether the credential should work once provisioned.
+    pub active: bool,
+    pub secret_version: u32,
+    /// The keyed hash (hex) of the secret: all a data plane keeps.
+    pub secret_hash: String,
+    /// For a renewal: the previous secret keeps working until then.
+    #[serde(default)]
+    pub grace_until: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,8 +67,12 @@ pub struct Task {
     /// Unique per intended change: `access:<id>:<version>:<op>`. A data plane
     /// that sees a key again answers as before and changes nothing.
     pub key: String,
+    /// For access tasks; a credential task carries its step in `credential`.
     pub op: TaskOp,
+    /// The access the task is about (for a credential: the access it works under).
     pub grant: AccessGrant,
+    #[serde(default)]
+    pub credential: Option<CredentialWork>,
     pub dataplane: String,
     /// The provider team, for its Provisioning queue.
     pub provider: TeamId,
@@ -54,6 +82,16 @@ pub struct Task {
     #[serde(default)]
     pub last_error: Option<String>,
     pub created_at: Timestamp,
+}
+
+impl Task {
+    /// The operation's name, as agents and pages see it.
+    pub fn op_name(&self) -> &'static str {
+        match &self.credential {
+            Some(w) => w.op.as_str(),
+            None => self.op.as_str(),
+        }
+    }
 }
 
 /// Retry timing: exponential backoff with full jitter.

@@ -121,6 +121,11 @@ impl Store {
             .collect()
     }
 
+    /// Every resource of every product.
+    pub fn all_resources(&self) -> Result<Vec<Resource>, StoreError> {
+        self.resource.iter().values().map(|v| decode(&v?)).collect()
+    }
+
     /// The resource that owns a route on a data plane.
     pub fn resource_by_route(
         &self,

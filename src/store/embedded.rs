@@ -1,45 +1,129 @@
 //! The embedded data plane's trees: `embedded_access` (application ×
-//! resource → the grant its gateway checks) and `embedded_applied`
+//! resource → the grant its gateway checks), `embedded_credential` (key id →
+//! the keyed hash and state of a credential) and `embedded_applied`
 //! (idempotency keys already carried out).
 
+use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
 use super::codec::decode;
-use super::{Store, StoreError, from_tx, key, tx_encode};
+use super::{Store, StoreError, from_tx, key, tx_decode, tx_encode};
+use crate::clock::Timestamp;
 use crate::domain::access::TaskOp;
-use crate::domain::ids::{ApplicationId, ResourceId};
+use crate::domain::credential::CredentialOp;
+use crate::domain::ids::{AccessId, ApplicationId, CredentialId, ResourceId, TeamId};
+use crate::domain::key_format::KeyId;
 use crate::domain::outbox::{AccessGrant, Task};
+use crate::domain::resource::CredentialType;
+
+/// A credential as the embedded gateway knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbeddedCredential {
+    pub credential: CredentialId,
+    pub key_id: KeyId,
+    pub kind: CredentialType,
+    pub team: TeamId,
+    pub application: ApplicationId,
+    pub resource: ResourceId,
+    pub access: AccessId,
+    pub active: bool,
+    pub secret_version: u32,
+    /// Keyed hash (hex) of the current secret.
+    pub hash: String,
+    /// After a renewal with grace: the previous secret's hash and until when it works.
+    #[serde(default)]
+    pub previous: Option<(String, Timestamp)>,
+}
+
+/// What an applied task changed, for the gateway's in-memory index.
+#[derive(Debug, Clone)]
+pub enum EmbeddedChange {
+    Grant(AccessGrant),
+    Revoke(ApplicationId, ResourceId),
+    Credential(EmbeddedCredential),
+    CredentialRemoved(KeyId),
+    Nothing,
+}
 
 impl Store {
-    /// Carries out a task on the embedded data plane. Returns false when its
-    /// idempotency key was already applied (nothing changes then).
-    pub fn embedded_apply(&self, task: &Task) -> Result<bool, StoreError> {
+    /// Carries out a task on the embedded data plane. A task whose
+    /// idempotency key was already applied changes nothing.
+    pub fn embedded_apply(&self, task: &Task) -> Result<EmbeddedChange, StoreError> {
         let k = key::<32>(&[
             &task.grant.application.to_bytes(),
             &task.grant.resource.to_bytes(),
         ]);
-        let r = (&self.embedded_access, &self.embedded_applied).transaction(|(access, applied)| {
-            if applied.get(task.key.as_bytes())?.is_some() {
-                return Ok(false);
-            }
-            match task.op {
-                TaskOp::Grant => {
-                    access.insert(&k[..], tx_encode(&task.grant)?)?;
+        let r = (
+            &self.embedded_access,
+            &self.embedded_applied,
+            &self.embedded_credential,
+        )
+            .transaction(|(access, applied, creds)| {
+                if applied.get(task.key.as_bytes())?.is_some() {
+                    return Ok(EmbeddedChange::Nothing);
                 }
-                TaskOp::Revoke => {
-                    // Only the grant of this access: a newer grant for the same
-                    // application and resource stays.
-                    if let Some(v) = access.get(&k[..])? {
-                        let current: AccessGrant = super::tx_decode(&v)?;
-                        if current.access == task.grant.access {
-                            access.remove(&k[..])?;
+                applied.insert(task.key.as_bytes(), &task.created_at.to_be_bytes()[..])?;
+                if let Some(w) = &task.credential {
+                    let id = w.key_id.as_str().as_bytes();
+                    let current: Option<EmbeddedCredential> =
+                        creds.get(id)?.map(|v| tx_decode(&v)).transpose()?;
+                    let next = match (w.op, current) {
+                        (CredentialOp::Deprovision, _) => {
+                            creds.remove(id)?;
+                            return Ok(EmbeddedChange::CredentialRemoved(w.key_id.clone()));
                         }
+                        (CredentialOp::Provision, _) | (_, None) => EmbeddedCredential {
+                            credential: w.credential,
+                            key_id: w.key_id.clone(),
+                            kind: w.kind,
+                            team: task.grant.team,
+                            application: task.grant.application,
+                            resource: task.grant.resource,
+                            access: task.grant.access,
+                            active: w.active,
+                            secret_version: w.secret_version,
+                            hash: w.secret_hash.clone(),
+                            previous: None,
+                        },
+                        (CredentialOp::Suspend, Some(c)) => {
+                            EmbeddedCredential { active: false, ..c }
+                        }
+                        (CredentialOp::Enable, Some(c)) => EmbeddedCredential { active: true, ..c },
+                        (CredentialOp::Renew, Some(c)) => {
+                            let previous = w.grace_until.map(|until| (c.hash.clone(), until));
+                            EmbeddedCredential {
+                                hash: w.secret_hash.clone(),
+                                secret_version: w.secret_version,
+                                previous,
+                                ..c
+                            }
+                        }
+                    };
+                    creds.insert(id, tx_encode(&next)?)?;
+                    return Ok(EmbeddedChange::Credential(next));
+                }
+                match task.op {
+                    TaskOp::Grant => {
+                        access.insert(&k[..], tx_encode(&task.grant)?)?;
+                        Ok(EmbeddedChange::Grant(task.grant.clone()))
+                    }
+                    TaskOp::Revoke => {
+                        // Only the grant of this access: a newer grant for the
+                        // same application and resource stays.
+                        if let Some(v) = access.get(&k[..])? {
+                            let current: AccessGrant = tx_decode(&v)?;
+                            if current.access == task.grant.access {
+                                access.remove(&k[..])?;
+                                return Ok(EmbeddedChange::Revoke(
+                                    task.grant.application,
+                                    task.grant.resource,
+                                ));
+                            }
+                        }
+                        Ok(EmbeddedChange::Nothing)
                     }
                 }
-            }
-            applied.insert(task.key.as_bytes(), &task.created_at.to_be_bytes()[..])?;
-            Ok(true)
-        });
+            });
         from_tx(r)
     }
 
@@ -53,7 +137,33 @@ impl Store {
         self.embedded_access.get(k)?.map(|v| decode(&v)).transpose()
     }
 
+    pub fn embedded_grants(&self) -> Result<Vec<AccessGrant>, StoreError> {
+        self.embedded_access
+            .iter()
+            .values()
+            .map(|v| decode(&v?))
+            .collect()
+    }
+
     pub fn embedded_grant_count(&self) -> usize {
         self.embedded_access.len()
+    }
+
+    pub fn embedded_credentials(&self) -> Result<Vec<EmbeddedCredential>, StoreError> {
+        self.embedded_credential
+            .iter()
+            .values()
+            .map(|v| decode(&v?))
+            .collect()
+    }
+
+    pub fn embedded_credential(
+        &self,
+        key_id: &KeyId,
+    ) -> Result<Option<EmbeddedCredential>, StoreError> {
+        self.embedded_credential
+            .get(key_id.as_str().as_bytes())?
+            .map(|v| decode(&v))
+            .transpose()
     }
 }

@@ -8,6 +8,7 @@ mod access;
 mod audit;
 mod catalog;
 pub(crate) mod codec;
+mod credentials;
 mod embedded;
 mod invitations;
 mod sessions;
@@ -16,7 +17,8 @@ mod teams;
 mod users;
 mod work;
 
-pub use work::{AppWrite, Changes};
+pub use embedded::{EmbeddedChange, EmbeddedCredential};
+pub use work::{AppWrite, Changes, SealedSecret};
 
 use std::path::Path;
 
@@ -133,8 +135,17 @@ pub struct Store {
     outbox_waiting: sled::Tree,
     outbox_failed: sled::Tree,
     /// The embedded data plane's own trees: what its gateway checks.
+    credential: sled::Tree,
+    credential_by_app: sled::Tree,
+    credential_by_resource: sled::Tree,
+    credential_by_provider: sled::Tree,
+    credential_by_key: sled::Tree,
+    credential_secret: sled::Tree,
+    secret_purge: sled::Tree,
+    credential_last_used: sled::Tree,
     embedded_access: sled::Tree,
     embedded_applied: sled::Tree,
+    embedded_credential: sled::Tree,
 }
 
 impl Store {
@@ -198,6 +209,15 @@ impl Store {
             outbox_due: tree("outbox_due")?,
             outbox_waiting: tree("outbox_waiting")?,
             outbox_failed: tree("outbox_failed")?,
+            credential: tree("credential")?,
+            credential_by_app: tree("credential_by_app")?,
+            credential_by_resource: tree("credential_by_resource")?,
+            credential_by_provider: tree("credential_by_provider")?,
+            credential_by_key: tree("credential_by_key")?,
+            credential_secret: tree("credential_secret")?,
+            secret_purge: tree("secret_purge")?,
+            credential_last_used: tree("credential_last_used")?,
+            embedded_credential: tree("embedded_credential")?,
             embedded_access: tree("embedded_access")?,
             embedded_applied: tree("embedded_applied")?,
             db,

@@ -8,10 +8,12 @@ use sled::transaction::TransactionalTree;
 
 use super::codec::encode;
 use super::{Conflict, Store, StoreError, TxResult, abort, key, tx_decode};
+use crate::clock::Timestamp;
 use crate::domain::access::AccessRequest;
 use crate::domain::application::Application;
 use crate::domain::audit::AuditRecord;
-use crate::domain::ids::TaskId;
+use crate::domain::credential::Credential;
+use crate::domain::ids::{CredentialId, TaskId};
 use crate::domain::outbox::{Task, TaskState};
 use crate::domain::subscription::Subscription;
 
@@ -22,9 +24,21 @@ pub struct AppWrite<'a> {
     pub old_name_key: Option<String>,
 }
 
+/// A clear secret, sealed, kept until its view window closes.
+pub struct SealedSecret {
+    pub credential: CredentialId,
+    pub version: u32,
+    pub until: Timestamp,
+    pub sealed: Vec<u8>,
+}
+
 /// What one command changes. Empty parts are skipped.
 #[derive(Default)]
 pub struct Changes<'a> {
+    pub credentials: Vec<&'a Credential>,
+    /// Credentials the data plane has removed: their records go (the audit stays).
+    pub removed_credentials: Vec<&'a Credential>,
+    pub secrets: Vec<&'a SealedSecret>,
     pub subscription: Option<&'a Subscription>,
     pub application: Option<AppWrite<'a>>,
     /// New requests: one live request per application × resource × subscription.
@@ -149,6 +163,53 @@ impl Views<'_> {
     }
 }
 
+pub(super) fn secret_key(credential: CredentialId, version: u32) -> [u8; 20] {
+    key::<20>(&[&credential.to_bytes(), &version.to_be_bytes()])
+}
+
+pub(super) fn purge_key(until: Timestamp, credential: CredentialId, version: u32) -> [u8; 28] {
+    let at = until.as_millis().max(0) as u64;
+    key::<28>(&[
+        &at.to_be_bytes(),
+        &credential.to_bytes(),
+        &version.to_be_bytes(),
+    ])
+}
+
+impl Views<'_> {
+    fn put_credential(&self, c: &Credential) -> TxResult<()> {
+        let [cred, by_app, by_res, by_prov, by_key] = &self.0[15..20] else {
+            unreachable!("commit lists the credential trees")
+        };
+        let id = c.id.to_bytes();
+        cred.insert(&id[..], super::tx_encode(c)?)?;
+        by_app.insert(&key::<32>(&[&c.application.to_bytes(), &id])[..], &[])?;
+        by_res.insert(&key::<32>(&[&c.resource.to_bytes(), &id])[..], &[])?;
+        by_prov.insert(&key::<32>(&[&c.provider.to_bytes(), &id])[..], &[])?;
+        by_key.insert(c.key_id.as_str().as_bytes(), &id[..])?;
+        Ok(())
+    }
+
+    fn remove_credential(&self, c: &Credential) -> TxResult<()> {
+        let [cred, by_app, by_res, by_prov, by_key] = &self.0[15..20] else {
+            unreachable!("commit lists the credential trees")
+        };
+        let id = c.id.to_bytes();
+        cred.remove(&id[..])?;
+        by_app.remove(&key::<32>(&[&c.application.to_bytes(), &id])[..])?;
+        by_res.remove(&key::<32>(&[&c.resource.to_bytes(), &id])[..])?;
+        by_prov.remove(&key::<32>(&[&c.provider.to_bytes(), &id])[..])?;
+        by_key.remove(c.key_id.as_str().as_bytes())?;
+        Ok(())
+    }
+
+    fn put_secret(&self, s: &SealedSecret) -> TxResult<()> {
+        self.0[20].insert(&secret_key(s.credential, s.version)[..], s.sealed.clone())?;
+        self.0[21].insert(&purge_key(s.until, s.credential, s.version)[..], &[])?;
+        Ok(())
+    }
+}
+
 impl Store {
     /// Writes `changes` and `audit` in one transaction.
     pub fn commit(&self, changes: &Changes<'_>, audit: &AuditRecord) -> Result<(), StoreError> {
@@ -169,9 +230,25 @@ impl Store {
             &self.outbox_due,
             &self.outbox_waiting,
             &self.outbox_failed,
+            &self.credential,
+            &self.credential_by_app,
+            &self.credential_by_resource,
+            &self.credential_by_provider,
+            &self.credential_by_key,
+            &self.credential_secret,
+            &self.secret_purge,
         ];
         self.audited(&trees, audit, |t| {
             let v = Views(t);
+            for c in &changes.credentials {
+                v.put_credential(c)?;
+            }
+            for c in &changes.removed_credentials {
+                v.remove_credential(c)?;
+            }
+            for s in &changes.secrets {
+                v.put_secret(s)?;
+            }
             if let (Some(sub), Some(value)) = (changes.subscription, &sub_value) {
                 let id = sub.id.to_bytes();
                 if t[0].insert(&id[..], value.clone())?.is_none() {

@@ -22,7 +22,11 @@ use crate::actors::registry::TeamRegistry;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::password::PasswordHasher;
+use std::sync::Arc;
+
+use crate::crypto::vault::Vault;
 use crate::dataplane::DataPlanes;
+use crate::gateway::Gateway;
 use crate::marketplace::Marketplace;
 use crate::store::Store;
 
@@ -42,6 +46,12 @@ pub struct AppState {
     /// The index of published products the Marketplace searches.
     pub market: Marketplace,
     pub dataplanes: DataPlanes,
+    /// What the embedded gateway endpoints check.
+    pub gateway: Arc<Gateway>,
+    /// Seals clear secrets for their view window.
+    pub vault: Vault,
+    /// The server pepper of the data planes' keyed hashes.
+    pub pepper: [u8; 32],
     /// The provisioning engine; `send(RunDue)` runs the due tasks now.
     pub provisioner: Addr<Provisioner>,
     pub hasher: PasswordHasher,

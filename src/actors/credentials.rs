@@ -1,0 +1,353 @@
+//! A consumer team's actor writes its credentials: creating one, the user's
+//! and the provider's actions on it, and the data plane's answers. Every
+//! change, its task and its sealed secret are one transaction; the gateway
+//! learns the desired state as soon as it is committed.
+
+use actix::{Context, Handler, Message};
+
+use super::team::{CommandResult, TeamActor, TeamCommandError};
+use crate::clock::Timestamp;
+use crate::dataplane::{DataPlaneError, Outcome};
+use crate::domain::access::{AccessError, Approval, Provisioning};
+use crate::domain::application::ApplicationError;
+use crate::domain::audit::Subject;
+use crate::domain::credential::{Credential, CredentialAction, CredentialError, Desired, Observed};
+use crate::domain::ids::{AccessId, CredentialId, TaskId, TeamId, UserId};
+use crate::domain::key_format::KeyId;
+use crate::domain::outbox::{CredentialWork, Task, TaskState};
+use crate::domain::resource::CredentialType;
+use crate::store::{Changes, SealedSecret};
+
+/// A new secret: its keyed hash for the data plane and, when the data plane
+/// has a view window, the sealed clear value until then.
+#[derive(Debug, Clone)]
+pub struct NewSecret {
+    pub hash: String,
+    pub sealed: Option<(Vec<u8>, Timestamp)>,
+}
+
+impl TeamActor {
+    /// The task that takes the credential's next step, if one is needed and
+    /// none is outstanding.
+    fn next_task(&self, c: &mut Credential) -> Result<Option<Task>, TeamCommandError> {
+        if c.task.is_some() && !c.failed {
+            return Ok(None);
+        }
+        let Some(op) = c.next_op() else {
+            return Ok(None);
+        };
+        let Some(access) = self.store.access(c.access)? else {
+            return Err(AccessError::Missing.into());
+        };
+        let now = self.clock.now();
+        c.task_seq += 1;
+        c.failed = false;
+        let task = Task {
+            id: TaskId::generate(now),
+            key: format!("credential:{}:{}:{}", c.id, c.task_seq, op.as_str()),
+            op: crate::domain::access::TaskOp::Grant,
+            grant: self.grant_of(&access)?,
+            credential: Some(CredentialWork {
+                credential: c.id,
+                key_id: c.key_id.clone(),
+                kind: c.kind,
+                op,
+                active: c.desired == Desired::Active,
+                secret_version: c.secret_version,
+                secret_hash: c.secret_hash.clone(),
+                grace_until: c.grace_until,
+            }),
+            dataplane: c.dataplane.clone(),
+            provider: c.provider,
+            state: TaskState::Due,
+            attempts: 0,
+            next_at: now,
+            last_error: None,
+            created_at: now,
+        };
+        c.task = Some(task.id);
+        Ok(Some(task))
+    }
+
+    fn own_credential(&self, id: CredentialId) -> Result<Credential, TeamCommandError> {
+        match self.store.credential(id)? {
+            Some(c) if c.team == self.team_id => Ok(c),
+            _ => Err(CredentialError::Missing.into()),
+        }
+    }
+
+    /// Records the data plane's answer to a credential task.
+    pub(super) fn credential_result(
+        &self,
+        mut task: Task,
+        result: Result<Outcome, DataPlaneError>,
+        jitter: f64,
+    ) -> CommandResult {
+        let Some(work) = task.credential.clone() else {
+            return Ok(());
+        };
+        let mut c = match self.store.credential(work.credential)? {
+            Some(c) if c.team == self.team_id && c.task == Some(task.id) => c,
+            _ => {
+                let audit = self.system_audit(
+                    "task.dropped",
+                    format!("dropped stale task {}", task.key),
+                    None,
+                );
+                let changes = Changes {
+                    done_tasks: vec![task.id],
+                    ..Changes::default()
+                };
+                return Ok(self.store.commit(&changes, &audit)?);
+            }
+        };
+        let subject = Some(Subject::Credential(c.id));
+        let now = self.clock.now();
+        let plane = task.dataplane.clone();
+        let op = work.op.as_str();
+        let mut tasks = Vec::new();
+        let mut done = Vec::new();
+        let mut removed = false;
+        let detail = match result {
+            Ok(Outcome::Done) => {
+                c.confirm(work.op, work.active, work.secret_version);
+                c.task = None;
+                done.push(task.id);
+                removed = c.is_gone();
+                if !removed {
+                    tasks.extend(self.next_task(&mut c)?);
+                }
+                format!(
+                    "{op} of credential {} ({}) done on {plane}",
+                    c.name, c.key_id
+                )
+            }
+            Ok(Outcome::HandedOver) => {
+                task.state = TaskState::Waiting;
+                task.attempts += 1;
+                let text = format!(
+                    "{op} of credential {} handed to the provider on {plane}",
+                    c.name
+                );
+                tasks.push(task);
+                text
+            }
+            Err(e) => {
+                task.attempts += 1;
+                let gave_up = matches!(e, DataPlaneError::Permanent(_))
+                    || self.backoff.gives_up(task.attempts);
+                let error = e.to_string();
+                c.last_error = Some(error.clone());
+                task.last_error = Some(error.clone());
+                let text = if gave_up {
+                    c.failed = true;
+                    task.state = TaskState::Failed;
+                    format!(
+                        "gave up on {op} of credential {} after {} attempt(s) on {plane}: {error}",
+                        c.name, task.attempts
+                    )
+                } else {
+                    task.next_at = now.plus(self.backoff.delay(task.attempts, jitter));
+                    format!(
+                        "attempt {} to {op} credential {} on {plane} failed: {error}; next attempt at {}",
+                        task.attempts,
+                        c.name,
+                        task.next_at.display()
+                    )
+                };
+                tasks.push(task);
+                text
+            }
+        };
+        let audit = self.system_audit("credential.provisioning", detail, subject);
+        let changes = Changes {
+            credentials: if removed { vec![] } else { vec![&c] },
+            removed_credentials: if removed { vec![&c] } else { vec![] },
+            tasks: tasks.iter().collect(),
+            done_tasks: done,
+            ..Changes::default()
+        };
+        self.store.commit(&changes, &audit)?;
+        if removed {
+            self.gateway.set_desired(&c.key_id, None);
+        }
+        if !tasks.is_empty() {
+            self.kicker.kick();
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandResult")]
+pub struct CreateCredential {
+    pub id: CredentialId,
+    pub access: AccessId,
+    pub kind: CredentialType,
+    pub name: String,
+    pub key_id: KeyId,
+    pub secret: NewSecret,
+    pub actor: UserId,
+}
+
+impl Handler<CreateCredential> for TeamActor {
+    type Result = CommandResult;
+    fn handle(&mut self, msg: CreateCredential, _: &mut Context<Self>) -> CommandResult {
+        let r = self.commit(|me| {
+            let access = match me.store.access(msg.access)? {
+                Some(a) if a.team == me.team_id => a,
+                _ => return Err(CredentialError::Missing.into()),
+            };
+            let ready = access.approval == Approval::Approved
+                && matches!(
+                    access.provisioning,
+                    Provisioning::Pending | Provisioning::Provisioned
+                );
+            if !ready {
+                return Err(CredentialError::NoAccess.into());
+            }
+            match me.store.application(access.application)? {
+                Some(app) if !app.is_archived() => {}
+                Some(_) => return Err(ApplicationError::Archived.into()),
+                None => return Err(ApplicationError::Missing.into()),
+            }
+            let resource = me.store.resource(access.product, access.resource)?;
+            if !resource.is_some_and(|r| r.spec.credential_types.contains(&msg.kind)) {
+                return Err(CredentialError::TypeNotAccepted.into());
+            }
+            let now = me.clock.now();
+            let mut c = Credential {
+                id: msg.id,
+                team: me.team_id,
+                provider: access.provider,
+                application: access.application,
+                access: access.id,
+                product: access.product,
+                resource: access.resource,
+                dataplane: access.dataplane.clone(),
+                kind: msg.kind,
+                name: msg.name.clone(),
+                key_id: msg.key_id.clone(),
+                desired: Desired::Active,
+                observed: Observed::Absent,
+                secret_version: 1,
+                plane_version: 0,
+                secret_hash: msg.secret.hash.clone(),
+                window_until: msg.secret.sealed.as_ref().map(|(_, until)| *until),
+                grace_until: None,
+                created_at: now,
+                renewed_at: None,
+                reason: None,
+                task: None,
+                task_seq: 0,
+                failed: false,
+                last_error: None,
+            };
+            let task = me.next_task(&mut c)?;
+            let secret = msg
+                .secret
+                .sealed
+                .as_ref()
+                .map(|(sealed, until)| SealedSecret {
+                    credential: c.id,
+                    version: 1,
+                    until: *until,
+                    sealed: sealed.clone(),
+                });
+            let audit = me.audit_about(
+                msg.actor,
+                "credential.created",
+                format!(
+                    "created {} credential {} ({})",
+                    c.kind.label(),
+                    c.name,
+                    c.key_id
+                ),
+                Some(Subject::Credential(c.id)),
+            );
+            let changes = Changes {
+                credentials: vec![&c],
+                secrets: secret.iter().collect(),
+                tasks: task.iter().collect(),
+                ..Changes::default()
+            };
+            me.store.commit(&changes, &audit)?;
+            me.gateway.set_desired(&c.key_id, Some(c.desired));
+            Ok(())
+        });
+        self.kicker.kick();
+        r
+    }
+}
+
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandResult")]
+pub struct ChangeCredential {
+    pub id: CredentialId,
+    pub action: CredentialAction,
+    /// For a renewal: the new secret.
+    pub secret: Option<NewSecret>,
+    pub actor: UserId,
+    /// The provider team acting, with its reason; `None` when the consumer acts.
+    pub provider: Option<(TeamId, String)>,
+}
+
+impl Handler<ChangeCredential> for TeamActor {
+    type Result = CommandResult;
+    fn handle(&mut self, msg: ChangeCredential, _: &mut Context<Self>) -> CommandResult {
+        let r = self.commit(|me| {
+            let mut c = me.own_credential(msg.id)?;
+            if let Some((provider, _)) = &msg.provider
+                && *provider != c.provider
+            {
+                return Err(CredentialError::Missing.into());
+            }
+            let now = me.clock.now();
+            c.act(msg.action, now)?;
+            let mut secret = None;
+            if let (CredentialAction::Renew { .. }, Some(s)) = (msg.action, &msg.secret) {
+                c.secret_hash = s.hash.clone();
+                c.window_until = s.sealed.as_ref().map(|(_, until)| *until);
+                secret = s.sealed.as_ref().map(|(sealed, until)| SealedSecret {
+                    credential: c.id,
+                    version: c.secret_version,
+                    until: *until,
+                    sealed: sealed.clone(),
+                });
+            }
+            if msg.action == CredentialAction::Delete {
+                c.window_until = None;
+            }
+            let by = match &msg.provider {
+                Some((_, reason)) => {
+                    c.reason = Some(reason.clone());
+                    format!(" by the provider: {reason}")
+                }
+                None => String::new(),
+            };
+            let task = me.next_task(&mut c)?;
+            let audit = me.audit_about(
+                msg.actor,
+                &format!("credential.{}", msg.action.verb()),
+                format!(
+                    "{} credential {} ({}){by}",
+                    msg.action.verb(),
+                    c.name,
+                    c.key_id
+                ),
+                Some(Subject::Credential(c.id)),
+            );
+            let changes = Changes {
+                credentials: vec![&c],
+                secrets: secret.iter().collect(),
+                tasks: task.iter().collect(),
+                ..Changes::default()
+            };
+            me.store.commit(&changes, &audit)?;
+            me.gateway.set_desired(&c.key_id, Some(c.desired));
+            Ok(())
+        });
+        self.kicker.kick();
+        r
+    }
+}

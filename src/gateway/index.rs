@@ -1,0 +1,416 @@
+//! The embedded gateway's in-memory index: what `/gateway/authorize`
+//! checks, without reading storage on the request path.
+//!
+//! Three sources feed it: the embedded data plane's records (credentials and
+//! access grants, updated as tasks are carried out), the portal's desired
+//! state of each credential (updated by the team actor as soon as a change is
+//! committed, so a suspension or deletion holds on the very next call), and
+//! the resources' routes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::clock::{SharedClock, Timestamp};
+use crate::config::EMBEDDED_DATAPLANE;
+use crate::crypto::digest::{constant_time_eq, hmac_sha256, sha256};
+use crate::domain::credential::Desired;
+use crate::domain::ids::{ApplicationId, CredentialId, ResourceId, SubscriptionId, TeamId};
+use crate::domain::key_format::{self, KeyId, KeyRejection};
+use crate::domain::outbox::AccessGrant;
+use crate::domain::resource::{CredentialType, Quota};
+use crate::store::{EmbeddedChange, EmbeddedCredential, Store, StoreError};
+
+/// A credential the embedded data plane holds.
+pub struct Entry {
+    pub record: EmbeddedCredential,
+    hash: [u8; 32],
+    previous: Option<([u8; 32], Timestamp)>,
+    /// Milliseconds of the last authorised call; 0: never.
+    last_used: AtomicI64,
+    /// The last-used time already written to storage.
+    stored_last_used: AtomicI64,
+}
+
+fn unhex32(h: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    if let Ok(b) = hex::decode(h) {
+        let n = b.len().min(32);
+        out[..n].copy_from_slice(&b[..n]);
+    }
+    out
+}
+
+impl Entry {
+    fn new(record: EmbeddedCredential) -> Self {
+        Self {
+            hash: unhex32(&record.hash),
+            previous: record
+                .previous
+                .as_ref()
+                .map(|(h, until)| (unhex32(h), *until)),
+            record,
+            last_used: AtomicI64::new(0),
+            stored_last_used: AtomicI64::new(0),
+        }
+    }
+
+    /// Whether `secret` is this credential's, or its previous one within the grace period.
+    fn accepts(&self, pepper: &[u8; 32], secret: &str, now: Timestamp) -> bool {
+        let presented = hmac_sha256(pepper, &[secret.as_bytes()]);
+        constant_time_eq(&presented, &self.hash)
+            || self
+                .previous
+                .is_some_and(|(h, until)| now < until && constant_time_eq(&presented, &h))
+    }
+}
+
+struct Token {
+    key_id: KeyId,
+    secret_version: u32,
+    expires: Timestamp,
+}
+
+#[derive(Default)]
+struct Window {
+    minute: i64,
+    minute_count: u32,
+    day: i64,
+    day_count: u32,
+}
+
+/// Why a call is refused, and how to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// 401: no credential, a malformed or unknown one, or a deleted one.
+    Unauthenticated(&'static str),
+    /// 403: suspended, or no access to the resource.
+    Forbidden(&'static str),
+    /// 429: the plan's quota is spent; retry after this many seconds.
+    QuotaSpent(u64),
+}
+
+/// Who the call is from, for the upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowed {
+    pub team: TeamId,
+    pub application: ApplicationId,
+    pub credential: CredentialId,
+    pub key_id: KeyId,
+}
+
+/// What the caller presented.
+pub enum Presented<'a> {
+    ApiKey(&'a str),
+    Token(&'a str),
+}
+
+/// Which resource the call is for.
+pub enum Target<'a> {
+    Resource(ResourceId),
+    Path(&'a str),
+}
+
+const SHARDS: usize = 16;
+
+pub struct Gateway {
+    pepper: [u8; 32],
+    clock: SharedClock,
+    credentials: RwLock<HashMap<KeyId, Arc<Entry>>>,
+    grants: RwLock<HashMap<(ApplicationId, ResourceId), AccessGrant>>,
+    desired: RwLock<HashMap<KeyId, Desired>>,
+    /// Route prefixes of resources on the embedded data plane, longest first.
+    routes: RwLock<Vec<(String, ResourceId)>>,
+    tokens: Mutex<HashMap<[u8; 32], Token>>,
+    quota: [Mutex<HashMap<SubscriptionId, Window>>; SHARDS],
+}
+
+impl Gateway {
+    /// Builds the index from storage.
+    pub fn load(store: &Store, clock: SharedClock, pepper: [u8; 32]) -> Result<Self, StoreError> {
+        let g = Self {
+            pepper,
+            clock,
+            credentials: RwLock::default(),
+            grants: RwLock::default(),
+            desired: RwLock::default(),
+            routes: RwLock::default(),
+            tokens: Mutex::default(),
+            quota: Default::default(),
+        };
+        for c in store.embedded_credentials()? {
+            let entry = Entry::new(c);
+            if let Some(at) = store.last_used(&entry.record.key_id)? {
+                entry.last_used.store(at.as_millis(), Ordering::Relaxed);
+                entry
+                    .stored_last_used
+                    .store(at.as_millis(), Ordering::Relaxed);
+            }
+            write(&g.credentials).insert(entry.record.key_id.clone(), Arc::new(entry));
+        }
+        for grant in store.embedded_grants()? {
+            write(&g.grants).insert((grant.application, grant.resource), grant);
+        }
+        for c in store.credentials()? {
+            write(&g.desired).insert(c.key_id, c.desired);
+        }
+        g.refresh_routes(store)?;
+        Ok(g)
+    }
+
+    /// Re-reads the routes of the resources on the embedded data plane.
+    pub fn refresh_routes(&self, store: &Store) -> Result<(), StoreError> {
+        let mut routes: Vec<(String, ResourceId)> = store
+            .all_resources()?
+            .into_iter()
+            .filter(|r| r.spec.dataplane == EMBEDDED_DATAPLANE)
+            .map(|r| (r.spec.route.to_string(), r.id))
+            .collect();
+        routes.sort_by_key(|(route, _)| std::cmp::Reverse(route.len()));
+        *write(&self.routes) = routes;
+        Ok(())
+    }
+
+    /// Takes in what the embedded data plane just changed.
+    pub fn apply(&self, change: EmbeddedChange) {
+        match change {
+            EmbeddedChange::Grant(g) => {
+                write(&self.grants).insert((g.application, g.resource), g);
+            }
+            EmbeddedChange::Revoke(app, resource) => {
+                write(&self.grants).remove(&(app, resource));
+            }
+            EmbeddedChange::Credential(c) => {
+                let entry = Entry::new(c);
+                let mut creds = write(&self.credentials);
+                if let Some(old) = creds.get(&entry.record.key_id) {
+                    entry
+                        .last_used
+                        .store(old.last_used.load(Ordering::Relaxed), Ordering::Relaxed);
+                    entry.stored_last_used.store(
+                        old.stored_last_used.load(Ordering::Relaxed),
+                        Ordering::Relaxed,
+                    );
+                }
+                creds.insert(entry.record.key_id.clone(), Arc::new(entry));
+            }
+            EmbeddedChange::CredentialRemoved(key_id) => {
+                write(&self.credentials).remove(&key_id);
+            }
+            EmbeddedChange::Nothing => {}
+        }
+    }
+
+    /// What the portal wants for a credential; holds from the next call on.
+    pub fn set_desired(&self, key_id: &KeyId, desired: Option<Desired>) {
+        let mut map = write(&self.desired);
+        match desired {
+            Some(d) => map.insert(key_id.clone(), d),
+            None => map.remove(key_id),
+        };
+    }
+
+    fn entry(&self, key_id: &KeyId) -> Option<Arc<Entry>> {
+        read(&self.credentials).get(key_id).cloned()
+    }
+
+    fn resolve(&self, target: &Target<'_>) -> Option<ResourceId> {
+        match target {
+            Target::Resource(id) => Some(*id),
+            Target::Path(path) => {
+                let path = path.split(['?', '#']).next().unwrap_or("");
+                read(&self.routes)
+                    .iter()
+                    .find(|(route, _)| {
+                        path.starts_with(route.as_str()) || path == &route[..route.len() - 1]
+                    })
+                    .map(|(_, id)| *id)
+            }
+        }
+    }
+
+    /// Decides a call: who it is from, or why it is refused.
+    pub fn authorize(
+        &self,
+        presented: Option<Presented<'_>>,
+        target: Target<'_>,
+    ) -> Result<Allowed, Refusal> {
+        let now = self.clock.now();
+        let entry = match presented {
+            None => return Err(Refusal::Unauthenticated("no credential")),
+            Some(Presented::ApiKey(key)) => {
+                let (key_id, secret) = key_format::parse_api_key(key).map_err(|r| match r {
+                    KeyRejection::Malformed => Refusal::Unauthenticated("malformed key"),
+                    KeyRejection::BadChecksum => Refusal::Unauthenticated("mistyped key"),
+                })?;
+                let entry = self
+                    .entry(&key_id)
+                    .ok_or(Refusal::Unauthenticated("unknown key"))?;
+                if entry.record.kind != CredentialType::ApiKey
+                    || !entry.accepts(&self.pepper, secret, now)
+                {
+                    return Err(Refusal::Unauthenticated("unknown key"));
+                }
+                entry
+            }
+            Some(Presented::Token(token)) => {
+                let digest = sha256(token.as_bytes());
+                let (key_id, version) = {
+                    let tokens = lock(&self.tokens);
+                    let t = tokens
+                        .get(&digest)
+                        .ok_or(Refusal::Unauthenticated("unknown token"))?;
+                    if now >= t.expires {
+                        return Err(Refusal::Unauthenticated("expired token"));
+                    }
+                    (t.key_id.clone(), t.secret_version)
+                };
+                let entry = self
+                    .entry(&key_id)
+                    .ok_or(Refusal::Unauthenticated("unknown token"))?;
+                if entry.record.secret_version != version {
+                    return Err(Refusal::Unauthenticated("token of a renewed credential"));
+                }
+                entry
+            }
+        };
+        let c = &entry.record;
+        match read(&self.desired).get(&c.key_id) {
+            Some(Desired::Active) => {}
+            Some(Desired::Inactive) => return Err(Refusal::Forbidden("credential suspended")),
+            Some(Desired::Deleted) | None => {
+                return Err(Refusal::Unauthenticated("credential deleted"));
+            }
+        }
+        if !c.active {
+            return Err(Refusal::Forbidden("credential suspended"));
+        }
+        let resource = self
+            .resolve(&target)
+            .ok_or(Refusal::Forbidden("unknown resource"))?;
+        if resource != c.resource {
+            return Err(Refusal::Forbidden("no access to this resource"));
+        }
+        let (quota, subscription) = {
+            let grants = read(&self.grants);
+            let g = grants
+                .get(&(c.application, resource))
+                .ok_or(Refusal::Forbidden("no access to this resource"))?;
+            (g.quota, g.subscription)
+        };
+        if let Some(sub) = subscription
+            && !quota.is_unlimited()
+        {
+            self.spend(sub, quota, now)?;
+        }
+        entry.last_used.store(now.as_millis(), Ordering::Relaxed);
+        Ok(Allowed {
+            team: c.team,
+            application: c.application,
+            credential: c.credential,
+            key_id: c.key_id.clone(),
+        })
+    }
+
+    /// Counts a call against the subscription's quota (fixed minute and day windows).
+    fn spend(&self, sub: SubscriptionId, quota: Quota, now: Timestamp) -> Result<(), Refusal> {
+        let ms = now.as_millis();
+        let (minute, day) = (ms / 60_000, ms / 86_400_000);
+        let shard = sub.to_bytes()[15] as usize % SHARDS;
+        let mut windows = lock(&self.quota[shard]);
+        let w = windows.entry(sub).or_default();
+        if w.minute != minute {
+            w.minute = minute;
+            w.minute_count = 0;
+        }
+        if w.day != day {
+            w.day = day;
+            w.day_count = 0;
+        }
+        if let Some(limit) = quota.per_minute
+            && w.minute_count >= limit
+        {
+            let wait = ((minute + 1) * 60_000 - ms).max(1_000) / 1_000;
+            return Err(Refusal::QuotaSpent(wait as u64));
+        }
+        if let Some(limit) = quota.per_day
+            && w.day_count >= limit
+        {
+            let wait = ((day + 1) * 86_400_000 - ms).max(1_000) / 1_000;
+            return Err(Refusal::QuotaSpent(wait as u64));
+        }
+        w.minute_count += 1;
+        w.day_count += 1;
+        Ok(())
+    }
+
+    /// OAuth client credentials → a short-lived opaque token, or `None`.
+    pub fn issue_token(
+        &self,
+        client_id: &str,
+        secret: &str,
+        ttl: std::time::Duration,
+    ) -> Option<(String, u64)> {
+        let key_id = key_format::parse_client_id(client_id)?;
+        if !key_format::is_client_secret(secret) {
+            return None;
+        }
+        let now = self.clock.now();
+        let entry = self.entry(&key_id)?;
+        if entry.record.kind != CredentialType::OauthClient
+            || !entry.accepts(&self.pepper, secret, now)
+        {
+            return None;
+        }
+        if read(&self.desired).get(&key_id) != Some(&Desired::Active) || !entry.record.active {
+            return None;
+        }
+        let token = format!("agt_{}", crate::crypto::random::token());
+        let mut tokens = lock(&self.tokens);
+        tokens.retain(|_, t| t.expires > now);
+        tokens.insert(
+            sha256(token.as_bytes()),
+            Token {
+                key_id,
+                secret_version: entry.record.secret_version,
+                expires: now.plus(ttl),
+            },
+        );
+        Some((token, ttl.as_secs()))
+    }
+
+    /// When a credential was last used, as far as this process knows.
+    pub fn last_used(&self, key_id: &KeyId) -> Option<Timestamp> {
+        let ms = self.entry(key_id)?.last_used.load(Ordering::Relaxed);
+        (ms > 0).then(|| Timestamp::from_millis(ms))
+    }
+
+    /// Last-used times not yet written to storage; marks them written.
+    pub fn take_last_used(&self) -> Vec<(KeyId, Timestamp)> {
+        read(&self.credentials)
+            .values()
+            .filter_map(|e| {
+                let at = e.last_used.load(Ordering::Relaxed);
+                let stored = e.stored_last_used.swap(at, Ordering::Relaxed);
+                (at > stored).then(|| (e.record.key_id.clone(), Timestamp::from_millis(at)))
+            })
+            .collect()
+    }
+
+    pub fn credential_count(&self) -> usize {
+        read(&self.credentials).len()
+    }
+}
+
+// A poisoned lock still guards valid data: the writers never leave it half-done.
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    l.lock().unwrap_or_else(|e| e.into_inner())
+}

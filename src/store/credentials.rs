@@ -1,0 +1,136 @@
+//! Reading credentials and their sealed secrets; purging secrets whose view
+//! window closed (a time-ordered index: the cost follows what is due); the
+//! last-used times the gateway reports in batches.
+
+use super::codec::decode;
+use super::work::secret_key;
+use super::{Store, StoreError, key};
+use crate::clock::Timestamp;
+use crate::domain::credential::Credential;
+use crate::domain::ids::{ApplicationId, CredentialId, ResourceId, TeamId};
+use crate::domain::key_format::KeyId;
+
+impl Store {
+    pub fn credential(&self, id: CredentialId) -> Result<Option<Credential>, StoreError> {
+        self.credential
+            .get(id.to_bytes())?
+            .map(|v| decode(&v))
+            .transpose()
+    }
+
+    pub fn credential_by_key(&self, key_id: &KeyId) -> Result<Option<Credential>, StoreError> {
+        match self.credential_by_key.get(key_id.as_str().as_bytes())? {
+            Some(id) => match CredentialId::from_bytes(&id) {
+                Some(id) => self.credential(id),
+                None => Err(StoreError::Corrupt("credential_by_key value".to_owned())),
+            },
+            None => Ok(None),
+        }
+    }
+
+    fn credentials_in(
+        &self,
+        index: &sled::Tree,
+        prefix: [u8; 16],
+    ) -> Result<Vec<Credential>, StoreError> {
+        let mut out = Vec::new();
+        for k in index.scan_prefix(prefix).keys() {
+            if let Some(id) = CredentialId::from_bytes(&k?[16..]) {
+                out.extend(self.credential(id)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// An application's credentials, oldest first.
+    pub fn credentials_of_app(&self, app: ApplicationId) -> Result<Vec<Credential>, StoreError> {
+        self.credentials_in(&self.credential_by_app, app.to_bytes())
+    }
+
+    pub fn credentials_of_resource(
+        &self,
+        resource: ResourceId,
+    ) -> Result<Vec<Credential>, StoreError> {
+        self.credentials_in(&self.credential_by_resource, resource.to_bytes())
+    }
+
+    /// Credentials on a provider team's resources.
+    pub fn credentials_of_provider(&self, provider: TeamId) -> Result<Vec<Credential>, StoreError> {
+        self.credentials_in(&self.credential_by_provider, provider.to_bytes())
+    }
+
+    /// Every credential (building the gateway's index at start-up).
+    pub fn credentials(&self) -> Result<Vec<Credential>, StoreError> {
+        self.credential
+            .iter()
+            .values()
+            .map(|v| decode(&v?))
+            .collect()
+    }
+
+    /// The sealed clear secret of a credential's version, while kept.
+    pub fn sealed_secret(
+        &self,
+        id: CredentialId,
+        version: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .credential_secret
+            .get(secret_key(id, version))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Destroys the sealed secrets whose window closed at or before `now`.
+    /// Reads only the due part of the purge index. Returns how many went.
+    pub fn purge_secrets(&self, now: Timestamp, limit: usize) -> Result<usize, StoreError> {
+        let end = key::<8>(&[&(now.as_millis().max(0) as u64 + 1).to_be_bytes()]);
+        let mut purged = 0;
+        for k in self.secret_purge.range(..end).keys().take(limit) {
+            let k = k?;
+            let (Some(id), Ok(version)) = (
+                CredentialId::from_bytes(&k[8..24]),
+                <[u8; 4]>::try_from(&k[24..28]).map(u32::from_be_bytes),
+            ) else {
+                continue;
+            };
+            self.credential_secret.remove(secret_key(id, version))?;
+            self.secret_purge.remove(&k)?;
+            purged += 1;
+        }
+        Ok(purged)
+    }
+
+    /// How many sealed secrets are kept (for tests and metrics).
+    pub fn sealed_secret_count(&self) -> usize {
+        self.credential_secret.len()
+    }
+
+    /// Writes a batch of last-used times (key id → time), keeping the later.
+    pub fn record_last_used(&self, batch: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
+        for (key_id, at) in batch {
+            let k = key_id.as_str().as_bytes();
+            let newer = match self.credential_last_used.get(k)? {
+                Some(v) => {
+                    <[u8; 8]>::try_from(v.as_ref())
+                        .map(i64::from_be_bytes)
+                        .unwrap_or(0)
+                        < at.as_millis()
+                }
+                None => true,
+            };
+            if newer {
+                self.credential_last_used
+                    .insert(k, &at.as_millis().to_be_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn last_used(&self, key_id: &KeyId) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self
+            .credential_last_used
+            .get(key_id.as_str().as_bytes())?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(|b| Timestamp::from_millis(i64::from_be_bytes(b))))
+    }
+}
