@@ -12,10 +12,13 @@ use crate::web::AppState;
 pub struct SweepReport {
     pub sessions: usize,
     pub invitations: usize,
+    /// Clear secrets destroyed because their view window closed.
+    pub secrets: usize,
 }
 
-/// Removes ended sessions and expired invitations. Blocking: call it off the
-/// async executor.
+/// Removes ended sessions, expired invitations and clear secrets whose view
+/// window closed, and writes the gateway's last-used times. Blocking: call it
+/// off the async executor.
 pub fn sweep(state: &AppState) -> Result<SweepReport, crate::store::StoreError> {
     let now = state.clock.now();
     let sec = &state.config.security;
@@ -23,10 +26,15 @@ pub fn sweep(state: &AppState) -> Result<SweepReport, crate::store::StoreError> 
         .store
         .purge_sessions(|s| s.alive(now, sec.session_idle_timeout, sec.session_lifetime))?;
     let invitations = state.store.purge_invitations(now)?;
+    let secrets = state.store.purge_secrets(now, usize::MAX)?;
+    state
+        .store
+        .record_last_used(&state.gateway.take_last_used())?;
     state.store.flush_blocking()?;
     Ok(SweepReport {
         sessions,
         invitations,
+        secrets,
     })
 }
 
@@ -49,7 +57,8 @@ pub async fn start(state: Arc<AppState>) -> Result<JobScheduler, JobSchedulerErr
                         tracing::info!(
                             sessions = r.sessions,
                             invitations = r.invitations,
-                            "sweep removed ended sessions and expired invitations"
+                            secrets = r.secrets,
+                            "sweep removed ended sessions, expired invitations and closed secrets"
                         );
                     }
                     Ok(Ok(_)) => {}

@@ -26,7 +26,8 @@ async fn the_sweep_removes_ended_sessions_and_expired_invitations_only() {
         report,
         agora::scheduler::SweepReport {
             sessions: 3,
-            invitations: 0
+            invitations: 0,
+            secrets: 0,
         }
     );
     assert_eq!(app.state.store.session_count(), 1);

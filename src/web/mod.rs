@@ -148,6 +148,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/marketplace/products/{product_id}/resources/{resource_id}/access",
             web::get().to(access::resource_access),
         )
+        .route(
+            "/teams/{team_id}/applications/{application_id}/access/{access_id}/credentials/new",
+            web::get().to(credentials::new_form),
+        )
+        .route(
+            "/teams/{team_id}/applications/{application_id}/access/{access_id}/credentials/new",
+            web::post().to(credentials::create),
+        )
+        .route(
+            "/teams/{team_id}/credentials/{credential_id}",
+            web::get().to(credentials::show),
+        )
+        .route(
+            "/teams/{team_id}/credentials/{credential_id}/view",
+            web::post().to(credentials::view),
+        )
+        .route(
+            "/teams/{team_id}/credentials/{credential_id}/{action}",
+            web::post().to(credentials::act_on),
+        )
+        .route(
+            "/marketplace/products/{product_id}/resources/{resource_id}/credentials",
+            web::get().to(access::resource_credentials),
+        )
         .route("/marketplace", web::get().to(marketplace::list))
         .route(
             "/marketplace/products/{product_id}",
@@ -269,6 +293,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/provider/{team_id}/access/{access_id}/retry",
             web::post().to(provisioning::retry),
+        )
+        .route(
+            "/provider/{team_id}/credentials",
+            web::get().to(provider_credentials::list),
+        )
+        .route(
+            "/provider/{team_id}/credentials/{credential_id}/{action}",
+            web::post().to(provider_credentials::act),
         )
         .route("/admin/teams", web::get().to(admin_teams::list))
         .route("/admin/teams/new", web::get().to(admin_teams::form))

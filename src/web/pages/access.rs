@@ -350,12 +350,22 @@ pub async fn submit(
         match state.teams.send(team, cmd).await? {
             Ok(()) => {
                 let access = state.store.access(id)?.ok_or(WebError::NotFound)?;
-                let message = if access.approval == Approval::Approved {
-                    format!(
-                        "Access to {} is approved. It is being provisioned on the {} data plane.",
-                        r.spec.name, r.spec.dataplane
-                    )
-                } else {
+                if access.approval == Approval::Approved {
+                    // Approved at once: straight on to Create Credential.
+                    return Ok(redirect_flash(
+                        &who.0,
+                        &format!(
+                            "/teams/{team}/applications/{}/access/{id}/credentials/new",
+                            a.value
+                        ),
+                        FlashKind::Success,
+                        format!(
+                            "Access to {} is approved and being provisioned on the {} data plane. Create a credential to call it.",
+                            r.spec.name, r.spec.dataplane
+                        ),
+                    ));
+                }
+                let message = {
                     format!(
                         "Access to {} is requested. The provider decides; the state shows here.",
                         r.spec.name
@@ -479,5 +489,77 @@ pub async fn choose(
         app_id: app.id.to_string(),
         app_name: app.details.name,
         offers,
+    })
+}
+
+pub struct AppCredentials {
+    pub title: String,
+    pub create_href: Option<String>,
+    pub rows: Vec<super::credentials::CredentialRow>,
+}
+
+#[derive(Template)]
+#[template(path = "access/credentials.html")]
+struct ResourceCredentialsPage {
+    layout: Layout,
+    product_id: String,
+    product_name: String,
+    resource_id: String,
+    resource_name: String,
+    sections: Vec<AppCredentials>,
+}
+
+/// Resources → a resource → Credentials: per application of the visitor's
+/// teams with access, its credentials and Create Credential.
+pub async fn resource_credentials(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+) -> PageResult {
+    let (p, r) = target(&state, &who, &path)?;
+    let teams: Vec<(crate::domain::ids::TeamId, bool)> = who
+        .0
+        .user
+        .as_ref()
+        .map(|u| {
+            u.teams
+                .iter()
+                .map(|(t, role)| (t.id, role.can_act()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let all = state.store.credentials_of_resource(r.id)?;
+    let mut sections = Vec::new();
+    for a in state.store.accesses_of_resource(r.id)? {
+        let Some((_, can_act)) = teams.iter().find(|(t, _)| *t == a.team) else {
+            continue;
+        };
+        let open = super::credentials::can_create(&a);
+        let mine: Vec<_> = all.iter().filter(|c| c.access == a.id).collect();
+        if !open && mine.is_empty() {
+            continue;
+        }
+        let row = super::applications::access_row(&state, &a)?;
+        sections.push(AppCredentials {
+            title: format!("{} – {}", row.team, row.app),
+            create_href: (open && *can_act).then(|| {
+                format!(
+                    "/teams/{}/applications/{}/access/{}/credentials/new",
+                    a.team, a.application, a.id
+                )
+            }),
+            rows: mine
+                .into_iter()
+                .map(|c| super::credentials::credential_row(&state, c))
+                .collect::<Result<_, _>>()?,
+        });
+    }
+    page(&ResourceCredentialsPage {
+        layout: Layout::new(&who.0, format!("Credentials for {}", r.spec.name)),
+        product_id: p.id.to_string(),
+        product_name: p.details.name,
+        resource_id: r.id.to_string(),
+        resource_name: r.spec.name,
+        sections,
     })
 }

@@ -271,9 +271,17 @@ pub fn access_row(state: &AppState, a: &AccessRequest) -> Result<AccessRow, WebE
     })
 }
 
+/// The credentials of one access, with the way to create more.
+pub struct CredentialSection {
+    pub title: String,
+    pub create_href: Option<String>,
+    pub rows: Vec<super::credentials::CredentialRow>,
+}
+
 #[derive(Template)]
 #[template(path = "applications/show.html")]
 struct ShowPage {
+    credentials: Vec<CredentialSection>,
     layout: Layout,
     team_id: String,
     team_name: String,
@@ -293,8 +301,28 @@ pub async fn show(
 ) -> PageResult {
     let app = team_app(&state, &m, &path.1)?;
     let mut access = Vec::new();
+    let mut credentials = Vec::new();
+    let all = state.store.credentials_of_app(app.id)?;
     for a in state.store.accesses_of_app(app.id)?.iter().rev() {
-        access.push(access_row(&state, a)?);
+        let row = access_row(&state, a)?;
+        let mine: Vec<_> = all.iter().filter(|c| c.access == a.id).collect();
+        let open = super::credentials::can_create(a) && !app.is_archived();
+        if open || !mine.is_empty() {
+            credentials.push(CredentialSection {
+                title: format!("{} – {}", row.product, row.resource),
+                create_href: (open && m.role.can_act()).then(|| {
+                    format!(
+                        "/teams/{}/applications/{}/access/{}/credentials/new",
+                        m.team.id, app.id, a.id
+                    )
+                }),
+                rows: mine
+                    .into_iter()
+                    .map(|c| super::credentials::credential_row(&state, c))
+                    .collect::<Result<_, _>>()?,
+            });
+        }
+        access.push(row);
     }
     let history = audit_rows(
         &state.store,
@@ -312,6 +340,7 @@ pub async fn show(
         name: app.details.name,
         description: app.details.description,
         access,
+        credentials,
         history,
     })
 }
