@@ -617,9 +617,12 @@ async fn a_consumer_requests_access_and_the_provider_approves_and_provisions() {
     // Approved at once: the next screen is Create Credential.
     shows(&cy, "being provisioned on the ops data plane").await;
     shows(&cy, "Create Credential").await;
-    cy.goto(&format!("{}/teams/{buyers}/applications/{mobile}", app.base))
-        .await
-        .unwrap();
+    cy.goto(&format!(
+        "{}/teams/{buyers}/applications/{mobile}",
+        app.base
+    ))
+    .await
+    .unwrap();
     shows_after_reload(&cy, "waiting for the provider to set it up by hand").await;
 
     pat.goto(&format!("{}/provider/{acme}/provisioning", app.base))

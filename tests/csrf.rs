@@ -152,9 +152,27 @@ async fn every_post_route_refuses_a_missing_or_foreign_token() {
             vec![("reason", "forged")],
         ),
         (format!("/provider/{pv}/access/{app_id}/retry"), vec![]),
+        (
+            format!("{apps}/{app_id}/access/{app_id}/credentials/new"),
+            vec![("name", "Forged"), ("kind", "api_key")],
+        ),
+        (
+            format!("/teams/{team}/credentials/{app_id}/view"),
+            vec![("password", ADMIN_PASSWORD)],
+        ),
+        (
+            format!("/teams/{team}/credentials/{app_id}/delete"),
+            vec![("confirmed", "yes")],
+        ),
+        (
+            format!("/provider/{pv}/credentials/{app_id}/delete"),
+            vec![("reason", "forged")],
+        ),
     ];
 
     // Keep this list complete: it must name as many routes as the router has POST routes.
+    // (The gateway's POST /oauth/token is a machine endpoint outside this router:
+    // it has no session and authenticates the client itself.)
     let router = include_str!("../src/web/mod.rs");
     assert_eq!(
         router.matches("web::post()").count(),

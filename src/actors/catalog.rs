@@ -207,7 +207,10 @@ impl Handler<SaveResource> for TeamActor {
             me.store
                 .put_resource(&resource, previous.as_ref(), &audit)
                 .map_err(route_taken)
-        })
+        })?;
+        // The embedded gateway finds resources by their routes.
+        self.gateway.refresh_routes(&self.store)?;
+        Ok(())
     }
 }
 

@@ -57,6 +57,7 @@ fn duration_of(
 ) -> Result<Duration, ConfigError> {
     match settings.get(key) {
         None => Ok(default),
+        Some((toml::Value::Integer(0), _)) => Ok(Duration::ZERO),
         Some((toml::Value::String(v), origin)) => parse_duration(v).map_err(|why| {
             ConfigError::new(format!(
                 "dataplanes.{name}.{key} (from {origin}): '{v}' is not valid: {why}; put a duration such as \"3d\" or \"0\""

@@ -652,3 +652,86 @@ impl Browser {
         assert_eq!(res.status(), 303, "resource saved");
     }
 }
+
+/// The value of the read-only input `id` on a page.
+pub fn input_value(html: &str, id: &str) -> String {
+    attr_after(html, &format!("id=\"{id}\" readonly value=\"")).expect("the input is on the page")
+}
+
+/// A consumer with provisioned access, ready for credentials.
+pub struct Holder {
+    pub c: Consumer,
+    pub access: String,
+}
+
+impl Holder {
+    pub fn new_credential_path(&self) -> String {
+        format!(
+            "/teams/{}/applications/{}/access/{}/credentials/new",
+            self.c.team, self.c.application, self.access
+        )
+    }
+}
+
+impl TestApp {
+    pub async fn holder(&self, admin: &Browser, dataplane: &str) -> Holder {
+        let c = self.consumer(admin, dataplane, "automatic").await;
+        let l = &c.listing;
+        let res = admin
+            .request_access(
+                &l.product,
+                &l.resource,
+                &c.application,
+                &c.subscription,
+                &[],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let to = location(&res);
+        assert!(to.ends_with("/credentials/new"), "{to}");
+        let access = to.split('/').rev().nth(2).expect("access id").to_owned();
+        self.run_due().await;
+        Holder { c, access }
+    }
+}
+
+impl Browser {
+    /// Creates a credential; returns its id and the secret shown once
+    /// (the full API key, or the OAuth client secret).
+    pub async fn create_credential(
+        &self,
+        h: &Holder,
+        name: &str,
+        kind: &str,
+    ) -> (String, String, String) {
+        let page = h.new_credential_path();
+        let res = self
+            .submit(&page, &page, &[("name", name), ("kind", kind)])
+            .await;
+        assert_eq!(res.status(), 200, "the secret page");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        let html = res.text().await.unwrap();
+        let secret = input_value(&html, "secret");
+        let client_id = if kind == "oauth_client" {
+            input_value(&html, "client-id")
+        } else {
+            String::new()
+        };
+        let marker = format!("/teams/{}/credentials/", h.c.team);
+        let id = ids_after(&html, &marker)
+            .into_iter()
+            .next()
+            .expect("a link to the credential");
+        (id, secret, client_id)
+    }
+}
+
+/// Calls `/gateway/authorize` as a reverse proxy would.
+pub async fn authorize(app: &TestApp, headers: &[(&str, &str)]) -> reqwest::Response {
+    let client = reqwest::Client::new();
+    let mut req = client.get(format!("{}/gateway/authorize", app.base));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.expect("authorize")
+}

@@ -1,0 +1,606 @@
+//! Credentials over HTTP: Create Credential, View Credential within the
+//! window, Suspend / Enable / Renew / Delete, the provider's hand, who may do
+//! what — and what the gateway says after each step.
+
+mod common;
+
+use std::time::Duration;
+
+use agora::domain::credential::{Desired, Observed};
+use agora::domain::ids::CredentialId;
+use agora::store::{Changes, SealedSecret};
+use common::*;
+
+fn credential(app: &TestApp, id: &str) -> Option<agora::domain::credential::Credential> {
+    app.state
+        .store
+        .credential(id.parse::<CredentialId>().unwrap())
+        .unwrap()
+}
+
+async fn call(app: &TestApp, key: &str, h: &Holder) -> u16 {
+    authorize(
+        app,
+        &[
+            ("X-API-Key", key),
+            ("X-Agora-Resource", &h.c.listing.resource),
+        ],
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+#[actix_web::test]
+async fn a_new_api_key_is_shown_once_and_works_once_provisioned() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let form = admin.html(&h.new_credential_path()).await;
+    assert!(form.contains("API key"), "{form}");
+    let (id, key, _) = admin.create_credential(&h, "CI key", "api_key").await;
+    assert!(key.starts_with("agora_") && key.len() == 79, "{key}");
+    let c = credential(&app, &id).unwrap();
+    assert!(key.contains(c.key_id.as_str()));
+    assert!(!c.secret_hash.is_empty() && !key.contains(&c.secret_hash));
+    app.run_due().await;
+    let c = credential(&app, &id).unwrap();
+    assert_eq!((c.desired, c.observed), (Desired::Active, Observed::Active));
+
+    let res = authorize(
+        &app,
+        &[
+            ("X-API-Key", &key),
+            ("X-Agora-Resource", &h.c.listing.resource),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-agora-team"], h.c.team.as_str());
+    assert_eq!(
+        res.headers()["x-agora-application"],
+        h.c.application.as_str()
+    );
+    assert_eq!(res.headers()["x-agora-credential"], c.key_id.as_str());
+    // Also as a bearer token, and by the route of the original URI.
+    let bearer = format!("Bearer {key}");
+    let res = authorize(
+        &app,
+        &[
+            ("Authorization", &bearer),
+            ("X-Original-URI", "/weather/today?city=x"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let res = authorize(&app, &[("X-API-Key", &key), ("X-Forwarded-Uri", "/other/")]).await;
+    assert_eq!(res.status(), 403, "a path outside the resource");
+
+    // Missing, malformed, mistyped and unknown keys: 401 with a challenge.
+    let res = authorize(&app, &[("X-Agora-Resource", &h.c.listing.resource)]).await;
+    assert_eq!(res.status(), 401);
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    let mut typo = key.clone().into_bytes();
+    typo[30] = if typo[30] == b'a' { b'b' } else { b'a' };
+    assert_eq!(
+        call(&app, std::str::from_utf8(&typo).unwrap(), &h).await,
+        401
+    );
+    assert_eq!(call(&app, "agora_nonsense", &h).await, 401);
+    let other =
+        agora::domain::key_format::api_key(&c.key_id, &agora::domain::key_format::new_secret());
+    assert_eq!(
+        call(&app, &other, &h).await,
+        401,
+        "right key id, wrong secret"
+    );
+
+    // The lists show it.
+    let page = admin
+        .html(&format!(
+            "/teams/{}/applications/{}",
+            h.c.team, h.c.application
+        ))
+        .await;
+    assert!(
+        page.contains("CI key") && page.contains(c.key_id.as_str()),
+        "{page}"
+    );
+    let track = format!(
+        "/marketplace/products/{}/resources/{}/credentials",
+        h.c.listing.product, h.c.listing.resource
+    );
+    assert!(admin.html(&track).await.contains("CI key"));
+}
+
+#[actix_web::test]
+async fn the_secret_can_be_viewed_within_the_window_only() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (id, key, _) = admin.create_credential(&h, "CI key", "api_key").await;
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+    let view = format!("{panel}/view");
+    let html = admin.html(&panel).await;
+    assert!(
+        html.contains("2 days 23 hours left") || html.contains("3 days 0 hours left"),
+        "{html}"
+    );
+
+    // A wrong password shows nothing.
+    let res = admin
+        .submit(&panel, &view, &[("password", "wrong password")])
+        .await;
+    let html = expect_page(res, 422, "This is not your password.").await;
+    assert!(!html.contains(&key));
+
+    app.advance(Duration::from_secs(3 * 86_400 - 3_600));
+    // Sessions end after two idle hours: sign in again.
+    assert_eq!(admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 303);
+    let html = admin.html(&panel).await;
+    assert!(html.contains("1 hour 0 minutes left"), "{html}");
+    let res = admin
+        .submit(&panel, &view, &[("password", ADMIN_PASSWORD)])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(input_value(&res.text().await.unwrap(), "secret"), key);
+    let history = admin.html(&panel).await;
+    assert!(
+        history.contains("viewed the secret of credential CI key"),
+        "{history}"
+    );
+
+    // One second after the window: refused, although the sweep has not run.
+    app.advance(Duration::from_secs(3_601));
+    assert_eq!(app.state.store.sealed_secret_count(), 1);
+    let res = admin
+        .submit(&panel, &view, &[("password", ADMIN_PASSWORD)])
+        .await;
+    let html = expect_page(res, 410, "no longer viewable").await;
+    assert!(!html.contains(&key));
+    assert!(
+        admin
+            .html(&panel)
+            .await
+            .contains("Renew the credential for a new secret")
+    );
+    let report = agora::scheduler::sweep(&app.state).unwrap();
+    assert_eq!(report.secrets, 1);
+    assert_eq!(
+        app.state.store.sealed_secret_count(),
+        0,
+        "gone from the database"
+    );
+    // The key itself still works: only the copy in the portal is gone.
+    app.run_due().await;
+    assert_eq!(call(&app, &key, &h).await, 200);
+}
+
+#[actix_web::test]
+async fn a_sealed_secret_moved_to_another_credential_does_not_open() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (a, key_a, _) = admin.create_credential(&h, "A", "api_key").await;
+    let (b, key_b, _) = admin.create_credential(&h, "B", "api_key").await;
+    let a_id: CredentialId = a.parse().unwrap();
+    let b_id: CredentialId = b.parse().unwrap();
+    let sealed_a = app.state.store.sealed_secret(a_id, 1).unwrap().unwrap();
+    // Copy A's ciphertext onto B's record.
+    let until = credential(&app, &b).unwrap().window_until.unwrap();
+    let moved = SealedSecret {
+        credential: b_id,
+        version: 1,
+        until,
+        sealed: sealed_a,
+    };
+    let audit = agora::domain::audit::AuditRecord {
+        id: agora::domain::ids::AuditId::generate(app.state.clock.now()),
+        at: app.state.clock.now(),
+        actor: None,
+        team: None,
+        action: "test.tamper".into(),
+        detail: String::new(),
+        subject: None,
+    };
+    app.state
+        .store
+        .commit(
+            &Changes {
+                secrets: vec![&moved],
+                ..Changes::default()
+            },
+            &audit,
+        )
+        .unwrap();
+    let panel = format!("/teams/{}/credentials/{b}", h.c.team);
+    let res = admin
+        .submit(
+            &panel,
+            &format!("{panel}/view"),
+            &[("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 500);
+    let html = res.text().await.unwrap();
+    assert!(!html.contains(&key_a) && !html.contains(&key_b));
+}
+
+#[actix_web::test]
+async fn suspend_enable_renew_and_delete_hold_at_the_gateway() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (id, key, _) = admin.create_credential(&h, "CI key", "api_key").await;
+    app.run_due().await;
+    assert_eq!(call(&app, &key, &h).await, 200);
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+
+    // Without JavaScript the action asks first.
+    let res = admin.submit(&panel, &format!("{panel}/suspend"), &[]).await;
+    expect_page(res, 200, "Yes, suspend credential").await;
+    assert_eq!(call(&app, &key, &h).await, 200, "nothing changed yet");
+    let res = admin
+        .submit(&panel, &format!("{panel}/suspend"), &[("confirmed", "yes")])
+        .await;
+    assert_eq!(res.status(), 303);
+    // The very next call is refused, before the data plane has caught up.
+    assert_eq!(call(&app, &key, &h).await, 403);
+    let page = admin.html(&panel).await;
+    assert!(
+        page.contains("Inactive — suspending…") || page.contains(">Inactive<"),
+        "{page}"
+    );
+    app.run_due().await;
+    assert_eq!(credential(&app, &id).unwrap().observed, Observed::Inactive);
+    assert!(admin.html(&panel).await.contains("Enable credential"));
+
+    admin
+        .submit(&panel, &format!("{panel}/enable"), &[("confirmed", "yes")])
+        .await;
+    app.run_due().await;
+    assert_eq!(call(&app, &key, &h).await, 200);
+
+    // Renew with a one-hour grace: both keys work, then only the new one.
+    let res = admin
+        .submit(
+            &panel,
+            &format!("{panel}/renew"),
+            &[("confirmed", "yes"), ("grace", "1h")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let new_key = input_value(&res.text().await.unwrap(), "secret");
+    assert_ne!(new_key, key);
+    app.run_due().await;
+    assert_eq!(
+        call(&app, &key, &h).await,
+        200,
+        "old key within the grace period"
+    );
+    assert_eq!(call(&app, &new_key, &h).await, 200);
+    app.advance(Duration::from_secs(3_601));
+    assert_eq!(
+        call(&app, &key, &h).await,
+        401,
+        "old key after the grace period"
+    );
+    assert_eq!(call(&app, &new_key, &h).await, 200);
+    // A grace longer than the data plane allows is refused.
+    let res = admin
+        .submit(
+            &panel,
+            &format!("{panel}/renew"),
+            &[("confirmed", "yes"), ("grace", "30d")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(call(&app, &new_key, &h).await, 200, "not renewed");
+
+    // Delete: refused at once, gone from the lists once the data plane confirms.
+    let res = admin.submit(&panel, &format!("{panel}/delete"), &[]).await;
+    expect_page(res, 200, "This cannot be undone").await;
+    let res = admin
+        .submit(&panel, &format!("{panel}/delete"), &[("confirmed", "yes")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(call(&app, &new_key, &h).await, 401);
+    app.run_due().await;
+    assert!(credential(&app, &id).is_none(), "the record is gone");
+    let page = admin
+        .html(&format!(
+            "/teams/{}/applications/{}",
+            h.c.team, h.c.application
+        ))
+        .await;
+    assert!(!page.contains(&format!("/credentials/{id}\"")), "{page}");
+    let trail = app
+        .state
+        .store
+        .subject_audit(
+            agora::domain::audit::Subject::Credential(id.parse().unwrap()),
+            50,
+        )
+        .unwrap();
+    let actions: Vec<_> = trail.iter().map(|r| r.action.as_str()).collect();
+    for a in [
+        "credential.created",
+        "credential.suspended",
+        "credential.enabled",
+        "credential.renewed",
+        "credential.deleted",
+    ] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+}
+
+#[actix_web::test]
+async fn oauth_clients_get_tokens_that_die_with_their_credential() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    // Let the resource accept OAuth clients too.
+    admin
+        .save_resource_fields(&h.c.listing, "Forecast", "/weather/", "automatic", &[])
+        .await;
+    let edit = format!(
+        "/provider/{}/products/{}/resources/{}",
+        h.c.listing.provider, h.c.listing.product, h.c.listing.resource
+    );
+    let res = admin
+        .submit(
+            &edit,
+            &edit,
+            &[
+                ("name", "Forecast"),
+                ("route", "/weather/"),
+                ("dataplane", "embedded"),
+                ("credential_types", "api_key"),
+                ("credential_types", "oauth_client"),
+                ("access_approval", "automatic"),
+                ("rows", "0"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (id, secret, client_id) = admin.create_credential(&h, "Backend", "oauth_client").await;
+    assert!(client_id.starts_with("agc_"));
+    app.run_due().await;
+
+    let client = reqwest::Client::new();
+    let token_url = format!("{}/oauth/token", app.base);
+    let res = client
+        .post(&token_url)
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let bearer = format!("Bearer {token}");
+    let with_token = [
+        ("Authorization", bearer.as_str()),
+        ("X-Agora-Resource", h.c.listing.resource.as_str()),
+    ];
+    assert_eq!(authorize(&app, &with_token).await.status(), 200);
+
+    // Form-field client authentication works too; errors follow RFC 6749.
+    let res = client
+        .post(&token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = client
+        .post(&token_url)
+        .basic_auth(&client_id, Some("0".repeat(48)))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().contains_key("www-authenticate"));
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+    let res = client
+        .post(&token_url)
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"],
+        "unsupported_grant_type"
+    );
+
+    // Tokens expire.
+    app.advance(Duration::from_secs(3_601));
+    assert_eq!(authorize(&app, &with_token).await.status(), 401);
+
+    // Renewal kills the tokens of the old secret.
+    let fresh = client
+        .post(&token_url)
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bearer = format!("Bearer {fresh}");
+    let with_token = [
+        ("Authorization", bearer.as_str()),
+        ("X-Agora-Resource", h.c.listing.resource.as_str()),
+    ];
+    assert_eq!(authorize(&app, &with_token).await.status(), 200);
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+    admin
+        .submit(&panel, &format!("{panel}/suspend"), &[("confirmed", "yes")])
+        .await;
+    assert_eq!(
+        authorize(&app, &with_token).await.status(),
+        403,
+        "suspended"
+    );
+    admin
+        .submit(&panel, &format!("{panel}/enable"), &[("confirmed", "yes")])
+        .await;
+    app.run_due().await;
+    assert_eq!(authorize(&app, &with_token).await.status(), 200);
+    admin
+        .submit(
+            &panel,
+            &format!("{panel}/renew"),
+            &[("confirmed", "yes"), ("grace", "none")],
+        )
+        .await;
+    app.run_due().await;
+    assert_eq!(authorize(&app, &with_token).await.status(), 401, "renewed");
+}
+
+#[actix_web::test]
+async fn the_plans_quota_is_enforced_with_retry_after() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (_, key, _) = admin.create_credential(&h, "CI key", "api_key").await;
+    app.run_due().await;
+    // The listing's plan allows 100 requests per minute.
+    for _ in 0..100 {
+        assert_eq!(call(&app, &key, &h).await, 200);
+    }
+    let res = authorize(
+        &app,
+        &[
+            ("X-API-Key", &key),
+            ("X-Agora-Resource", &h.c.listing.resource),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    app.advance(Duration::from_secs(wait));
+    assert_eq!(call(&app, &key, &h).await, 200);
+}
+
+#[actix_web::test]
+async fn viewers_look_other_teams_see_nothing_and_providers_act_with_a_reason() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (id, key, _) = admin.create_credential(&h, "CI key", "api_key").await;
+    app.run_due().await;
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+    let viewer = app
+        .member(
+            &admin,
+            "view@example.com",
+            "View",
+            Some((&h.c.team, "viewer")),
+        )
+        .await;
+    let page = viewer.html(&panel).await;
+    assert!(!page.contains("View Credential</button>") && !page.contains("Suspend credential"));
+    let res = viewer
+        .submit(
+            &panel,
+            &format!("{panel}/view"),
+            &[("password", "member password 1")],
+        )
+        .await;
+    assert_eq!(res.status(), 403, "viewers never reveal");
+    let res = viewer
+        .submit(&panel, &format!("{panel}/suspend"), &[("confirmed", "yes")])
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(viewer.get(&h.new_credential_path()).await.status(), 403);
+
+    let other = admin.create_team("Others").await;
+    let outsider = app
+        .member(&admin, "out@example.com", "Out", Some((&other, "admin")))
+        .await;
+    assert_eq!(outsider.get(&panel).await.status(), 404);
+    assert_eq!(
+        outsider
+            .get(&format!("/teams/{other}/credentials/{id}"))
+            .await
+            .status(),
+        404
+    );
+
+    // Another provider cannot touch it; its own provider acts with a reason.
+    let maps = app.listing(&admin, "Maps", "automatic").await;
+    let res = admin
+        .submit(
+            "/",
+            &format!("/provider/{}/credentials/{id}/suspend", maps.provider),
+            &[("reason", "mine")],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(call(&app, &key, &h).await, 200);
+    let list = format!("/provider/{}/credentials", h.c.listing.provider);
+    assert!(admin.html(&list).await.contains("CI key"));
+    let act = format!(
+        "/provider/{}/credentials/{id}/suspend",
+        h.c.listing.provider
+    );
+    admin.submit(&list, &act, &[("reason", "")]).await;
+    assert_eq!(call(&app, &key, &h).await, 200, "no reason, no action");
+    admin
+        .submit(&list, &act, &[("reason", "Abuse detected")])
+        .await;
+    assert_eq!(call(&app, &key, &h).await, 403);
+    let page = admin.html(&panel).await;
+    assert!(page.contains("Abuse detected"), "{page}");
+}
+
+#[actix_web::test]
+async fn a_zero_view_window_shows_the_secret_once_only() {
+    let app = spawn_app_with(&[("AGORA_DATAPLANES__EMBEDDED__VIEW_WINDOW", "0")]).await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (id, _key, _) = admin.create_credential(&h, "CI key", "api_key").await;
+    assert_eq!(app.state.store.sealed_secret_count(), 0, "nothing kept");
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+    assert!(admin.html(&panel).await.contains("no longer viewable"));
+    let res = admin
+        .submit(
+            &panel,
+            &format!("{panel}/view"),
+            &[("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 410);
+}
