@@ -75,6 +75,14 @@ async fn a_new_api_key_is_shown_once_and_works_once_provisioned() {
     assert_eq!(res.status(), 200);
     let res = authorize(&app, &[("X-API-Key", &key), ("X-Forwarded-Uri", "/other/")]).await;
     assert_eq!(res.status(), 403, "a path outside the resource");
+    // Envoy's ext_authz appends the original path instead.
+    let res = reqwest::Client::new()
+        .get(format!("{}/gateway/authorize/weather/today", app.base))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
 
     // Missing, malformed, mistyped and unknown keys: 401 with a challenge.
     let res = authorize(&app, &[("X-Agora-Resource", &h.c.listing.resource)]).await;

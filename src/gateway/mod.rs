@@ -20,6 +20,8 @@ use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/gateway/authorize", web::route().to(authorize))
+        // Envoy's ext_authz appends the original path to the service's prefix.
+        .route("/gateway/authorize/{path:.*}", web::route().to(authorize))
         .route("/oauth/token", web::post().to(token));
 }
 
@@ -46,21 +48,23 @@ fn presented(h: &HeaderMap) -> Option<Presented<'_>> {
     )
 }
 
-fn target(h: &HeaderMap) -> Target<'_> {
+fn target<'a>(h: &'a HeaderMap, appended: &'a str) -> Target<'a> {
     if let Some(id) = header(h, "x-agora-resource").and_then(|v| v.parse::<ResourceId>().ok()) {
         return Target::Resource(id);
     }
     Target::Path(
         header(h, "x-original-uri")
             .or_else(|| header(h, "x-forwarded-uri"))
-            .unwrap_or(""),
+            .unwrap_or(appended),
     )
 }
 
 /// Forward-auth: 200 with who is calling, or 401 / 403 / 429.
 pub async fn authorize(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let h = req.headers();
-    match state.gateway.authorize(presented(h), target(h)) {
+    // The original path when the proxy appends it (Envoy), with its leading slash.
+    let appended = req.path().strip_prefix("/gateway/authorize").unwrap_or("");
+    match state.gateway.authorize(presented(h), target(h, appended)) {
         Ok(who) => HttpResponse::Ok()
             .insert_header(("X-Agora-Team", who.team.to_string()))
             .insert_header(("X-Agora-Application", who.application.to_string()))
