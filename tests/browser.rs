@@ -3,8 +3,10 @@
 //! and signs in. The second: a provider publishes a product, a consumer finds
 //! and subscribes to it, the provider decides. The third: a consumer requests
 //! access with the provider's fields, the provider approves, and work on a
-//! manual data plane waits for the provider's hand. Elements are found by
-//! their labels, links and button names.
+//! manual data plane waits for the provider's hand. The fourth: a credential
+//! created from the application, viewed after the password, suspended,
+//! enabled, renewed with a grace period and deleted, each confirmed in the
+//! dialog. Elements are found by their labels, links and button names.
 //!
 //! Needs `chromium` and `chromedriver`. Without them the test prints a notice
 //! and passes on a developer machine; under CI (`CI` set) it fails instead.
@@ -646,5 +648,125 @@ async fn a_consumer_requests_access_and_the_provider_approves_and_provisions() {
     );
 
     pat.close().await.unwrap();
+    cy.close().await.unwrap();
+}
+
+/// Presses a button whose form asks for confirmation in a dialog, and accepts it.
+async fn press_and_confirm(c: &Client, button: &str) {
+    press(c, button).await;
+    let started = Instant::now();
+    loop {
+        if c.get_alert_text().await.is_ok() {
+            c.accept_alert().await.unwrap();
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no confirmation dialog for {button}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn field_value(c: &Client, id: &str) -> String {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .expect("a value")
+}
+
+#[actix_web::test]
+async fn a_developer_walks_a_credential_through_its_life() {
+    let Some((driver, chromium)) = start_driver() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    app.member(
+        &admin,
+        "cy@example.com",
+        "Cy",
+        Some((&h.c.team, "developer")),
+    )
+    .await;
+    let profiles = tempfile::tempdir().unwrap();
+    let password = "member password 1";
+    let call = |key: String| {
+        let resource = h.c.listing.resource.clone();
+        let app = &app;
+        async move {
+            authorize(app, &[("X-API-Key", &key), ("X-Agora-Resource", &resource)])
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+
+    let cy = signed_in(
+        &driver,
+        &chromium,
+        &profiles.path().join("cy"),
+        &app.base,
+        "cy@example.com",
+        password,
+    )
+    .await;
+    cy.goto(&format!(
+        "{}/teams/{}/applications/{}",
+        app.base, h.c.team, h.c.application
+    ))
+    .await
+    .unwrap();
+    follow(&cy, "Create Credential").await;
+    fill(&cy, "Name", "Browser key").await;
+    press(&cy, "Create Credential").await;
+    shows(&cy, "Store this secret safely now").await;
+    let key = field_value(&cy, "secret").await;
+    assert!(key.starts_with("agora_"), "{key}");
+    app.run_due().await;
+    assert_eq!(call(key.clone()).await, 200);
+
+    // View Credential asks for the password first.
+    follow(&cy, "Go to the credential").await;
+    shows(&cy, "left").await;
+    fill(&cy, "Your password, to confirm it is you", password).await;
+    press(&cy, "View Credential").await;
+    shows(&cy, "View Credential").await;
+    shows(&cy, "Store this secret safely now").await;
+    assert_eq!(field_value(&cy, "secret").await, key);
+
+    follow(&cy, "Go to the credential").await;
+    press_and_confirm(&cy, "Suspend credential").await;
+    shows(&cy, "Browser key is suspended.").await;
+    assert_eq!(call(key.clone()).await, 403);
+
+    press_and_confirm(&cy, "Enable credential").await;
+    shows(&cy, "Browser key is enabled.").await;
+    app.run_due().await;
+    assert_eq!(call(key.clone()).await, 200);
+
+    choose(&cy, "grace", "1 hour").await;
+    press_and_confirm(&cy, "Renew credential").await;
+    shows(&cy, "Your renewed credential").await;
+    let renewed = field_value(&cy, "secret").await;
+    assert_ne!(renewed, key);
+    app.run_due().await;
+    assert_eq!(
+        call(key.clone()).await,
+        200,
+        "old key during the grace period"
+    );
+    assert_eq!(call(renewed.clone()).await, 200);
+
+    follow(&cy, "Go to the credential").await;
+    press_and_confirm(&cy, "Delete credential").await;
+    shows(&cy, "Browser key is deleted").await;
+    assert_eq!(call(renewed).await, 401);
+    assert_eq!(call(key).await, 401);
+
     cy.close().await.unwrap();
 }
