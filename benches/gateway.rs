@@ -1,0 +1,275 @@
+//! `/gateway/authorize` under load with 10,000 active credentials.
+//!
+//! Seeds a database with 10,000 provisioned API keys on one resource, starts
+//! Agora on a loopback port, and drives it from 64 concurrent keep-alive
+//! connections in the same process (same 2 cores) for a few seconds per
+//! scenario: valid keys, unknown keys, and `/healthz` as the baseline of the
+//! same server. Prints requests per second, p50, p99 and errors.
+//!
+//! Run: `cargo bench --bench gateway`. Results go in docs/benchmarks.md.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agora::clock::{Clock, ManualClock, Timestamp};
+use agora::config::Config;
+use agora::crypto::digest::hmac_sha256;
+use agora::crypto::master_key::MasterKey;
+use agora::domain::access::TaskOp;
+use agora::domain::audit::AuditRecord;
+use agora::domain::credential::{Credential, CredentialOp, Desired, Observed};
+use agora::domain::ids::*;
+use agora::domain::key_format::{self, KeyId};
+use agora::domain::outbox::{AccessGrant, CredentialWork, Task, TaskState};
+use agora::domain::resource::{CredentialType, Quota};
+use agora::startup::Application;
+use agora::store::{Changes, Store};
+
+const CREDENTIALS: usize = 10_000;
+const CONCURRENCY: usize = 64;
+const SECONDS: u64 = 5;
+
+fn task(
+    now: Timestamp,
+    grant: &AccessGrant,
+    key: String,
+    credential: Option<CredentialWork>,
+) -> Task {
+    Task {
+        id: TaskId::generate(now),
+        key,
+        op: TaskOp::Grant,
+        grant: grant.clone(),
+        credential,
+        dataplane: "embedded".into(),
+        provider: grant.team,
+        state: TaskState::Due,
+        attempts: 0,
+        next_at: now,
+        last_error: None,
+        created_at: now,
+    }
+}
+
+/// Seeds `CREDENTIALS` provisioned API keys; returns the resource and the keys.
+fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
+    let key_file = dir.join("agora.key");
+    let master = MasterKey::load_or_create(&key_file).unwrap();
+    let pepper = master.derive("secret-pepper");
+    let store = Store::open(&dir.join("data"), &master, &key_file).unwrap();
+    let team = TeamId::generate(now);
+    let resource = ResourceId::generate(now);
+    let mut keys = Vec::with_capacity(CREDENTIALS);
+    let mut batch = Vec::new();
+    for i in 0..CREDENTIALS {
+        let application = ApplicationId::generate(now);
+        let grant = AccessGrant {
+            access: AccessId::generate(now),
+            team,
+            team_name: "Buyers".into(),
+            application,
+            application_name: format!("app {i}"),
+            resource,
+            resource_name: "Forecast".into(),
+            route: "/weather/".into(),
+            plan_name: "Unlimited".into(),
+            quota: Quota::default(),
+            subscription: Some(SubscriptionId::generate(now)),
+        };
+        let key_id = KeyId::generate();
+        let secret = key_format::new_secret();
+        keys.push(key_format::api_key(&key_id, &secret));
+        let hash = hex::encode(hmac_sha256(&pepper, &[secret.as_bytes()]));
+        let id = CredentialId::generate(now);
+        store
+            .embedded_apply(&task(now, &grant, format!("g{i}"), None))
+            .unwrap();
+        let work = CredentialWork {
+            credential: id,
+            key_id: key_id.clone(),
+            kind: CredentialType::ApiKey,
+            op: CredentialOp::Provision,
+            active: true,
+            secret_version: 1,
+            secret_hash: hash.clone(),
+            grace_until: None,
+        };
+        store
+            .embedded_apply(&task(now, &grant, format!("c{i}"), Some(work)))
+            .unwrap();
+        batch.push(Credential {
+            id,
+            team,
+            provider: team,
+            application,
+            access: grant.access,
+            product: ProductId::generate(now),
+            resource,
+            dataplane: "embedded".into(),
+            kind: CredentialType::ApiKey,
+            name: format!("key {i}"),
+            key_id,
+            desired: Desired::Active,
+            observed: Observed::Active,
+            secret_version: 1,
+            plane_version: 1,
+            secret_hash: hash,
+            window_until: None,
+            grace_until: None,
+            created_at: now,
+            renewed_at: None,
+            reason: None,
+            task: None,
+            task_seq: 1,
+            failed: false,
+            last_error: None,
+        });
+        if batch.len() == 1_000 {
+            let audit = AuditRecord {
+                id: AuditId::generate(now),
+                at: now,
+                actor: None,
+                team: Some(team),
+                action: "seed".into(),
+                detail: String::new(),
+                subject: None,
+            };
+            let changes = Changes {
+                credentials: batch.iter().collect(),
+                ..Changes::default()
+            };
+            store.commit(&changes, &audit).unwrap();
+            batch.clear();
+        }
+    }
+    store.flush_blocking().unwrap();
+    (resource, keys)
+}
+
+struct Report {
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: usize,
+}
+
+async fn drive(url: String, headers: Vec<Vec<(String, String)>>, expect: u16) -> Report {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(SECONDS);
+    let headers = Arc::new(headers);
+    let mut workers = Vec::new();
+    let started = Instant::now();
+    for w in 0..CONCURRENCY {
+        let (client, url, headers) = (client.clone(), url.clone(), headers.clone());
+        workers.push(actix_web::rt::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let mut i = w;
+            while Instant::now() < deadline {
+                let mut req = client.get(&url);
+                for (k, v) in &headers[i % headers.len()] {
+                    req = req.header(k, v);
+                }
+                i += CONCURRENCY;
+                let t = Instant::now();
+                match req.send().await {
+                    Ok(res) if res.status().as_u16() == expect => {
+                        let _ = res.bytes().await;
+                        latencies.push(t.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w.await.unwrap();
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    Report {
+        rps: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+        errors,
+    }
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at_test_epoch();
+    let (resource, keys) = seed(dir.path(), clock.now());
+    let env = vec![
+        ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "AGORA_STORAGE__PATH".to_owned(),
+            dir.path().join("data").display().to_string(),
+        ),
+        (
+            "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
+            dir.path().join("agora.key").display().to_string(),
+        ),
+        ("AGORA_LOG__LEVEL".to_owned(), "error".to_owned()),
+    ];
+    let config = Config::from_toml("", env).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server_clock = clock.clone();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(config, Arc::new(server_clock)).unwrap();
+            assert_eq!(app.state().gateway.credential_count(), CREDENTIALS);
+            tx.send(app.port()).unwrap();
+            app.run_until_stopped().await.unwrap();
+        })
+    });
+    let port = rx.recv().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let valid: Vec<Vec<(String, String)>> = keys
+        .iter()
+        .map(|k| {
+            vec![
+                ("X-API-Key".into(), k.clone()),
+                ("X-Agora-Resource".into(), resource.to_string()),
+            ]
+        })
+        .collect();
+    let unknown: Vec<Vec<(String, String)>> = (0..1_000)
+        .map(|_| {
+            let k = key_format::api_key(&KeyId::generate(), &key_format::new_secret());
+            vec![
+                ("X-API-Key".into(), k),
+                ("X-Agora-Resource".into(), resource.to_string()),
+            ]
+        })
+        .collect();
+    actix_web::rt::System::new().block_on(async move {
+        let authorize = format!("{base}/gateway/authorize");
+        // Warm up connections and caches.
+        drive(authorize.clone(), valid.clone(), 200).await;
+        let hello = drive(format!("{base}/healthz"), vec![vec![]], 200).await;
+        let ok = drive(authorize.clone(), valid, 200).await;
+        let bad = drive(authorize, unknown, 401).await;
+        println!("{CREDENTIALS} active credentials, {CONCURRENCY} connections, {SECONDS} s each, client on the same machine");
+        println!("| route | requests/s | p50 | p99 | errors | ratio to /healthz |");
+        println!("|---|---|---|---|---|---|");
+        for (name, r) in [("/healthz (baseline)", &hello), ("/gateway/authorize, valid key", &ok), ("/gateway/authorize, unknown key", &bad)] {
+            println!(
+                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.0}% |",
+                r.rps,
+                r.p50.as_secs_f64() * 1e3,
+                r.p99.as_secs_f64() * 1e3,
+                r.errors,
+                100.0 * r.rps / hello.rps
+            );
+        }
+    });
+}
