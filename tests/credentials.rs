@@ -612,3 +612,72 @@ async fn a_zero_view_window_shows_the_secret_once_only() {
         .await;
     assert_eq!(res.status(), 410);
 }
+
+#[actix_web::test]
+async fn credentials_go_with_the_access_they_live_under() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (id, key, _) = admin.create_credential(&h, "CI key", "api_key").await;
+    app.run_due().await;
+    assert_eq!(call(&app, &key, &h).await, 200);
+
+    // The provider ends the subscription: the access is revoked and the key refused at once.
+    let approvals = format!("/provider/{}/approvals", h.c.listing.provider);
+    let end = format!(
+        "/provider/{}/subscriptions/{}/end",
+        h.c.listing.provider, h.c.subscription
+    );
+    admin
+        .submit(&approvals, &end, &[("reason", "Contract over")])
+        .await;
+    assert_eq!(call(&app, &key, &h).await, 401);
+    // (The removal starts at once; the record may already be gone.)
+    if let Some(c) = credential(&app, &id) {
+        assert_eq!(c.desired, Desired::Deleted);
+        assert!(c.reason.unwrap().contains("Contract over"));
+    }
+    app.run_due().await;
+    assert!(
+        credential(&app, &id).is_none(),
+        "removed from the data plane and the lists"
+    );
+
+    // Archiving an application does the same, and it can then be deleted.
+    let l = &h.c.listing;
+    let sub = last_id(&admin.subscribe(&l.product, &l.plan, &h.c.team).await);
+    let second = admin.create_application(&h.c.team, "Second app").await;
+    let res = admin
+        .request_access(&l.product, &l.resource, &second, &sub, &[])
+        .await;
+    let access = location(&res).split('/').rev().nth(2).unwrap().to_owned();
+    app.run_due().await;
+    let h2 = Holder {
+        c: Consumer {
+            listing: Listing {
+                provider: l.provider.clone(),
+                product: l.product.clone(),
+                resource: l.resource.clone(),
+                plan: l.plan.clone(),
+            },
+            team: h.c.team.clone(),
+            subscription: sub,
+            application: second,
+        },
+        access,
+    };
+    let (id2, key2, _) = admin.create_credential(&h2, "Second", "api_key").await;
+    app.run_due().await;
+    assert_eq!(call(&app, &key2, &h2).await, 200);
+    let show = format!("/teams/{}/applications/{}", h2.c.team, h2.c.application);
+    admin
+        .submit(&show, &format!("{show}/archive"), &[("confirmed", "yes")])
+        .await;
+    assert_eq!(call(&app, &key2, &h2).await, 401);
+    app.run_due().await;
+    assert!(credential(&app, &id2).is_none());
+    let res = admin
+        .submit(&show, &format!("{show}/delete"), &[("confirmed", "yes")])
+        .await;
+    assert_eq!(location(&res), format!("/teams/{}/applications", h2.c.team));
+}

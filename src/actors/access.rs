@@ -13,6 +13,7 @@ use crate::domain::access::{
 };
 use crate::domain::application::{Application, ApplicationDetails, ApplicationError};
 use crate::domain::audit::Subject;
+use crate::domain::credential::{Credential, CredentialAction, Desired};
 use crate::domain::ids::{
     AccessId, ApplicationId, ProductId, ResourceId, SubscriptionId, TaskId, TeamId, UserId,
 };
@@ -105,8 +106,22 @@ impl TeamActor {
             }
             changed.push(a);
         }
+        // Credentials live under their access: they go with it.
+        let mut credentials = Vec::new();
+        for a in &changed {
+            for mut c in self.store.credentials_of_app(a.application)? {
+                if c.access != a.id || c.desired == Desired::Deleted {
+                    continue;
+                }
+                c.act(CredentialAction::Delete, now)?;
+                c.reason = Some(reason.to_owned());
+                tasks.extend(self.next_task(&mut c)?);
+                credentials.push(c);
+            }
+        }
         Ok(Revoked {
             accesses: changed,
+            credentials,
             tasks,
             done_tasks: done,
         })
@@ -118,15 +133,25 @@ impl TeamActor {
 #[derive(Default)]
 pub(super) struct Revoked {
     pub accesses: Vec<AccessRequest>,
+    /// The credentials of those accesses, now being deleted.
+    pub credentials: Vec<Credential>,
     pub tasks: Vec<Task>,
     pub done_tasks: Vec<TaskId>,
 }
 
 impl Revoked {
+    /// Tells the gateway, once committed: the deleted credentials stop at once.
+    pub fn announce(&self, gateway: &crate::gateway::Gateway) {
+        for c in &self.credentials {
+            gateway.set_desired(&c.key_id, Some(c.desired));
+        }
+    }
+
     /// The parts of a commit that carry these changes.
     pub fn changes(&self) -> Changes<'_> {
         Changes {
             accesses: self.accesses.iter().collect(),
+            credentials: self.credentials.iter().collect(),
             tasks: self.tasks.iter().collect(),
             done_tasks: self.done_tasks.clone(),
             ..Changes::default()
@@ -233,6 +258,7 @@ impl Handler<ArchiveApplication> for TeamActor {
                 ..revoked.changes()
             };
             me.store.commit(&changes, &audit)?;
+            revoked.announce(&me.gateway);
             Ok(())
         });
         self.kicker.kick();

@@ -29,7 +29,7 @@ pub struct NewSecret {
 impl TeamActor {
     /// The task that takes the credential's next step, if one is needed and
     /// none is outstanding.
-    fn next_task(&self, c: &mut Credential) -> Result<Option<Task>, TeamCommandError> {
+    pub(super) fn next_task(&self, c: &mut Credential) -> Result<Option<Task>, TeamCommandError> {
         if c.task.is_some() && !c.failed {
             return Ok(None);
         }

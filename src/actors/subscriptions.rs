@@ -161,6 +161,7 @@ impl Handler<ChangeSubscription> for TeamActor {
                 ..revoked.changes()
             };
             me.store.commit(&changes, &audit)?;
+            revoked.announce(&me.gateway);
             Ok(())
         })?;
         self.kicker.kick();

@@ -357,6 +357,7 @@ struct PanelPage {
     suspended: bool,
     viewable: bool,
     time_left: String,
+    create_href: String,
     can_renew: bool,
     graces: Vec<(&'static str, &'static str)>,
     history: Vec<AuditRow>,
@@ -394,6 +395,10 @@ fn panel(
         deleting: c.desired == Desired::Deleted,
         suspended: c.desired == Desired::Inactive,
         viewable: c.viewable(now),
+        create_href: format!(
+            "/teams/{}/applications/{}/access/{}/credentials/new",
+            m.team.id, c.application, c.access
+        ),
         time_left: c
             .window_until
             .map(|u| time_left(now, u))
