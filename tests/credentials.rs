@@ -681,3 +681,67 @@ async fn credentials_go_with_the_access_they_live_under() {
         .await;
     assert_eq!(location(&res), format!("/teams/{}/applications", h2.c.team));
 }
+
+#[actix_web::test]
+async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
+    let app = spawn_app_with(&[("AGORA_DATAPLANES__OPS__KIND", "manual")]).await;
+    let admin = app.admin().await;
+    let c = app.consumer(&admin, "ops", "automatic").await;
+    let l = &c.listing;
+    let res = admin
+        .request_access(
+            &l.product,
+            &l.resource,
+            &c.application,
+            &c.subscription,
+            &[],
+        )
+        .await;
+    let access = location(&res).split('/').rev().nth(2).unwrap().to_owned();
+    app.run_due().await;
+    let queue = format!("/provider/{}/provisioning", l.provider);
+    admin
+        .submit(
+            &queue,
+            &format!("/provider/{}/access/{access}/provisioned", l.provider),
+            &[],
+        )
+        .await;
+    let h = Holder { c, access };
+    let (id, _, _) = admin.create_credential(&h, "Ops key", "api_key").await;
+    app.run_due().await;
+    let html = admin.html(&queue).await;
+    assert!(html.contains("Mark done: credential"), "{html}");
+    let task = credential(&app, &id).unwrap().task.unwrap();
+    let res = admin
+        .submit(
+            &queue,
+            &format!("/provider/{}/tasks/{task}/failed", l.provider),
+            &[("reason", "Gateway down")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let c = credential(&app, &id).unwrap();
+    assert!(c.failed && c.last_error.as_deref() == Some("Gateway down"));
+    admin
+        .submit(
+            &queue,
+            &format!("/provider/{}/tasks/{task}/retry", l.provider),
+            &[],
+        )
+        .await;
+    app.run_due().await;
+    let task = credential(&app, &id).unwrap().task.unwrap();
+    admin
+        .submit(
+            &queue,
+            &format!("/provider/{}/tasks/{task}/provisioned", l.provider),
+            &[],
+        )
+        .await;
+    let c = credential(&app, &id).unwrap();
+    assert_eq!(
+        (c.desired, c.observed, c.failed),
+        (Desired::Active, Observed::Active, false)
+    );
+}

@@ -168,6 +168,12 @@ async fn every_post_route_refuses_a_missing_or_foreign_token() {
             format!("/provider/{pv}/credentials/{app_id}/delete"),
             vec![("reason", "forged")],
         ),
+        (format!("/provider/{pv}/tasks/{app_id}/provisioned"), vec![]),
+        (
+            format!("/provider/{pv}/tasks/{app_id}/failed"),
+            vec![("reason", "forged")],
+        ),
+        (format!("/provider/{pv}/tasks/{app_id}/retry"), vec![]),
     ];
 
     // Keep this list complete: it must name as many routes as the router has POST routes.

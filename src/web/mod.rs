@@ -295,6 +295,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(provisioning::retry),
         )
         .route(
+            "/provider/{team_id}/tasks/{task_id}/provisioned",
+            web::post().to(provisioning::task_provisioned),
+        )
+        .route(
+            "/provider/{team_id}/tasks/{task_id}/failed",
+            web::post().to(provisioning::task_failed),
+        )
+        .route(
+            "/provider/{team_id}/tasks/{task_id}/retry",
+            web::post().to(provisioning::task_retry),
+        )
+        .route(
             "/provider/{team_id}/credentials",
             web::get().to(provider_credentials::list),
         )

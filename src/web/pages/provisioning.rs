@@ -22,21 +22,30 @@ use crate::web::render::{Layout, PageResult, page, redirect_flash};
 
 pub struct WorkRow {
     pub access: AccessRow,
-    /// grant or revoke
+    /// grant, revoke, or a credential step (provision, suspend, …)
     pub op: &'static str,
     pub attempts: u32,
     pub error: String,
+    /// For a credential step: what to show, and where its buttons post.
+    pub credential: Option<(String, String)>,
 }
 
-fn rows(state: &AppState, tasks: Vec<Task>) -> Result<Vec<WorkRow>, WebError> {
+fn rows(state: &AppState, m: &TeamMember, tasks: Vec<Task>) -> Result<Vec<WorkRow>, WebError> {
     let mut out = Vec::new();
     for t in tasks {
         if let Some(a) = state.store.access(t.grant.access)? {
+            let credential = t.credential.as_ref().map(|w| {
+                (
+                    format!("{} ({} {})", w.key_id, w.kind.label(), w.op.as_str()),
+                    format!("/provider/{}/tasks/{}", m.team.id, t.id),
+                )
+            });
             out.push(WorkRow {
                 access: access_row(state, &a)?,
-                op: t.op.as_str(),
+                op: t.op_name(),
                 attempts: t.attempts,
                 error: t.last_error.unwrap_or_default(),
+                credential,
             });
         }
     }
@@ -55,11 +64,13 @@ struct QueuePage {
 }
 
 pub async fn show(state: web::Data<AppState>, ProviderMember(m): ProviderMember) -> PageResult {
-    let waiting = rows(&state, state.store.waiting_tasks(m.team.id)?)?;
-    let failed = rows(&state, state.store.failed_tasks(m.team.id)?)?;
+    let waiting = rows(&state, &m, state.store.waiting_tasks(m.team.id)?)?;
+    let failed = rows(&state, &m, state.store.failed_tasks(m.team.id)?)?;
     let mut in_progress = Vec::new();
     for a in state.store.accesses_of_provider(m.team.id)? {
-        let handed = waiting.iter().any(|w| w.access.id == a.id.to_string());
+        let handed = waiting
+            .iter()
+            .any(|w| w.credential.is_none() && w.access.id == a.id.to_string());
         if a.provisioning == Provisioning::Pending && !handed {
             in_progress.push(access_row(&state, &a)?);
         }
@@ -162,4 +173,88 @@ pub async fn retry(
     Form(_): Form<StepForm>,
 ) -> PageResult {
     step(&state, &m, &path.1, ProviderStep::Retry, String::new()).await
+}
+
+/// A credential task: the same three steps, addressed by the task.
+async fn task_step(
+    state: &AppState,
+    m: &TeamMember,
+    raw: &str,
+    step: ProviderStep,
+    reason: String,
+) -> PageResult {
+    let id: crate::domain::ids::TaskId = raw.parse().map_err(|_| WebError::NotFound)?;
+    let task = match state.store.task(id)? {
+        Some(t) if t.provider == m.team.id && t.credential.is_some() => t,
+        _ => return Err(WebError::NotFound),
+    };
+    let cmd = crate::actors::credentials::CredentialTaskStep {
+        task: task.id,
+        step,
+        reason,
+        actor: m.who.user().id,
+        provider: m.team.id,
+    };
+    let result = state.teams.send(task.grant.team, cmd).await?;
+    outcome(
+        m,
+        result,
+        &format!("/provider/{}/provisioning", m.team.id),
+        format!(
+            "The {} of a credential for {} is recorded.",
+            task.op_name(),
+            task.grant.application_name
+        ),
+    )
+}
+
+pub async fn task_provisioned(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(_): Form<StepForm>,
+) -> PageResult {
+    task_step(
+        &state,
+        &m,
+        &path.1,
+        ProviderStep::MarkProvisioned,
+        String::new(),
+    )
+    .await
+}
+
+pub async fn task_failed(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(f): Form<StepForm>,
+) -> PageResult {
+    match Reason::parse(&f.reason) {
+        Ok(r) => {
+            task_step(
+                &state,
+                &m,
+                &path.1,
+                ProviderStep::MarkFailed,
+                r.as_str().to_owned(),
+            )
+            .await
+        }
+        Err(e) => Ok(redirect_flash(
+            &m.who.0,
+            &format!("/provider/{}/provisioning", m.team.id),
+            FlashKind::Error,
+            e.message,
+        )),
+    }
+}
+
+pub async fn task_retry(
+    state: web::Data<AppState>,
+    ProviderMember(m): ProviderMember,
+    path: web::Path<(String, String)>,
+    Form(_): Form<StepForm>,
+) -> PageResult {
+    task_step(&state, &m, &path.1, ProviderStep::Retry, String::new()).await
 }
