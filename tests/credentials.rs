@@ -707,6 +707,7 @@ async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
             &[],
         )
         .await;
+    let provider = l.provider.clone();
     let h = Holder { c, access };
     let (id, _, _) = admin.create_credential(&h, "Ops key", "api_key").await;
     app.run_due().await;
@@ -716,7 +717,7 @@ async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
     let res = admin
         .submit(
             &queue,
-            &format!("/provider/{}/tasks/{task}/failed", l.provider),
+            &format!("/provider/{}/tasks/{task}/failed", provider),
             &[("reason", "Gateway down")],
         )
         .await;
@@ -726,7 +727,7 @@ async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
     admin
         .submit(
             &queue,
-            &format!("/provider/{}/tasks/{task}/retry", l.provider),
+            &format!("/provider/{}/tasks/{task}/retry", provider),
             &[],
         )
         .await;
@@ -735,7 +736,7 @@ async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
     admin
         .submit(
             &queue,
-            &format!("/provider/{}/tasks/{task}/provisioned", l.provider),
+            &format!("/provider/{}/tasks/{task}/provisioned", provider),
             &[],
         )
         .await;
