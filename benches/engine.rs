@@ -42,6 +42,8 @@ fn pair(now: Timestamp, next_at: Timestamp, team: TeamId) -> (AccessRequest, Tas
             plan_name: "Standard".into(),
             quota: Quota::default(),
             subscription: None,
+            product: None,
+            product_name: String::new(),
         },
         credential: None,
         dataplane: "embedded".into(),

@@ -75,6 +75,8 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
             plan_name: "Unlimited".into(),
             quota: Quota::default(),
             subscription: Some(SubscriptionId::generate(now)),
+            product: None,
+            product_name: String::new(),
         };
         let key_id = KeyId::generate();
         let secret = key_format::new_secret();
@@ -93,6 +95,7 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
             secret_version: 1,
             secret_hash: hash.clone(),
             grace_until: None,
+            sealed_secret: None,
         };
         store
             .embedded_apply(&task(now, &grant, format!("c{i}"), Some(work)))
@@ -123,6 +126,7 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
             task_seq: 1,
             failed: false,
             last_error: None,
+            agent_secret: None,
         });
         if batch.len() == 1_000 {
             let audit = AuditRecord {

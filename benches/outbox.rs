@@ -38,6 +38,8 @@ fn task(now: Timestamp, next_at: Timestamp, team: TeamId) -> Task {
             plan_name: "Standard".into(),
             quota: Quota::default(),
             subscription: None,
+            product: None,
+            product_name: String::new(),
         },
         credential: None,
         dataplane: "embedded".into(),

@@ -77,7 +77,8 @@ impl Application {
         let pepper = key.derive("secret-pepper");
         let gateway =
             Arc::new(Gateway::load(&store, clock.clone(), pepper).map_err(OpenError::from)?);
-        let dataplanes = DataPlanes::build(&config, &store, &gateway, extra_planes);
+        let vault = Vault::new(&key);
+        let dataplanes = DataPlanes::build(&config, &store, &gateway, &vault, &clock, extra_planes);
         let kicker = Kicker::default();
         let p = &config.provisioning;
         let teams = TeamRegistry::new(
@@ -122,7 +123,7 @@ impl Application {
             dataplanes,
             provisioner,
             gateway,
-            vault: Vault::new(&key),
+            vault,
             pepper,
             hasher: PasswordHasher::new(sec.password_hash_concurrency),
             keys: Keys {

@@ -82,6 +82,12 @@ impl TeamActor {
                 .unwrap_or_default(),
             quota: plan.map(|p| p.spec.quota).unwrap_or_default(),
             subscription: Some(access.subscription),
+            product: Some(access.product),
+            product_name: self
+                .store
+                .product(access.product)?
+                .map(|p| p.details.name)
+                .unwrap_or_default(),
         })
     }
 
@@ -497,7 +503,7 @@ impl Handler<ProvisionResult> for TeamActor {
             let now = me.clock.now();
             let plane = &task.dataplane;
             let (changes_task, done, audit) = match msg.result {
-                Ok(Outcome::Done) => {
+                Ok(Outcome::Done | Outcome::DoneWithSecret { .. }) => {
                     access.provisioned(task.id, task.op, now);
                     let what = match task.op {
                         TaskOp::Grant => "provisioned",
@@ -538,7 +544,11 @@ impl Handler<ProvisionResult> for TeamActor {
                             access.name, task.attempts
                         )
                     } else {
-                        task.next_at = now.plus(me.backoff.delay(task.attempts, msg.jitter));
+                        let wait = me
+                            .backoff
+                            .delay(task.attempts, msg.jitter)
+                            .max(e.retry_after());
+                        task.next_at = now.plus(wait);
                         format!(
                             "attempt {} on {plane} failed: {error}; next attempt at {}",
                             task.attempts,

@@ -11,7 +11,9 @@ use crate::dataplane::{DataPlaneError, Outcome};
 use crate::domain::access::{AccessError, Approval, Provisioning};
 use crate::domain::application::ApplicationError;
 use crate::domain::audit::Subject;
-use crate::domain::credential::{Credential, CredentialAction, CredentialError, Desired, Observed};
+use crate::domain::credential::{
+    Credential, CredentialAction, CredentialError, CredentialOp, Desired, Observed,
+};
 use crate::domain::ids::{AccessId, CredentialId, TaskId, TeamId, UserId};
 use crate::domain::key_format::KeyId;
 use crate::domain::outbox::{CredentialWork, Task, TaskState};
@@ -24,6 +26,8 @@ use crate::store::{Changes, SealedSecret};
 pub struct NewSecret {
     pub hash: String,
     pub sealed: Option<(Vec<u8>, Timestamp)>,
+    /// For an agent that installs Agora's secrets: the secret sealed for it.
+    pub for_agent: Option<Vec<u8>>,
 }
 
 impl TeamActor {
@@ -56,6 +60,10 @@ impl TeamActor {
                 secret_version: c.secret_version,
                 secret_hash: c.secret_hash.clone(),
                 grace_until: c.grace_until,
+                sealed_secret: match op {
+                    CredentialOp::Provision | CredentialOp::Renew => c.agent_secret.clone(),
+                    _ => None,
+                },
             }),
             dataplane: c.dataplane.clone(),
             provider: c.provider,
@@ -108,8 +116,23 @@ impl TeamActor {
         let mut tasks = Vec::new();
         let mut done = Vec::new();
         let mut removed = false;
+        let mut secret = None;
         let detail = match result {
-            Ok(Outcome::Done) => {
+            Ok(outcome @ (Outcome::Done | Outcome::DoneWithSecret { .. })) => {
+                if let Outcome::DoneWithSecret { sealed, until } = outcome {
+                    c.window_until = Some(until);
+                    secret = Some(SealedSecret {
+                        credential: c.id,
+                        version: work.secret_version,
+                        until,
+                        sealed,
+                    });
+                }
+                if matches!(work.op, CredentialOp::Provision | CredentialOp::Renew)
+                    && work.secret_version == c.secret_version
+                {
+                    c.agent_secret = None;
+                }
                 c.confirm(work.op, work.active, work.secret_version);
                 c.task = None;
                 done.push(task.id);
@@ -147,7 +170,11 @@ impl TeamActor {
                         c.name, task.attempts
                     )
                 } else {
-                    task.next_at = now.plus(self.backoff.delay(task.attempts, jitter));
+                    let wait = self
+                        .backoff
+                        .delay(task.attempts, jitter)
+                        .max(e.retry_after());
+                    task.next_at = now.plus(wait);
                     format!(
                         "attempt {} to {op} credential {} on {plane} failed: {error}; next attempt at {}",
                         task.attempts,
@@ -163,6 +190,7 @@ impl TeamActor {
         let changes = Changes {
             credentials: if removed { vec![] } else { vec![&c] },
             removed_credentials: if removed { vec![&c] } else { vec![] },
+            secrets: secret.iter().collect(),
             tasks: tasks.iter().collect(),
             done_tasks: done,
             ..Changes::default()
@@ -242,6 +270,7 @@ impl Handler<CreateCredential> for TeamActor {
                 task_seq: 0,
                 failed: false,
                 last_error: None,
+                agent_secret: msg.secret.for_agent.clone(),
             };
             let task = me.next_task(&mut c)?;
             let secret = msg
@@ -307,6 +336,7 @@ impl Handler<ChangeCredential> for TeamActor {
             let mut secret = None;
             if let (CredentialAction::Renew { .. }, Some(s)) = (msg.action, &msg.secret) {
                 c.secret_hash = s.hash.clone();
+                c.agent_secret = s.for_agent.clone();
                 c.window_until = s.sealed.as_ref().map(|(_, until)| *until);
                 secret = s.sealed.as_ref().map(|(sealed, until)| SealedSecret {
                     credential: c.id,

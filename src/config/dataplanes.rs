@@ -18,6 +18,8 @@ pub enum DataPlaneKind {
     Embedded,
     /// The provider provisions by hand from the Provisioning queue.
     Manual,
+    /// An agent beside an existing gateway, called over signed HTTP.
+    Webhook,
 }
 
 impl DataPlaneKind {
@@ -25,6 +27,7 @@ impl DataPlaneKind {
         match self {
             DataPlaneKind::Embedded => "embedded",
             DataPlaneKind::Manual => "manual",
+            DataPlaneKind::Webhook => "webhook",
         }
     }
 }
@@ -43,9 +46,130 @@ pub struct DataPlaneConfig {
     pub view_window: Duration,
     /// The longest grace period a renewal may keep the old secret working.
     pub max_renew_grace: Duration,
+    /// For the `webhook` kind: how to reach and sign for the agent.
+    pub webhook: Option<WebhookConfig>,
 }
 
-const KEYS: &[&str] = &["kind", "view_window", "max_renew_grace"];
+/// A webhook agent's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookConfig {
+    pub url: String,
+    pub secret: SigningSecret,
+    pub timeout: Duration,
+    pub suspend: bool,
+    pub renew: bool,
+    /// The agent makes up the secrets and returns them; Agora does not.
+    pub generates_secrets: bool,
+}
+
+/// The key that signs calls to an agent. Its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningSecret(pub Vec<u8>);
+
+impl fmt::Debug for SigningSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningSecret(<redacted>)")
+    }
+}
+
+const KEYS: &[&str] = &[
+    "kind",
+    "view_window",
+    "max_renew_grace",
+    "url",
+    "secret_file",
+    "secret_env",
+    "timeout",
+    "suspend",
+    "renew",
+    "generates_secrets",
+];
+const WEBHOOK_ONLY: &[&str] = &[
+    "url",
+    "secret_file",
+    "secret_env",
+    "timeout",
+    "suspend",
+    "renew",
+    "generates_secrets",
+];
+
+fn text_of<'a>(
+    name: &str,
+    settings: &'a BTreeMap<String, (toml::Value, Origin)>,
+    key: &str,
+) -> Result<Option<&'a str>, ConfigError> {
+    match settings.get(key) {
+        None => Ok(None),
+        Some((toml::Value::String(v), _)) => Ok(Some(v.as_str())),
+        Some((other, origin)) => Err(ConfigError::new(format!(
+            "dataplanes.{name}.{key} (from {origin}): expected text, found {}",
+            other.type_str()
+        ))),
+    }
+}
+
+fn bool_of(
+    name: &str,
+    settings: &BTreeMap<String, (toml::Value, Origin)>,
+    key: &str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match settings.get(key) {
+        None => Ok(default),
+        Some((toml::Value::Boolean(b), _)) => Ok(*b),
+        Some((other, origin)) => Err(ConfigError::new(format!(
+            "dataplanes.{name}.{key} (from {origin}): '{other}' is not valid: put true or false"
+        ))),
+    }
+}
+
+fn webhook(
+    name: &str,
+    settings: &BTreeMap<String, (toml::Value, Origin)>,
+) -> Result<WebhookConfig, ConfigError> {
+    let url = text_of(name, settings, "url")?.unwrap_or("");
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ConfigError::new(format!(
+            "dataplanes.{name}.url: put the agent's URL, starting with https:// (or http:// on a private network)"
+        )));
+    }
+    let secret = match (
+        text_of(name, settings, "secret_file")?,
+        text_of(name, settings, "secret_env")?,
+    ) {
+        (Some(file), None) => std::fs::read(file)
+            .map(|b| b.trim_ascii().to_vec())
+            .map_err(|e| {
+                ConfigError::new(format!(
+                    "dataplanes.{name}.secret_file: cannot read {file}: {e}; point it at the file holding the agent's signing secret"
+                ))
+            })?,
+        (None, Some(var)) => std::env::var(var).map(String::into_bytes).map_err(|_| {
+            ConfigError::new(format!(
+                "dataplanes.{name}.secret_env: the environment variable {var} is not set; set it to the agent's signing secret"
+            ))
+        })?,
+        _ => {
+            return Err(ConfigError::new(format!(
+                "dataplanes.{name}: name the signing secret with secret_file or secret_env (one of them)"
+            )));
+        }
+    };
+    if secret.len() < 16 {
+        return Err(ConfigError::new(format!(
+            "dataplanes.{name}: the signing secret is shorter than 16 bytes; use a long random value"
+        )));
+    }
+    Ok(WebhookConfig {
+        url: url.trim_end_matches('/').to_owned(),
+        secret: SigningSecret(secret),
+        timeout: duration_of(name, settings, "timeout", Duration::from_secs(10))?,
+        suspend: bool_of(name, settings, "suspend", true)?,
+        renew: bool_of(name, settings, "renew", true)?,
+        generates_secrets: bool_of(name, settings, "generates_secrets", false)?,
+    })
+}
 const DEFAULT_VIEW_WINDOW: Duration = Duration::from_secs(3 * 86_400);
 const DEFAULT_MAX_GRACE: Duration = Duration::from_secs(7 * 86_400);
 
@@ -87,6 +211,7 @@ pub(super) fn parse(
         kind: DataPlaneKind::Embedded,
         view_window: DEFAULT_VIEW_WINDOW,
         max_renew_grace: DEFAULT_MAX_GRACE,
+        webhook: None,
     }];
     for (name, settings) in tables {
         let at = |key: &str, origin: &Origin, why: String| {
@@ -119,12 +244,13 @@ pub(super) fn parse(
             Some((toml::Value::String(k), origin)) => match k.as_str() {
                 "embedded" => DataPlaneKind::Embedded,
                 "manual" => DataPlaneKind::Manual,
+                "webhook" => DataPlaneKind::Webhook,
                 other => {
                     return Err(at(
                         "kind",
                         origin,
                         format!(
-                            "'{other}' is not a data plane kind: put \"manual\" or \"embedded\""
+                            "'{other}' is not a data plane kind: put \"webhook\", \"manual\" or \"embedded\""
                         ),
                     ));
                 }
@@ -142,6 +268,17 @@ pub(super) fn parse(
                 "[dataplanes.{name}]: only the data plane named \"embedded\" has the kind embedded, and it always has"
             )));
         }
+        let webhook = match kind {
+            DataPlaneKind::Webhook => Some(webhook(&name, &settings)?),
+            _ => {
+                if let Some(key) = settings.keys().find(|k| WEBHOOK_ONLY.contains(&k.as_str())) {
+                    return Err(ConfigError::new(format!(
+                        "dataplanes.{name}.{key}: only a webhook data plane has this key"
+                    )));
+                }
+                None
+            }
+        };
         let view_window = duration_of(&name, &settings, "view_window", DEFAULT_VIEW_WINDOW)?;
         let max_renew_grace = duration_of(&name, &settings, "max_renew_grace", DEFAULT_MAX_GRACE)?;
         let plane = DataPlaneConfig {
@@ -149,6 +286,7 @@ pub(super) fn parse(
             kind,
             view_window,
             max_renew_grace,
+            webhook,
         };
         if name == EMBEDDED_DATAPLANE {
             planes[0] = plane;

@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use dataplanes::{DataPlaneConfig, DataPlaneKind, EMBEDDED_DATAPLANE};
+pub use dataplanes::{
+    DataPlaneConfig, DataPlaneKind, EMBEDDED_DATAPLANE, SigningSecret, WebhookConfig,
+};
 pub use duration::{format_duration, parse_duration};
 use source::{Origin, Sources};
 
@@ -325,11 +327,15 @@ impl Config {
             self.dataplanes
                 .iter()
                 .map(|p| format!(
-                    "\n[dataplanes.{}]\nkind = \"{}\"\nview_window = \"{}\"\nmax_renew_grace = \"{}\"\n",
+                    "\n[dataplanes.{}]\nkind = \"{}\"\nview_window = \"{}\"\nmax_renew_grace = \"{}\"\n{}",
                     p.name,
                     p.kind,
                     d(p.view_window),
-                    d(p.max_renew_grace)
+                    d(p.max_renew_grace),
+                    p.webhook.as_ref().map_or(String::new(), |w| format!(
+                        "url = \"{}\"\n# signing secret: not shown\ntimeout = \"{}\"\nsuspend = {}\nrenew = {}\ngenerates_secrets = {}\n",
+                        w.url, d(w.timeout), w.suspend, w.renew, w.generates_secrets
+                    ))
                 ))
                 .collect::<String>(),
         )

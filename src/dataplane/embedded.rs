@@ -37,6 +37,7 @@ impl DataPlane for EmbeddedPlane {
             suspend: true,
             renew: true,
             by_hand: false,
+            generates_secrets: false,
         }
     }
 

@@ -4,6 +4,7 @@
 //! a request path.
 
 pub mod embedded;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -21,12 +22,20 @@ pub struct Capabilities {
     pub renew: bool,
     /// People carry out the work by hand (the Provisioning queue).
     pub by_hand: bool,
+    /// The data plane makes up credential secrets and returns them.
+    pub generates_secrets: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The data plane did it (or had already done it: same idempotency key).
     Done,
+    /// Done, and the data plane made up the secret: here sealed for its
+    /// credential and version, viewable until the given time.
+    DoneWithSecret {
+        sealed: Vec<u8>,
+        until: crate::clock::Timestamp,
+    },
     /// Handed to people; they mark it provisioned or failed.
     HandedOver,
 }
@@ -36,9 +45,22 @@ pub enum DataPlaneError {
     /// Worth retrying: the data plane is down, slow or busy.
     #[error("{0}")]
     Temporary(String),
+    /// Worth retrying, but not before this long (the agent's `Retry-After`).
+    #[error("{0}")]
+    Busy(String, std::time::Duration),
     /// Retrying will not help: shown as Failed at once.
     #[error("{0}")]
     Permanent(String),
+}
+
+impl DataPlaneError {
+    /// The least wait the data plane asked for.
+    pub fn retry_after(&self) -> std::time::Duration {
+        match self {
+            DataPlaneError::Busy(_, d) => *d,
+            _ => std::time::Duration::ZERO,
+        }
+    }
 }
 
 pub trait DataPlane: Send + Sync {
@@ -88,6 +110,8 @@ impl DataPlanes {
         config: &Config,
         store: &Store,
         gateway: &Arc<Gateway>,
+        vault: &crate::crypto::vault::Vault,
+        clock: &crate::clock::SharedClock,
         extra: Vec<Arc<dyn DataPlane>>,
     ) -> Self {
         let mut planes: Vec<Arc<dyn DataPlane>> = config
@@ -101,6 +125,9 @@ impl DataPlanes {
                     DataPlaneKind::Manual => Arc::new(ManualPlane {
                         name: d.name.clone(),
                     }),
+                    DataPlaneKind::Webhook => {
+                        Arc::new(webhook::WebhookPlane::new(d, vault.clone(), clock.clone()))
+                    }
                 }
             })
             .collect();
@@ -121,5 +148,16 @@ impl DataPlanes {
     /// Whether the named data plane can renew a credential in place.
     pub fn can_renew(&self, name: &str) -> bool {
         self.get(name).is_some_and(|p| p.capabilities().renew)
+    }
+
+    /// Whether the named data plane can suspend a credential.
+    pub fn can_suspend(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|p| p.capabilities().suspend)
+    }
+
+    /// Whether the named data plane makes up secrets itself.
+    pub fn generates_secrets(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|p| p.capabilities().generates_secrets)
     }
 }

@@ -154,6 +154,10 @@ pub struct Credential {
     pub failed: bool,
     #[serde(default)]
     pub last_error: Option<String>,
+    /// For an agent that installs Agora's secret: the secret sealed for it,
+    /// until the agent has confirmed the provision or renewal.
+    #[serde(default)]
+    pub agent_secret: Option<Vec<u8>>,
 }
 
 impl Credential {
@@ -247,6 +251,13 @@ impl Credential {
     }
 }
 
+/// The additional data bound to a sealed clear secret: which credential, which version.
+pub fn secret_aad(id: CredentialId, version: u32) -> Vec<u8> {
+    let mut aad = id.to_bytes().to_vec();
+    aad.extend_from_slice(&version.to_be_bytes());
+    aad
+}
+
 /// "2 days 23 hours left", "5 hours 12 minutes left", "40 seconds left".
 pub fn time_left(now: Timestamp, until: Timestamp) -> String {
     let secs = (until.as_millis() - now.as_millis()).max(0) / 1000;
@@ -315,6 +326,7 @@ mod tests {
             task_seq: 0,
             failed: false,
             last_error: None,
+            agent_secret: None,
         }
     }
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::access::TaskOp;
 use super::credential::CredentialOp;
 use super::ids::{
-    AccessId, ApplicationId, CredentialId, ResourceId, SubscriptionId, TaskId, TeamId,
+    AccessId, ApplicationId, CredentialId, ProductId, ResourceId, SubscriptionId, TaskId, TeamId,
 };
 use super::key_format::KeyId;
 use super::resource::{CredentialType, Quota};
@@ -42,6 +42,10 @@ pub struct AccessGrant {
     /// The subscription the quota is counted against.
     #[serde(default)]
     pub subscription: Option<SubscriptionId>,
+    #[serde(default)]
+    pub product: Option<ProductId>,
+    #[serde(default)]
+    pub product_name: String,
 }
 
 /// A step for one credential on the data plane.
@@ -59,6 +63,18 @@ pub struct CredentialWork {
     /// For a renewal: the previous secret keeps working until then.
     #[serde(default)]
     pub grace_until: Option<Timestamp>,
+    /// For an agent that does not make up secrets: the clear secret to
+    /// install, sealed for this credential and version (see [`agent_aad`]).
+    #[serde(default)]
+    pub sealed_secret: Option<Vec<u8>>,
+}
+
+/// The additional data that binds a secret sealed for an agent to its credential and version.
+pub fn agent_aad(credential: CredentialId, version: u32) -> Vec<u8> {
+    let mut aad = b"agent:".to_vec();
+    aad.extend_from_slice(&credential.to_bytes());
+    aad.extend_from_slice(&version.to_be_bytes());
+    aad
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -32,21 +32,25 @@ use crate::web::render::{
     FormErrors, Layout, PageResult, form_again, page, page_with_status, redirect_flash,
 };
 
-/// The additional data bound to a sealed secret: which credential, which version.
-pub fn secret_aad(id: CredentialId, version: u32) -> Vec<u8> {
-    let mut aad = id.to_bytes().to_vec();
-    aad.extend_from_slice(&version.to_be_bytes());
-    aad
-}
+pub use crate::domain::credential::secret_aad;
 
 /// A fresh secret for credential `id` at `version`: its keyed hash and, when
-/// the data plane keeps a view window, the sealed value until the window closes.
+/// the data plane keeps a view window, the sealed value until the window
+/// closes. `None` for the clear value when the data plane makes up secrets.
 fn new_secret(
     state: &AppState,
     id: CredentialId,
     version: u32,
     dataplane: &str,
-) -> (String, NewSecret) {
+) -> (Option<String>, NewSecret) {
+    if state.dataplanes.generates_secrets(dataplane) {
+        let none = NewSecret {
+            hash: String::new(),
+            sealed: None,
+            for_agent: None,
+        };
+        return (None, none);
+    }
     let secret = key_format::new_secret();
     let hash = hex::encode(hmac_sha256(&state.pepper, &[secret.as_bytes()]));
     let window = state
@@ -62,7 +66,24 @@ fn new_secret(
             until,
         )
     });
-    (secret, NewSecret { hash, sealed })
+    let is_agent = state
+        .config
+        .dataplane(dataplane)
+        .is_some_and(|d| d.webhook.is_some());
+    let for_agent = is_agent.then(|| {
+        state.vault.seal(
+            secret.as_bytes(),
+            &crate::domain::outbox::agent_aad(id, version),
+        )
+    });
+    (
+        Some(secret),
+        NewSecret {
+            hash,
+            sealed,
+            for_agent,
+        },
+    )
 }
 
 /// What the user copies: the full API key, or the OAuth client secret.
@@ -289,6 +310,14 @@ pub async fn create(
         match state.teams.send(m.team.id, cmd).await? {
             Ok(()) => {
                 let c = state.store.credential(id)?.ok_or(WebError::NotFound)?;
+                let Some(secret) = secret else {
+                    return Ok(redirect_flash(
+                        &m.who.0,
+                        &format!("/teams/{}/credentials/{}", m.team.id, c.id),
+                        FlashKind::Success,
+                        "The credential is created. Its data plane makes up the secret: view it here once the credential is active.",
+                    ));
+                };
                 return secret_page(&m, &c, &secret, "Your new credential", state.clock.now());
             }
             Err(TeamCommandError::Store(e)) => return Err(e.into()),
@@ -606,7 +635,7 @@ async fn act(
     let (secret, new) = match action {
         CredentialAction::Renew { .. } => {
             let (s, n) = new_secret(&state, c.id, c.secret_version + 1, &c.dataplane);
-            (Some(s), Some(n))
+            (s, Some(n))
         }
         _ => (None, None),
     };
@@ -619,6 +648,15 @@ async fn act(
     };
     match state.teams.send(m.team.id, cmd).await? {
         Ok(()) => match secret {
+            None if matches!(action, CredentialAction::Renew { .. }) => Ok(redirect_flash(
+                &m.who.0,
+                &base,
+                FlashKind::Success,
+                format!(
+                    "{} is being renewed. Its data plane makes up the new secret: view it here once done.",
+                    c.name
+                ),
+            )),
             Some(secret) => {
                 let c = state.store.credential(c.id)?.ok_or(WebError::NotFound)?;
                 secret_page(&m, &c, &secret, "Your renewed credential", now)
