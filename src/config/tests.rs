@@ -166,9 +166,17 @@ fn bad_data_planes_are_refused_by_name() {
         e.contains("dataplanes.gw.kind") && e.contains("'kong'"),
         "{e}"
     );
-    let e = error_of("[dataplanes.gw]\nurl = \"x\"\nkind = \"manual\"", &[]);
+    let e = error_of("[dataplanes.gw]\ncolour = \"x\"\nkind = \"manual\"", &[]);
     assert!(
-        e.contains("dataplanes.gw.url") && e.contains("unknown key"),
+        e.contains("dataplanes.gw.colour") && e.contains("unknown key"),
+        "{e}"
+    );
+    let e = error_of(
+        "[dataplanes.gw]\nurl = \"http://x\"\nkind = \"manual\"",
+        &[],
+    );
+    assert!(
+        e.contains("dataplanes.gw.url") && e.contains("only a webhook"),
         "{e}"
     );
     let e = error_of("[dataplanes.gw]\n", &[]);
@@ -193,4 +201,36 @@ fn provisioning_retries_are_checked() {
     assert!(e.contains("retry_cap"), "{e}");
     let e = error_of("[provisioning]\nmax_attempts = 0", &[]);
     assert!(e.contains("provisioning.max_attempts"), "{e}");
+}
+
+#[test]
+fn a_webhook_data_plane_needs_its_url_and_a_signing_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("agent.secret");
+    std::fs::write(&secret, "0123456789abcdef0123456789abcdef\n").unwrap();
+    let toml = format!(
+        "[dataplanes.kong]\nkind = \"webhook\"\nurl = \"https://agent.example/\"\nsecret_file = \"{}\"\ntimeout = \"3s\"\nrenew = false",
+        secret.display()
+    );
+    let c = Config::from_toml(&toml, env(&[])).unwrap();
+    let w = c.dataplane("kong").unwrap().webhook.clone().unwrap();
+    assert_eq!(w.url, "https://agent.example");
+    assert_eq!(w.secret.0, b"0123456789abcdef0123456789abcdef");
+    assert_eq!(w.timeout, Duration::from_secs(3));
+    assert!(w.suspend && !w.renew && !w.generates_secrets);
+    assert!(
+        !format!("{w:?}").contains("0123456789"),
+        "the secret is redacted"
+    );
+    assert!(!c.describe().contains("0123456789"));
+    let e = error_of(
+        "[dataplanes.kong]\nkind = \"webhook\"\nurl = \"https://a\"",
+        &[],
+    );
+    assert!(e.contains("secret_file or secret_env"), "{e}");
+    let e = error_of(
+        "[dataplanes.kong]\nkind = \"webhook\"\nurl = \"ftp://a\"",
+        &[],
+    );
+    assert!(e.contains("dataplanes.kong.url"), "{e}");
 }
