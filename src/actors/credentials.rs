@@ -446,3 +446,41 @@ impl Handler<CredentialTaskStep> for TeamActor {
         r
     }
 }
+
+/// The consumer's own Retry provisioning after the data plane gave up.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandResult")]
+pub struct RetryCredential {
+    pub id: CredentialId,
+    pub actor: UserId,
+}
+
+impl Handler<RetryCredential> for TeamActor {
+    type Result = CommandResult;
+    fn handle(&mut self, msg: RetryCredential, _: &mut Context<Self>) -> CommandResult {
+        let r = self.commit(|me| {
+            let mut c = me.own_credential(msg.id)?;
+            if !c.failed {
+                return Err(AccessError::NotFailed.into());
+            }
+            let old = c.task;
+            let next = me.next_task(&mut c)?;
+            let audit = me.audit_about(
+                msg.actor,
+                "credential.retried",
+                format!("retried provisioning of credential {}", c.name),
+                Some(Subject::Credential(c.id)),
+            );
+            let changes = Changes {
+                credentials: vec![&c],
+                tasks: next.iter().collect(),
+                done_tasks: old.into_iter().collect(),
+                ..Changes::default()
+            };
+            me.store.commit(&changes, &audit)?;
+            Ok(())
+        });
+        self.kicker.kick();
+        r
+    }
+}

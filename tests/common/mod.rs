@@ -3,6 +3,7 @@
 //! reading each form's CSRF token and submitting it.
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod fake_plane;
 
 use std::sync::Arc;

@@ -340,6 +340,9 @@ pub struct CredentialRow {
     pub last_used: String,
     pub error: String,
     pub reason: String,
+    /// "waiting for data plane (attempt 2 failed, next at …)" while retrying.
+    pub progress: String,
+    pub failed: bool,
 }
 
 pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow, WebError> {
@@ -369,6 +372,20 @@ pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow,
             .unwrap_or_else(|| "never".to_owned()),
         error: c.last_error.clone().unwrap_or_default(),
         reason: c.reason.clone().unwrap_or_default(),
+        progress: match c.task.map(|t| state.store.task(t)).transpose()?.flatten() {
+            Some(t) if c.failed => format!("gave up after {} attempt(s)", t.attempts),
+            Some(t) if t.state == crate::domain::outbox::TaskState::Waiting => {
+                "waiting for the provider to set it up by hand".to_owned()
+            }
+            Some(t) if t.attempts > 0 => format!(
+                "waiting for data plane (attempt {}, next at {})",
+                t.attempts + 1,
+                t.next_at.display()
+            ),
+            Some(_) => "waiting for data plane".to_owned(),
+            None => String::new(),
+        },
+        failed: c.failed,
     })
 }
 
@@ -567,6 +584,21 @@ async fn act(
     let verb = path.2.as_str();
     let base = format!("/teams/{}/credentials/{}", m.team.id, c.id);
     let now = state.clock.now();
+    if verb == "retry" {
+        let cmd = crate::actors::credentials::RetryCredential {
+            id: c.id,
+            actor: m.who.user().id,
+        };
+        let (kind, message) = match state.teams.send(m.team.id, cmd).await? {
+            Ok(()) => (
+                FlashKind::Success,
+                format!("{} is queued again for its data plane.", c.name),
+            ),
+            Err(TeamCommandError::Store(e)) => return Err(e.into()),
+            Err(refused) => (FlashKind::Error, refused.to_string()),
+        };
+        return Ok(redirect_flash(&m.who.0, &base, kind, message));
+    }
     let action = match verb {
         "suspend" => CredentialAction::Suspend,
         "enable" => CredentialAction::Enable,

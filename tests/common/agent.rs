@@ -1,0 +1,186 @@
+//! An agent for tests: an HTTP server on 127.0.0.1 that checks Agora's
+//! signature, applies each idempotency key once, and can be told to be down,
+//! flaky, slow, or to lose its answers after applying.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use agora::clock::{Clock, ManualClock};
+use agora::dataplane::webhook::signature;
+
+#[derive(Default, Clone)]
+pub struct Mode {
+    /// Answer 503 to everything.
+    pub down: bool,
+    /// Fail this share of calls with 500, at random.
+    pub fail_rate: f64,
+    /// Apply, then answer 503 as if the answer was lost, this share of the time.
+    pub lose_answer_rate: f64,
+    /// Answer this late.
+    pub delay: Duration,
+    /// Refuse everything with 422 and a message.
+    pub refuse: bool,
+}
+
+#[derive(Default)]
+pub struct Seen {
+    /// Every delivery, in order: (operation, idempotency key).
+    pub deliveries: Vec<(String, String)>,
+    /// Keys applied, with how many times each was applied (must stay 1).
+    pub applied: HashMap<String, u32>,
+    /// Credential key id → (active, secret version, secret) as the agent holds it.
+    pub credentials: HashMap<String, (bool, u64, Option<String>)>,
+    pub bad_signatures: u32,
+}
+
+pub struct Agent {
+    pub url: String,
+    pub secret: Vec<u8>,
+    pub mode: Arc<Mutex<Mode>>,
+    pub seen: Arc<Mutex<Seen>>,
+    clock: Arc<Mutex<Option<ManualClock>>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Agent {
+    pub fn set(&self, f: impl FnOnce(&mut Mode)) {
+        f(&mut self.mode.lock().unwrap());
+    }
+
+    /// The app's clock, for the freshness check.
+    pub fn use_clock(&self, clock: ManualClock) {
+        *self.clock.lock().unwrap() = Some(clock);
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}
+
+fn random_unit() -> f64 {
+    agora::crypto::random::unit()
+}
+
+async fn handle(
+    req: HttpRequest,
+    body: web::Bytes,
+    cx: web::Data<(
+        Arc<Mutex<Mode>>,
+        Arc<Mutex<Seen>>,
+        Vec<u8>,
+        Arc<Mutex<Option<ManualClock>>>,
+    )>,
+) -> HttpResponse {
+    let (mode, seen, secret, clock) = cx.get_ref();
+    let mode = mode.lock().unwrap().clone();
+    if !mode.delay.is_zero() {
+        actix_web::rt::time::sleep(mode.delay).await;
+    }
+    // Check the signature and that the call is fresh (5 minutes either way).
+    let ts: i64 = req
+        .headers()
+        .get("x-agora-timestamp")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let sig = req
+        .headers()
+        .get("x-agora-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let now = clock
+        .lock()
+        .unwrap()
+        .as_ref()
+        .map(|c| c.now().as_millis() / 1000);
+    let fresh = now.is_none_or(|now| (now - ts).abs() <= 300);
+    if !fresh || sig != signature(secret, ts, &body) {
+        seen.lock().unwrap().bad_signatures += 1;
+        return HttpResponse::Unauthorized().json(serde_json::json!({"message": "bad signature"}));
+    }
+    if mode.down {
+        return HttpResponse::ServiceUnavailable().finish();
+    }
+    if mode.refuse {
+        return HttpResponse::UnprocessableEntity()
+            .json(serde_json::json!({"message": "route /weather/ is not on this gateway"}));
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let op = doc["operation"].as_str().unwrap_or("").to_owned();
+    let key = doc["idempotency_key"].as_str().unwrap_or("").to_owned();
+    let mut s = seen.lock().unwrap();
+    s.deliveries.push((op.clone(), key.clone()));
+    if random_unit() < mode.fail_rate {
+        return HttpResponse::InternalServerError().json(serde_json::json!({"message": "flaky"}));
+    }
+    let first = !s.applied.contains_key(&key);
+    if first {
+        s.applied.insert(key.clone(), 1);
+        if let Some(c) = doc.get("credential") {
+            let kid = c["key_id"].as_str().unwrap_or("").to_owned();
+            let version = c["secret_version"].as_u64().unwrap_or(0);
+            let secret = doc
+                .get("secret")
+                .and_then(|s| s.as_str())
+                .map(str::to_owned);
+            match op.as_str() {
+                "provision" => {
+                    s.credentials.insert(
+                        kid,
+                        (c["active"].as_bool().unwrap_or(false), version, secret),
+                    );
+                }
+                "suspend" | "enable" => {
+                    if let Some(e) = s.credentials.get_mut(&kid) {
+                        e.0 = op == "enable";
+                    }
+                }
+                "renew" => {
+                    if let Some(e) = s.credentials.get_mut(&kid) {
+                        e.1 = version;
+                        e.2 = secret;
+                    }
+                }
+                "deprovision" => {
+                    s.credentials.remove(&kid);
+                }
+                _ => {}
+            }
+        }
+    }
+    if random_unit() < mode.lose_answer_rate {
+        return HttpResponse::ServiceUnavailable().finish();
+    }
+    HttpResponse::Ok().json(serde_json::json!({"message": "done"}))
+}
+
+/// Starts an agent.
+pub fn start_agent() -> Agent {
+    let clock = Arc::new(Mutex::new(None));
+    let mode = Arc::new(Mutex::new(Mode::default()));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let secret = agora::crypto::random::token().into_bytes();
+    let cx = web::Data::new((mode.clone(), seen.clone(), secret.clone(), clock.clone()));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(cx.clone())
+            .route("/agent", web::post().to(handle))
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    Agent {
+        url: format!("http://127.0.0.1:{port}/agent"),
+        secret,
+        mode,
+        seen,
+        clock,
+        handle,
+    }
+}
