@@ -59,6 +59,14 @@ impl Agent {
     }
 }
 
+/// What the agent's handler shares: mode, what it saw, its secret, the clock.
+type Shared = (
+    Arc<Mutex<Mode>>,
+    Arc<Mutex<Seen>>,
+    Vec<u8>,
+    Arc<Mutex<Option<ManualClock>>>,
+);
+
 fn random_unit() -> f64 {
     agora::crypto::random::unit()
 }
@@ -66,12 +74,7 @@ fn random_unit() -> f64 {
 async fn handle(
     req: HttpRequest,
     body: web::Bytes,
-    cx: web::Data<(
-        Arc<Mutex<Mode>>,
-        Arc<Mutex<Seen>>,
-        Vec<u8>,
-        Arc<Mutex<Option<ManualClock>>>,
-    )>,
+    cx: web::Data<Shared>,
 ) -> HttpResponse {
     let (mode, seen, secret, clock) = cx.get_ref();
     let mode = mode.lock().unwrap().clone();
