@@ -236,3 +236,21 @@ impl DataPlane for WebhookPlane {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::signature;
+
+    /// The same value as the shell check in docs/agent-protocol.md gives.
+    #[test]
+    fn the_signature_matches_the_documented_shell_check() {
+        assert_eq!(
+            signature(
+                b"0123456789abcdef0123456789abcdef",
+                1_767_225_600,
+                br#"{"a":1}"#
+            ),
+            "v1=5a178d9c0a752b5853bf52551646d72a3506620c785b7cfaf493f8b2adddfbdd"
+        );
+    }
+}

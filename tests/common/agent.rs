@@ -71,11 +71,7 @@ fn random_unit() -> f64 {
     agora::crypto::random::unit()
 }
 
-async fn handle(
-    req: HttpRequest,
-    body: web::Bytes,
-    cx: web::Data<Shared>,
-) -> HttpResponse {
+async fn handle(req: HttpRequest, body: web::Bytes, cx: web::Data<Shared>) -> HttpResponse {
     let (mode, seen, secret, clock) = cx.get_ref();
     let mode = mode.lock().unwrap().clone();
     if !mode.delay.is_zero() {
