@@ -27,6 +27,7 @@ pub fn sweep(state: &AppState) -> Result<SweepReport, crate::store::StoreError> 
         .purge_sessions(|s| s.alive(now, sec.session_idle_timeout, sec.session_lifetime))?;
     let invitations = state.store.purge_invitations(now)?;
     let secrets = state.store.purge_secrets(now, usize::MAX)?;
+    notify_windows_closing(state, now)?;
     state
         .store
         .record_last_used(&state.gateway.take_last_used())?;
@@ -36,6 +37,43 @@ pub fn sweep(state: &AppState) -> Result<SweepReport, crate::store::StoreError> 
         invitations,
         secrets,
     })
+}
+
+/// Tells each team whose credential's secret stops being viewable within 24 h, once.
+fn notify_windows_closing(
+    state: &AppState,
+    now: crate::clock::Timestamp,
+) -> Result<(), crate::store::StoreError> {
+    let soon = now.plus(std::time::Duration::from_secs(86_400));
+    for (id, version) in state.store.windows_closing(now, soon)? {
+        let Some(c) = state.store.credential(id)? else {
+            continue;
+        };
+        if c.secret_version != version || !state.store.mark_window_notice(id, version)? {
+            continue;
+        }
+        let at = now;
+        let until = c.window_until.unwrap_or(soon);
+        let notes: Vec<_> = state
+            .store
+            .members(c.team)?
+            .into_iter()
+            .map(|m| crate::domain::notification::Notification {
+                id: crate::domain::ids::NotificationId::generate(at),
+                user: m.user_id,
+                at,
+                text: format!(
+                    "The secret of credential {} can be viewed for {} more; after that it is gone from Agora.",
+                    c.name,
+                    crate::domain::credential::time_left(now, until).trim_end_matches(" left")
+                ),
+                link: format!("/teams/{}/credentials/{}", c.team, c.id),
+                read: false,
+            })
+            .collect();
+        state.store.notify(&notes)?;
+    }
+    Ok(())
 }
 
 /// Starts the scheduler: the sweep every `jobs.sweep_interval`, and a

@@ -174,6 +174,8 @@ async fn every_post_route_refuses_a_missing_or_foreign_token() {
             vec![("reason", "forged")],
         ),
         (format!("/provider/{pv}/tasks/{app_id}/retry"), vec![]),
+        ("/notifications/read".into(), vec![]),
+        (format!("/notifications/{app_id}/read"), vec![]),
     ];
 
     // Keep this list complete: it must name as many routes as the router has POST routes.

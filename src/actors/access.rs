@@ -391,9 +391,27 @@ impl Handler<RequestAccess> for TeamActor {
                 detail,
                 Some(Subject::Access(access.id)),
             );
+            let notifications = if access.approval == Approval::Pending {
+                let team = me
+                    .store
+                    .team(me.team_id)?
+                    .map(|t| t.name.to_string())
+                    .unwrap_or_default();
+                me.notify(
+                    access.provider,
+                    format!(
+                        "{team} requests access to {} for {}: it awaits your approval.",
+                        resource.spec.name, app.details.name
+                    ),
+                    format!("/provider/{}/approvals", access.provider),
+                )?
+            } else {
+                Vec::new()
+            };
             let changes = Changes {
                 new_accesses: vec![&access],
                 tasks: tasks.iter().collect(),
+                notifications,
                 ..Changes::default()
             };
             me.store.commit(&changes, &audit).map_err(name_taken)
@@ -447,10 +465,19 @@ impl Handler<DecideAccess> for TeamActor {
                 ),
             };
             let audit = me.audit_about(msg.actor, action, detail, Some(Subject::Access(access.id)));
+            let text = match &msg.event {
+                AccessEvent::Approve => format!("Access “{}” is approved.", access.name),
+                AccessEvent::Reject(r) => {
+                    format!("Access “{}” was rejected: {}", access.name, r.as_str())
+                }
+                AccessEvent::Revoke(r) => format!("Access “{}” was revoked: {r}", access.name),
+            };
+            let link = format!("/teams/{}/applications/{}", me.team_id, access.application);
             let changes = Changes {
                 accesses: vec![&access],
                 tasks: tasks.iter().collect(),
                 done_tasks,
+                notifications: me.notify(me.team_id, text, link)?,
                 ..Changes::default()
             };
             me.store.commit(&changes, &audit)?;
@@ -562,10 +589,24 @@ impl Handler<ProvisionResult> for TeamActor {
                     )
                 }
             };
+            let notifications = if access.provisioning == Provisioning::Failed {
+                me.notify(
+                    me.team_id,
+                    format!(
+                        "Provisioning of access “{}” failed: {}",
+                        access.name,
+                        access.last_error.clone().unwrap_or_default()
+                    ),
+                    format!("/teams/{}/applications/{}", me.team_id, access.application),
+                )?
+            } else {
+                Vec::new()
+            };
             let changes = Changes {
                 accesses: vec![&access],
                 tasks: changes_task.iter().collect(),
                 done_tasks: done.into_iter().collect(),
+                notifications,
                 ..Changes::default()
             };
             me.store.commit(&changes, &audit).map_err(Into::into)

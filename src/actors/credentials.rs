@@ -112,6 +112,7 @@ impl TeamActor {
         let subject = Some(Subject::Credential(c.id));
         let now = self.clock.now();
         let plane = task.dataplane.clone();
+        let was_absent = c.observed == Observed::Absent;
         let op = work.op.as_str();
         let mut tasks = Vec::new();
         let mut done = Vec::new();
@@ -187,7 +188,28 @@ impl TeamActor {
             }
         };
         let audit = self.system_audit("credential.provisioning", detail, subject);
+        let link = format!("/teams/{}/credentials/{}", self.team_id, c.id);
+        let mut notifications = Vec::new();
+        if was_absent && c.observed == Observed::Active {
+            notifications = self.notify(
+                self.team_id,
+                format!("Credential {} is active.", c.name),
+                link.clone(),
+            )?;
+        }
+        if c.failed {
+            notifications = self.notify(
+                self.team_id,
+                format!(
+                    "Provisioning of credential {} failed: {}",
+                    c.name,
+                    c.last_error.clone().unwrap_or_default()
+                ),
+                link,
+            )?;
+        }
         let changes = Changes {
+            notifications,
             credentials: if removed { vec![] } else { vec![&c] },
             removed_credentials: if removed { vec![&c] } else { vec![] },
             secrets: secret.iter().collect(),
@@ -356,6 +378,18 @@ impl Handler<ChangeCredential> for TeamActor {
                 None => String::new(),
             };
             let task = me.next_task(&mut c)?;
+            let notifications = match &msg.provider {
+                Some((_, reason)) => me.notify(
+                    me.team_id,
+                    format!(
+                        "The provider {} credential {}: {reason}",
+                        msg.action.verb(),
+                        c.name
+                    ),
+                    format!("/teams/{}/credentials/{}", me.team_id, c.id),
+                )?,
+                None => Vec::new(),
+            };
             let audit = me.audit_about(
                 msg.actor,
                 &format!("credential.{}", msg.action.verb()),
@@ -371,6 +405,7 @@ impl Handler<ChangeCredential> for TeamActor {
                 credentials: vec![&c],
                 secrets: secret.iter().collect(),
                 tasks: task.iter().collect(),
+                notifications,
                 ..Changes::default()
             };
             me.store.commit(&changes, &audit)?;

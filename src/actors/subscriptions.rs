@@ -65,6 +65,19 @@ impl Handler<Subscribe> for TeamActor {
                 Some(Subject::Subscription(sub.id)),
             );
             me.store.create_subscription(&sub, &audit)?;
+            if state == SubscriptionState::Requested {
+                let team = me
+                    .store
+                    .team(me.team_id)?
+                    .map(|t| t.name.to_string())
+                    .unwrap_or_default();
+                let notes = me.notify(
+                    sub.provider,
+                    format!("{team} asks to subscribe to {what}: it awaits your approval."),
+                    format!("/provider/{}/approvals", sub.provider),
+                )?;
+                me.store.notify(&notes)?;
+            }
             Ok(())
         })
     }
@@ -156,8 +169,39 @@ impl Handler<ChangeSubscription> for TeamActor {
                 detail,
                 Some(Subject::Subscription(sub.id)),
             );
+            let link = format!("/teams/{}/subscriptions/{}", me.team_id, sub.id);
+            let mut notes = Vec::new();
+            if msg.provider.is_some() {
+                let text = match &msg.event {
+                    SubscriptionEvent::Approve => {
+                        format!("Your subscription to {what} is approved.")
+                    }
+                    SubscriptionEvent::Reject(r) => {
+                        format!("Your subscription to {what} was rejected: {}", r.as_str())
+                    }
+                    SubscriptionEvent::Cancel { reason, .. } => format!(
+                        "The provider ended your subscription to {what}{}",
+                        reason
+                            .as_ref()
+                            .map(|r| format!(": {}", r.as_str()))
+                            .unwrap_or_default()
+                    ),
+                };
+                notes.extend(me.notify(me.team_id, text, link.clone())?);
+            }
+            if !revoked.accesses.is_empty() {
+                notes.extend(me.notify(
+                    me.team_id,
+                    format!(
+                        "Access of {} request(s) through {what} was revoked, with its credentials.",
+                        revoked.accesses.len()
+                    ),
+                    link,
+                )?);
+            }
             let changes = Changes {
                 subscription: Some(&sub),
+                notifications: notes,
                 ..revoked.changes()
             };
             me.store.commit(&changes, &audit)?;

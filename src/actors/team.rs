@@ -91,6 +91,29 @@ impl TeamActor {
         }
     }
 
+    /// One notification for each member of `team`.
+    pub(super) fn notify(
+        &self,
+        team: TeamId,
+        text: String,
+        link: String,
+    ) -> Result<Vec<crate::domain::notification::Notification>, StoreError> {
+        let at = self.clock.now();
+        Ok(self
+            .store
+            .members(team)?
+            .into_iter()
+            .map(|m| crate::domain::notification::Notification {
+                id: crate::domain::ids::NotificationId::generate(at),
+                user: m.user_id,
+                at,
+                text: text.clone(),
+                link: link.clone(),
+                read: false,
+            })
+            .collect())
+    }
+
     /// An audit record of something Agora did by itself (the provisioning engine).
     pub(super) fn system_audit(
         &self,

@@ -90,6 +90,7 @@ id_type!(
     TaskId
 );
 id_type!(CredentialId);
+id_type!(NotificationId);
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ pub(crate) mod codec;
 mod credentials;
 mod embedded;
 mod invitations;
+mod notifications;
 mod sessions;
 mod subscriptions;
 mod teams;
@@ -146,6 +147,9 @@ pub struct Store {
     embedded_access: sled::Tree,
     embedded_applied: sled::Tree,
     embedded_credential: sled::Tree,
+    notification: sled::Tree,
+    notification_unread: sled::Tree,
+    window_notice: sled::Tree,
 }
 
 impl Store {
@@ -218,6 +222,9 @@ impl Store {
             secret_purge: tree("secret_purge")?,
             credential_last_used: tree("credential_last_used")?,
             embedded_credential: tree("embedded_credential")?,
+            notification: tree("notification")?,
+            notification_unread: tree("notification_unread")?,
+            window_notice: tree("window_notice")?,
             embedded_access: tree("embedded_access")?,
             embedded_applied: tree("embedded_applied")?,
             db,

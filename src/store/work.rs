@@ -14,6 +14,7 @@ use crate::domain::application::Application;
 use crate::domain::audit::AuditRecord;
 use crate::domain::credential::Credential;
 use crate::domain::ids::{CredentialId, TaskId};
+use crate::domain::notification::Notification;
 use crate::domain::outbox::{Task, TaskState};
 use crate::domain::subscription::Subscription;
 
@@ -35,6 +36,8 @@ pub struct SealedSecret {
 /// What one command changes. Empty parts are skipped.
 #[derive(Default)]
 pub struct Changes<'a> {
+    /// Notifications to the people concerned.
+    pub notifications: Vec<Notification>,
     pub credentials: Vec<&'a Credential>,
     /// Credentials the data plane has removed: their records go (the audit stays).
     pub removed_credentials: Vec<&'a Credential>,
@@ -237,6 +240,8 @@ impl Store {
             &self.credential_by_key,
             &self.credential_secret,
             &self.secret_purge,
+            &self.notification,
+            &self.notification_unread,
         ];
         self.audited(&trees, audit, |t| {
             let v = Views(t);
@@ -248,6 +253,11 @@ impl Store {
             }
             for s in &changes.secrets {
                 v.put_secret(s)?;
+            }
+            for n in &changes.notifications {
+                let k = key::<32>(&[&n.user.to_bytes(), &n.id.to_bytes()]);
+                t[22].insert(&k[..], super::tx_encode(n)?)?;
+                t[23].insert(&k[..], &[])?;
             }
             if let (Some(sub), Some(value)) = (changes.subscription, &sub_value) {
                 let id = sub.id.to_bytes();

@@ -73,6 +73,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(auth::logout))
         .route("/account/password", web::get().to(account::form))
         .route("/account/password", web::post().to(account::submit))
+        .route("/notifications", web::get().to(notifications::list))
+        .route(
+            "/notifications/read",
+            web::post().to(notifications::read_all),
+        )
+        .route(
+            "/notifications/{notification_id}/read",
+            web::post().to(notifications::read_one),
+        )
         .route("/invitations/{token}", web::get().to(invitations::form))
         .route("/invitations/{token}", web::post().to(invitations::submit))
         .route("/teams/{team_id}", web::get().to(teams::show))

@@ -29,6 +29,8 @@ pub struct Layout {
     pub teams: Vec<NavTeam>,
     pub csrf: String,
     pub flash: Option<Flash>,
+    /// Unread notifications (the header's badge).
+    pub unread: usize,
 }
 
 impl Layout {
@@ -56,6 +58,7 @@ impl Layout {
             teams,
             csrf: visitor.csrf.clone(),
             flash: visitor.flash.clone(),
+            unread: visitor.user.as_ref().map_or(0, |u| u.unread),
         }
     }
 
@@ -68,6 +71,7 @@ impl Layout {
             teams: Vec::new(),
             csrf: String::new(),
             flash: None,
+            unread: 0,
         }
     }
 }

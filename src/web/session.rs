@@ -31,6 +31,8 @@ pub struct SignedInUser {
     pub user: User,
     pub teams: Vec<(Team, TeamRole)>,
     pub session_hash: [u8; 32],
+    /// Unread notifications, for the badge.
+    pub unread: usize,
 }
 
 pub struct VisitorData {
@@ -90,10 +92,12 @@ impl Visitor {
                             )?;
                         }
                         let teams = state.store.teams_of(u.id)?;
+                        let unread = state.store.unread_count(u.id);
                         user = Some(SignedInUser {
                             user: u,
                             teams,
                             session_hash: hash,
+                            unread,
                         });
                     }
                 }

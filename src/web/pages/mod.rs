@@ -12,6 +12,7 @@ pub mod history;
 pub mod home;
 pub mod invitations;
 pub mod marketplace;
+pub mod notifications;
 pub mod ops;
 pub mod provider;
 pub mod provider_credentials;

@@ -1,0 +1,94 @@
+//! Notifications by person, newest last; `notification_unread` counts the badge.
+
+use super::codec::{decode, encode};
+use super::{Store, StoreError, key};
+use crate::clock::Timestamp;
+use crate::domain::ids::{CredentialId, NotificationId, UserId};
+use crate::domain::notification::Notification;
+
+impl Store {
+    /// A person's newest notifications, newest first.
+    pub fn notifications(
+        &self,
+        user: UserId,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError> {
+        self.notification
+            .scan_prefix(user.to_bytes())
+            .values()
+            .rev()
+            .take(limit)
+            .map(|v| decode(&v?))
+            .collect()
+    }
+
+    pub fn unread_count(&self, user: UserId) -> usize {
+        self.notification_unread
+            .scan_prefix(user.to_bytes())
+            .count()
+    }
+
+    /// Marks one notification read (`Some`) or all of them (`None`).
+    pub fn mark_read(&self, user: UserId, id: Option<NotificationId>) -> Result<usize, StoreError> {
+        let keys: Vec<_> = match id {
+            Some(id) => vec![key::<32>(&[&user.to_bytes(), &id.to_bytes()]).to_vec()],
+            None => self
+                .notification_unread
+                .scan_prefix(user.to_bytes())
+                .keys()
+                .map(|k| k.map(|k| k.to_vec()))
+                .collect::<Result<_, _>>()?,
+        };
+        let mut marked = 0;
+        for k in keys {
+            if self.notification_unread.remove(&k)?.is_none() {
+                continue;
+            }
+            if let Some(v) = self.notification.get(&k)? {
+                let mut n: Notification = decode(&v)?;
+                n.read = true;
+                self.notification.insert(&k, encode(&n)?)?;
+            }
+            marked += 1;
+        }
+        Ok(marked)
+    }
+
+    /// Writes notifications outside a team's transaction (the scheduler's).
+    pub fn notify(&self, notes: &[Notification]) -> Result<(), StoreError> {
+        for n in notes {
+            let k = key::<32>(&[&n.user.to_bytes(), &n.id.to_bytes()]);
+            self.notification.insert(k, encode(n)?)?;
+            self.notification_unread.insert(k, &[])?;
+        }
+        Ok(())
+    }
+
+    /// Secrets whose view window closes within (now, until]: (credential, version).
+    /// Reads only that part of the purge index.
+    pub fn windows_closing(
+        &self,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(CredentialId, u32)>, StoreError> {
+        let start = key::<8>(&[&(now.as_millis().max(0) as u64 + 1).to_be_bytes()]);
+        let end = key::<8>(&[&(until.as_millis().max(0) as u64 + 1).to_be_bytes()]);
+        let mut out = Vec::new();
+        for k in self.secret_purge.range(start..end).keys() {
+            let k = k?;
+            if let (Some(id), Ok(v)) = (
+                CredentialId::from_bytes(&k[8..24]),
+                <[u8; 4]>::try_from(&k[24..28]).map(u32::from_be_bytes),
+            ) {
+                out.push((id, v));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records that a window-closing notice went out; false if it already had.
+    pub fn mark_window_notice(&self, id: CredentialId, version: u32) -> Result<bool, StoreError> {
+        let k = key::<20>(&[&id.to_bytes(), &version.to_be_bytes()]);
+        Ok(self.window_notice.insert(k, &[])?.is_none())
+    }
+}

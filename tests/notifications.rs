@@ -1,0 +1,201 @@
+//! Notifications: the events a person would want, to the right people, with
+//! a badge, marked read one by one or all at once.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+fn texts(app: &TestApp, email: &str) -> Vec<String> {
+    let user = app
+        .state
+        .store
+        .user_by_email(&agora::domain::account::Email::parse(email).unwrap())
+        .unwrap()
+        .unwrap();
+    app.state
+        .store
+        .notifications(user.id, 100)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.text)
+        .collect()
+}
+
+/// Whether `email` has a notification containing `text` (same-millisecond
+/// notifications have no order between them).
+fn has(app: &TestApp, email: &str, text: &str) -> bool {
+    texts(app, email).iter().any(|t| t.contains(text))
+}
+
+#[actix_web::test]
+async fn decisions_reach_the_people_concerned() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let l = app.listing(&admin, "Weather", "manual").await;
+    let prov = app
+        .member(
+            &admin,
+            "prov@example.com",
+            "Prov",
+            Some((&l.provider, "developer")),
+        )
+        .await;
+    let team = admin.create_team("Buyers").await;
+    let dev = app
+        .member(&admin, "dev@example.com", "Dev", Some((&team, "developer")))
+        .await;
+    let sub = last_id(&dev.subscribe(&l.product, &l.plan, &team).await);
+
+    // The provider hears of the request, with a badge.
+    assert!(has(
+        &app,
+        "prov@example.com",
+        "Buyers asks to subscribe to Weather – Standard"
+    ));
+    let home = prov.html("/").await;
+    assert!(home.contains("class=\"badge unread\">1"), "{home}");
+    assert!(texts(&app, "dev@example.com").is_empty());
+
+    let approvals = format!("/provider/{}/approvals", l.provider);
+    prov.submit(
+        &approvals,
+        &format!("/provider/{}/subscriptions/{sub}/approve", l.provider),
+        &[],
+    )
+    .await;
+    assert!(has(
+        &app,
+        "dev@example.com",
+        "Your subscription to Weather – Standard is approved."
+    ));
+
+    // Read one, then all.
+    let page = dev.html("/notifications").await;
+    assert!(
+        page.contains(&format!("/teams/{team}/subscriptions/{sub}")),
+        "links to the subscription"
+    );
+    let id = ids_after(&page, "action=\"/notifications/")
+        .into_iter()
+        .next()
+        .unwrap();
+    let res = dev
+        .submit("/notifications", &format!("/notifications/{id}/read"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(!dev.html("/").await.contains("badge unread"));
+    dev.subscribe(&l.product, &l.plan, &team).await; // refused: already live, no notification
+    prov.submit(
+        &approvals,
+        &format!("/provider/{}/subscriptions/{sub}/end", l.provider),
+        &[("reason", "Contract over")],
+    )
+    .await;
+    assert!(has(
+        &app,
+        "dev@example.com",
+        "The provider ended your subscription to Weather – Standard: Contract over"
+    ));
+    let res = dev
+        .submit("/notifications", "/notifications/read", &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    expect_page(
+        dev.get("/notifications").await,
+        200,
+        "1 notification(s) marked read.",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn access_and_credential_events_are_told() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let c = app.consumer(&admin, "embedded", "manual").await;
+    let l = &c.listing;
+    let dev = app
+        .member(
+            &admin,
+            "dev@example.com",
+            "Dev",
+            Some((&c.team, "developer")),
+        )
+        .await;
+    let res = dev
+        .request_access(
+            &l.product,
+            &l.resource,
+            &c.application,
+            &c.subscription,
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let admin_texts = texts(&app, ADMIN_EMAIL);
+    assert!(
+        admin_texts
+            .iter()
+            .any(|t| t.contains("requests access to Forecast for Mobile")),
+        "{admin_texts:?}"
+    );
+    let access = app
+        .state
+        .store
+        .accesses_of_app(c.application.parse().unwrap())
+        .unwrap()[0]
+        .id;
+    let approvals = format!("/provider/{}/approvals", l.provider);
+    admin
+        .submit(
+            &approvals,
+            &format!("/provider/{}/access/{access}/approve", l.provider),
+            &[],
+        )
+        .await;
+    app.run_due().await;
+    assert!(has(&app, "dev@example.com", "is approved."));
+
+    let h = Holder {
+        c,
+        access: access.to_string(),
+    };
+    let (id, _, _) = dev.create_credential(&h, "Dev key", "api_key").await;
+    app.run_due().await;
+    assert!(has(
+        &app,
+        "dev@example.com",
+        "Credential Dev key is active."
+    ));
+
+    let list = format!("/provider/{}/credentials", h.c.listing.provider);
+    admin
+        .submit(
+            &list,
+            &format!(
+                "/provider/{}/credentials/{id}/suspend",
+                h.c.listing.provider
+            ),
+            &[("reason", "Abuse detected")],
+        )
+        .await;
+    assert!(has(
+        &app,
+        "dev@example.com",
+        "The provider suspended credential Dev key: Abuse detected"
+    ));
+
+    // The view window closing within a day is told once.
+    app.advance(Duration::from_secs(2 * 86_400 + 60));
+    agora::scheduler::sweep(&app.state).unwrap();
+    agora::scheduler::sweep(&app.state).unwrap();
+    let all = texts(&app, "dev@example.com");
+    let closing: Vec<_> = all
+        .iter()
+        .filter(|t| t.contains("can be viewed for"))
+        .collect();
+    assert_eq!(closing.len(), 1, "{all:?}");
+    assert!(closing[0].contains("23 hours"), "{}", closing[0]);
+}
