@@ -332,3 +332,31 @@ async fn work_left_by_a_restart_resumes() {
     app.run_due().await;
     assert_eq!(credential(&app, &id).observed, Observed::Active);
 }
+
+#[actix_web::test]
+async fn secrets_made_up_by_the_agent_are_kept_for_the_view_window() {
+    let (app, _agent, _s) =
+        with_agent(&[("AGORA_DATAPLANES__GW__GENERATES_SECRETS", "true")]).await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "gw").await;
+    let page = h.new_credential_path();
+    let res = admin
+        .submit(&page, &page, &[("name", "Agent key"), ("kind", "api_key")])
+        .await;
+    assert_eq!(res.status(), 303, "no secret page: the agent makes it up");
+    let panel = location(&res);
+    app.run_due().await;
+    let res = admin
+        .submit(
+            &panel,
+            &format!("{panel}/view"),
+            &[("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let secret = input_value(&res.text().await.unwrap(), "secret");
+    assert!(
+        secret.starts_with("agent-made-"),
+        "shown as the agent gave it: {secret}"
+    );
+}

@@ -86,11 +86,14 @@ fn new_secret(
     )
 }
 
-/// What the user copies: the full API key, or the OAuth client secret.
+/// What the user copies: the full API key, or the OAuth client secret. A
+/// secret the data plane made up is shown as it gave it.
 fn shown_secret(c: &Credential, secret: &str) -> String {
     match c.kind {
-        CredentialType::ApiKey => key_format::api_key(&c.key_id, secret),
-        CredentialType::OauthClient => secret.to_owned(),
+        CredentialType::ApiKey if key_format::is_client_secret(secret) => {
+            key_format::api_key(&c.key_id, secret)
+        }
+        _ => secret.to_owned(),
     }
 }
 
