@@ -360,3 +360,32 @@ async fn secrets_made_up_by_the_agent_are_kept_for_the_view_window() {
         "shown as the agent gave it: {secret}"
     );
 }
+
+#[actix_web::test]
+async fn what_the_agent_cannot_do_is_not_offered() {
+    let (app, _agent, _s) = with_agent(&[
+        ("AGORA_DATAPLANES__GW__SUSPEND", "false"),
+        ("AGORA_DATAPLANES__GW__RENEW", "false"),
+    ])
+    .await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "gw").await;
+    let (id, _, _) = admin.create_credential(&h, "Plain", "api_key").await;
+    app.run_due().await;
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+    let html = admin.html(&panel).await;
+    assert!(
+        !html.contains("Suspend credential") && !html.contains("Renew credential"),
+        "{html}"
+    );
+    assert!(html.contains("Delete credential"));
+    let res = admin
+        .submit(&panel, &format!("{panel}/suspend"), &[("confirmed", "yes")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        credential(&app, &id).desired,
+        Desired::Active,
+        "not suspended"
+    );
+}

@@ -408,6 +408,7 @@ struct PanelPage {
     time_left: String,
     create_href: String,
     can_renew: bool,
+    can_suspend: bool,
     graces: Vec<(&'static str, &'static str)>,
     history: Vec<AuditRow>,
     errors: FormErrors,
@@ -453,6 +454,7 @@ fn panel(
             .map(|u| time_left(now, u))
             .unwrap_or_default(),
         can_renew: state.dataplanes.can_renew(&c.dataplane),
+        can_suspend: state.dataplanes.can_suspend(&c.dataplane),
         graces: GRACES
             .iter()
             .filter(|(_, _, secs)| Duration::from_secs(*secs) <= max_grace)
@@ -601,6 +603,14 @@ async fn act(
             Err(refused) => (FlashKind::Error, refused.to_string()),
         };
         return Ok(redirect_flash(&m.who.0, &base, kind, message));
+    }
+    if matches!(verb, "suspend" | "enable") && !state.dataplanes.can_suspend(&c.dataplane) {
+        return Ok(redirect_flash(
+            &m.who.0,
+            &base,
+            FlashKind::Error,
+            "This data plane cannot suspend credentials: delete the credential instead.",
+        ));
     }
     let action = match verb {
         "suspend" => CredentialAction::Suspend,
