@@ -92,6 +92,14 @@ pub async fn act(
         _ => return Err(WebError::NotFound),
     };
     let back = format!("/provider/{}/credentials", m.team.id);
+    if action != CredentialAction::Delete && !state.dataplanes.can_suspend(&c.dataplane) {
+        return Ok(redirect_flash(
+            &m.who.0,
+            &back,
+            FlashKind::Error,
+            "This data plane cannot suspend credentials: delete the credential instead.",
+        ));
+    }
     let reason = match Reason::parse(&f.reason) {
         Ok(r) => r,
         Err(e) => return Ok(redirect_flash(&m.who.0, &back, FlashKind::Error, e.message)),
