@@ -439,6 +439,12 @@ async fn every_route_answers_every_role_as_the_table_says() {
     ));
     users.push((Nobody, app.browser()));
     users.push((PlatformAdmin, admin));
+    for role in ROLES {
+        assert!(
+            users.iter().any(|(r, _)| *r == role),
+            "a browser for {role:?}"
+        );
+    }
     let viewer_page = users
         .last()
         .unwrap()
