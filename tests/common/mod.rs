@@ -196,6 +196,11 @@ impl Browser {
             .expect("GET")
     }
 
+    /// A GET that reports a failed connection instead of panicking.
+    pub async fn get_checked(&self, path: &str) -> Result<reqwest::Response, reqwest::Error> {
+        self.client.get(format!("{}{path}", self.base)).send().await
+    }
+
     pub async fn html(&self, path: &str) -> String {
         let res = self.get(path).await;
         assert!(res.status().is_success(), "GET {path}: {}", res.status());

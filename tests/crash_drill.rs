@@ -1,0 +1,352 @@
+//! The crash drill: the `agora` binary serves while 8 clients create,
+//! suspend, enable, renew and delete credentials; it is killed with SIGKILL
+//! at random moments and restarted on the same data. After every restart:
+//! the database opens, every change whose response was received is there,
+//! nothing stays stuck, and the embedded data plane agrees with the portal.
+//!
+//! Ignored by default (it takes minutes). Run it on the release build:
+//!
+//! ```sh
+//! AGORA_DRILL_CYCLES=100 cargo test --release --test crash_drill -- --ignored --nocapture
+//! ```
+
+mod common;
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+struct Server {
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &std::path::Path, port: u16) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agora"));
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AGORA_")) {
+        cmd.env_remove(k);
+    }
+    let child = cmd
+        .current_dir(dir)
+        .env("AGORA_SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("AGORA_STORAGE__PATH", dir.join("data"))
+        .env("AGORA_SECURITY__MASTER_KEY_FILE", dir.join("agora.key"))
+        .env("AGORA_PROVISIONING__INTERVAL", "1s")
+        .env("AGORA_PROVISIONING__RETRY_BASE", "1s")
+        .env("AGORA_PROVISIONING__RETRY_CAP", "2s")
+        .env("AGORA_LOG__LEVEL", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start agora");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "agora did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child }
+}
+
+fn browser(base: &str) -> Browser {
+    Browser {
+        client: reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
+        base: base.to_owned(),
+    }
+}
+
+/// What a client knows of one credential: every change it sent, in order,
+/// and whether the answer came back.
+#[derive(Default, Clone)]
+struct Known {
+    /// (desired state after the change, acknowledged)
+    changes: Vec<(&'static str, bool)>,
+    key: String,
+    /// A renewal whose answer was lost: the key may have changed.
+    key_unsure: bool,
+}
+
+#[actix_web::test]
+#[ignore = "minutes long: run on the release build, see the file's header"]
+async fn acknowledged_changes_survive_sigkill() {
+    let cycles: usize = std::env::var("AGORA_DRILL_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start(dir.path(), port);
+
+    // Set up: a provider's product on the embedded data plane, a team with access.
+    let admin = browser(&base);
+    let res = admin
+        .submit(
+            "/setup",
+            "/setup",
+            &[
+                ("email", ADMIN_EMAIL),
+                ("display_name", "Ada Admin"),
+                ("password", ADMIN_PASSWORD),
+                ("password_again", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let provider = admin.create_team("Weather provider").await;
+    admin.make_provider(&provider).await;
+    let product = admin
+        .create_product(&provider, "Weather", "Forecasts", "")
+        .await;
+    let resource = admin
+        .add_resource(&provider, &product, "Forecast", "/weather/", "automatic")
+        .await;
+    let plan = admin
+        .add_plan(&provider, &product, "Standard", &[&resource], "automatic")
+        .await;
+    admin.publish(&provider, &product).await;
+    let team = admin.create_team("Buyers").await;
+    let sub = last_id(&admin.subscribe(&product, &plan, &team).await);
+    let app = admin.create_application(&team, "Mobile").await;
+    let res = admin
+        .request_access(&product, &resource, &app, &sub, &[])
+        .await;
+    let access = location(&res).split('/').rev().nth(2).unwrap().to_owned();
+    let h = Holder {
+        c: Consumer {
+            listing: Listing {
+                provider,
+                product,
+                resource: resource.clone(),
+                plan,
+            },
+            team: team.clone(),
+            subscription: sub,
+            application: app,
+        },
+        access,
+    };
+
+    let known: Arc<Mutex<HashMap<String, Known>>> = Arc::default();
+    let (mut lost, mut stuck, mut disagree, mut changes_acked) = (0usize, 0usize, 0usize, 0usize);
+    let rng = agora::crypto::random::unit;
+    for cycle in 0..cycles {
+        // 8 clients work until the server dies under them.
+        let mut clients = Vec::new();
+        for _ in 0..8 {
+            let b = browser(&base);
+            assert_eq!(
+                b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+                303,
+                "cycle {cycle}: sign in"
+            );
+            let (known, h_team, new_path) = (known.clone(), team.clone(), h.new_credential_path());
+            clients.push(actix_web::rt::spawn(async move {
+                let mut mine: Vec<String> = Vec::new();
+                loop {
+                    let pick = (agora::crypto::random::unit() * 5.0) as usize;
+                    if mine.is_empty() || pick == 0 {
+                        let Ok(token) = tokio_token(&b, &new_path).await else {
+                            return;
+                        };
+                        let res = b
+                            .post(&new_path, &token, &[("name", "drill"), ("kind", "api_key")])
+                            .await;
+                        if res.status() != 200 {
+                            return;
+                        }
+                        let Ok(html) = res.text().await else { return };
+                        let key = input_value(&html, "secret");
+                        let marker = format!("/teams/{h_team}/credentials/");
+                        let id = ids_after(&html, &marker).into_iter().next().unwrap();
+                        known.lock().unwrap().insert(
+                            id.clone(),
+                            Known {
+                                changes: vec![("active", true)],
+                                key,
+                                key_unsure: false,
+                            },
+                        );
+                        mine.push(id);
+                        continue;
+                    }
+                    let id =
+                        mine[(agora::crypto::random::unit() * mine.len() as f64) as usize].clone();
+                    let (verb, after) = match pick {
+                        1 => ("suspend", "inactive"),
+                        2 => ("enable", "active"),
+                        3 => ("renew", "same"),
+                        _ => ("delete", "deleted"),
+                    };
+                    let panel = format!("/teams/{h_team}/credentials/{id}");
+                    let Ok(token) = tokio_token(&b, "/notifications").await else {
+                        return;
+                    };
+                    let at = {
+                        let mut k = known.lock().unwrap();
+                        let e = k.get_mut(&id).unwrap();
+                        if e.changes.last().is_some_and(|(s, _)| *s == "deleted") {
+                            continue;
+                        }
+                        let next = if after == "same" {
+                            e.changes.last().unwrap().0
+                        } else {
+                            after
+                        };
+                        e.changes.push((next, false));
+                        if verb == "renew" {
+                            e.key_unsure = true;
+                        }
+                        e.changes.len() - 1
+                    };
+                    let res = b
+                        .client
+                        .post(format!("{}{panel}/{verb}", b.base))
+                        .form(&[
+                            ("csrf", token.as_str()),
+                            ("confirmed", "yes"),
+                            ("grace", "none"),
+                        ])
+                        .send()
+                        .await;
+                    let Ok(res) = res else { return };
+                    let status = res.status().as_u16();
+                    let body = res.text().await.unwrap_or_default();
+                    let mut k = known.lock().unwrap();
+                    let e = k.get_mut(&id).unwrap();
+                    if (200..400).contains(&status) {
+                        e.changes[at].1 = true;
+                        if verb == "renew" && status == 200 {
+                            e.key = input_value(&body, "secret");
+                            e.key_unsure = false;
+                        }
+                    } else {
+                        return;
+                    }
+                }
+            }));
+        }
+        let wait = 200 + (rng() * 1_300.0) as u64;
+        actix_web::rt::time::sleep(Duration::from_millis(wait)).await;
+        let _ = server.child.kill(); // SIGKILL
+        let _ = server.child.wait();
+        for c in clients {
+            let _ = c.await;
+        }
+        server = start(dir.path(), port);
+
+        // Let pending work converge, then check every known credential.
+        let admin = browser(&base);
+        assert_eq!(
+            admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+            303,
+            "cycle {cycle}: the database opens"
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let page = admin
+                .html(&format!("/teams/{team}/applications/{}", h.c.application))
+                .await;
+            let busy = page.contains("…")
+                || page.contains("Pending")
+                || page.contains("waiting for data plane");
+            if !busy || Instant::now() > deadline {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        }
+        let snapshot = known.lock().unwrap().clone();
+        for (id, k) in &snapshot {
+            let res = admin.get(&format!("/teams/{team}/credentials/{id}")).await;
+            let status = res.status().as_u16();
+            let page = res.text().await.unwrap_or_default();
+            let state = if status == 404 || page.contains("Deleting") {
+                "deleted"
+            } else if page.contains(">Inactive") {
+                "inactive"
+            } else if page.contains(">Active") {
+                "active"
+            } else {
+                stuck += 1;
+                continue;
+            };
+            // Allowed: the state after the last acknowledged change, or after any later one.
+            let last_ack = k.changes.iter().rposition(|(_, a)| *a).unwrap_or(0);
+            if !k.changes[last_ack..].iter().any(|(s, _)| *s == state) {
+                lost += 1;
+                eprintln!("cycle {cycle}: {id} is {state}; changes {:?}", k.changes);
+            }
+            if page.contains("Pending") || page.contains("…") {
+                stuck += 1;
+                eprintln!("cycle {cycle}: {id} has not converged");
+            }
+            // The gateway agrees with the portal.
+            if !k.key_unsure {
+                let res = browser(&base)
+                    .client
+                    .get(format!("{base}/gateway/authorize"))
+                    .header("X-API-Key", &k.key)
+                    .header("X-Agora-Resource", &resource)
+                    .send()
+                    .await
+                    .unwrap();
+                let code = res.status().as_u16();
+                let expected = if state == "active" {
+                    200
+                } else if state == "inactive" {
+                    403
+                } else {
+                    401
+                };
+                if code != expected {
+                    disagree += 1;
+                    eprintln!("cycle {cycle}: {id} is {state} but the gateway answers {code}");
+                }
+            }
+        }
+        changes_acked = snapshot
+            .values()
+            .map(|k| k.changes.iter().filter(|(_, a)| *a).count())
+            .sum();
+        println!(
+            "cycle {}: {} credentials, {changes_acked} acknowledged changes so far, lost {lost}, stuck {stuck}, disagreeing {disagree}",
+            cycle + 1,
+            snapshot.len()
+        );
+    }
+    println!(
+        "crash drill: {cycles} SIGKILL cycles, {changes_acked} acknowledged changes, {lost} lost, {stuck} stuck, {disagree} gateway disagreements"
+    );
+    assert_eq!((lost, stuck, disagree), (0, 0, 0));
+}
+
+/// The CSRF token of a page, or an error when the server is gone.
+async fn tokio_token(b: &Browser, page: &str) -> Result<String, ()> {
+    let res = b.get_checked(page).await.map_err(|_| ())?;
+    if !res.status().is_success() {
+        return Err(());
+    }
+    let html = res.text().await.map_err(|_| ())?;
+    Ok(csrf_of(&html))
+}
