@@ -122,6 +122,8 @@ pub struct Gateway {
     /// Route prefixes of resources on the embedded data plane, longest first.
     routes: RwLock<Vec<(String, ResourceId)>>,
     tokens: Mutex<HashMap<[u8; 32], Token>>,
+    /// Tokens issued, to prune expired ones every so often.
+    issued: std::sync::atomic::AtomicU64,
     quota: [Mutex<HashMap<SubscriptionId, Window>>; SHARDS],
 }
 
@@ -136,6 +138,7 @@ impl Gateway {
             desired: RwLock::default(),
             routes: RwLock::default(),
             tokens: Mutex::default(),
+            issued: Default::default(),
             quota: Default::default(),
         };
         for c in store.embedded_credentials()? {
@@ -367,7 +370,11 @@ impl Gateway {
         }
         let token = format!("agt_{}", crate::crypto::random::token());
         let mut tokens = lock(&self.tokens);
-        tokens.retain(|_, t| t.expires > now);
+        // Expired tokens are dropped now and then, not on every issue: the
+        // sweep over all tokens would make each issue cost grow with their number.
+        if self.issued.fetch_add(1, Ordering::Relaxed) % 1_024 == 0 {
+            tokens.retain(|_, t| t.expires > now);
+        }
         tokens.insert(
             sha256(token.as_bytes()),
             Token {
