@@ -372,7 +372,11 @@ impl Gateway {
         let mut tokens = lock(&self.tokens);
         // Expired tokens are dropped now and then, not on every issue: the
         // sweep over all tokens would make each issue cost grow with their number.
-        if self.issued.fetch_add(1, Ordering::Relaxed) % 1_024 == 0 {
+        if self
+            .issued
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(1_024)
+        {
             tokens.retain(|_, t| t.expires > now);
         }
         tokens.insert(
