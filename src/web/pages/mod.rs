@@ -7,6 +7,8 @@ pub mod admin_users;
 pub mod applications;
 pub mod approvals;
 pub mod auth;
+pub mod credential_actions;
+pub mod credential_panel;
 pub mod credentials;
 pub mod history;
 pub mod home;

@@ -1,0 +1,227 @@
+//! The credential panel: its facts, the time left to view the secret, and
+//! View Credential after the password (no-store, audited).
+
+use std::time::Duration;
+
+use actix_web::web;
+use askama::Template;
+use serde::Deserialize;
+
+use super::history::{AuditRow, audit_rows};
+use crate::domain::FieldError;
+use crate::domain::account::Password;
+use crate::domain::audit::{AuditRecord, Subject};
+use crate::domain::credential::{Credential, Desired, time_left};
+use crate::domain::ids::AuditId;
+use crate::domain::resource::CredentialType;
+use crate::web::AppState;
+use crate::web::csrf::Form;
+use crate::web::errors::WebError;
+use crate::web::extractors::{TeamActing, TeamMember};
+use crate::web::render::{FormErrors, Layout, PageResult, page, page_with_status};
+
+use super::credentials::{GRACES, secret_page, team_credential};
+pub use crate::domain::credential::secret_aad;
+
+/// One credential in a list.
+pub struct CredentialRow {
+    pub id: String,
+    pub href: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub key_id: String,
+    pub state: String,
+    pub state_class: &'static str,
+    pub created: String,
+    pub last_used: String,
+    pub error: String,
+    pub reason: String,
+    /// "waiting for data plane (attempt 2 failed, next at …)" while retrying.
+    pub progress: String,
+    pub failed: bool,
+}
+
+pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow, WebError> {
+    let last_used = match state.gateway.last_used(&c.key_id) {
+        Some(t) => Some(t),
+        None => state.store.last_used(&c.key_id)?,
+    };
+    Ok(CredentialRow {
+        id: c.id.to_string(),
+        href: format!("/teams/{}/credentials/{}", c.team, c.id),
+        name: c.name.clone(),
+        kind: c.kind.label(),
+        key_id: match c.kind {
+            CredentialType::ApiKey => c.key_id.to_string(),
+            CredentialType::OauthClient => c.key_id.client_id(),
+        },
+        state: c.state_label(),
+        state_class: match c.state_name() {
+            "Active" => "state-active",
+            "Pending" => "state-pending",
+            "Failed" | "Deleting" => "state-revoked",
+            _ => "state-cancelled",
+        },
+        created: c.created_at.display(),
+        last_used: last_used
+            .map(|t| t.display())
+            .unwrap_or_else(|| "never".to_owned()),
+        error: c.last_error.clone().unwrap_or_default(),
+        reason: c.reason.clone().unwrap_or_default(),
+        progress: match c.task.map(|t| state.store.task(t)).transpose()?.flatten() {
+            Some(t) if c.failed => format!("gave up after {} attempt(s)", t.attempts),
+            Some(t) if t.state == crate::domain::outbox::TaskState::Waiting => {
+                "waiting for the provider to set it up by hand".to_owned()
+            }
+            Some(t) if t.attempts > 0 => format!(
+                "waiting for data plane (attempt {}, next at {})",
+                t.attempts + 1,
+                t.next_at.display()
+            ),
+            Some(_) => "waiting for data plane".to_owned(),
+            None => String::new(),
+        },
+        failed: c.failed,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "credentials/show.html")]
+struct PanelPage {
+    layout: Layout,
+    base: String,
+    app_href: String,
+    app_name: String,
+    resource_name: String,
+    row: CredentialRow,
+    can_act: bool,
+    deleting: bool,
+    suspended: bool,
+    viewable: bool,
+    time_left: String,
+    create_href: String,
+    can_renew: bool,
+    can_suspend: bool,
+    graces: Vec<(&'static str, &'static str)>,
+    history: Vec<AuditRow>,
+    errors: FormErrors,
+}
+
+fn panel(
+    state: &AppState,
+    m: &TeamMember,
+    c: &Credential,
+    errors: FormErrors,
+) -> Result<PanelPage, WebError> {
+    let now = state.clock.now();
+    let app = state.store.application(c.application)?;
+    let resource = state.store.resource(c.product, c.resource)?;
+    let max_grace = state
+        .config
+        .dataplane(&c.dataplane)
+        .map_or(Duration::ZERO, |d| d.max_renew_grace);
+    Ok(PanelPage {
+        layout: Layout::new(&m.who.0, c.name.clone()),
+        base: format!("/teams/{}/credentials/{}", m.team.id, c.id),
+        app_href: format!("/teams/{}/applications/{}", m.team.id, c.application),
+        app_name: app.map(|a| a.details.name).unwrap_or_default(),
+        resource_name: resource.map(|r| r.spec.name).unwrap_or_default(),
+        row: credential_row(state, c)?,
+        can_act: m.role.can_act(),
+        deleting: c.desired == Desired::Deleted,
+        suspended: c.desired == Desired::Inactive,
+        viewable: c.viewable(now),
+        create_href: format!(
+            "/teams/{}/applications/{}/access/{}/credentials/new",
+            m.team.id, c.application, c.access
+        ),
+        time_left: c
+            .window_until
+            .map(|u| time_left(now, u))
+            .unwrap_or_default(),
+        can_renew: state.dataplanes.can_renew(&c.dataplane),
+        can_suspend: state.dataplanes.can_suspend(&c.dataplane),
+        graces: GRACES
+            .iter()
+            .filter(|(_, _, secs)| Duration::from_secs(*secs) <= max_grace)
+            .map(|(v, l, _)| (*v, *l))
+            .collect(),
+        history: audit_rows(
+            &state.store,
+            state.store.subject_audit(Subject::Credential(c.id), 30)?,
+        )?,
+        errors,
+    })
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    m: TeamMember,
+    path: web::Path<(String, String)>,
+) -> PageResult {
+    let c = team_credential(&state, &m, &path.1)?;
+    page(&panel(&state, &m, &c, FormErrors::default())?)
+}
+
+#[derive(Deserialize)]
+pub struct ViewForm {
+    #[serde(default)]
+    password: String,
+}
+
+/// View Credential: the password again, then the clear value (no-store, audited).
+pub async fn view(
+    state: web::Data<AppState>,
+    TeamActing(m): TeamActing,
+    path: web::Path<(String, String)>,
+    Form(f): Form<ViewForm>,
+) -> PageResult {
+    let c = team_credential(&state, &m, &path.1)?;
+    let confirmed = state
+        .hasher
+        .verify(
+            Password::offered(f.password),
+            m.who.user().password_hash.clone(),
+        )
+        .await;
+    if !confirmed {
+        let errors = FormErrors::one(FieldError::new("password", "This is not your password."));
+        return page_with_status(
+            &panel(&state, &m, &c, errors)?,
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let now = state.clock.now();
+    let sealed = if c.viewable(now) {
+        state.store.sealed_secret(c.id, c.secret_version)?
+    } else {
+        None
+    };
+    let Some(sealed) = sealed else {
+        let errors = FormErrors::one(FieldError::new(
+            "password",
+            "The secret is no longer viewable: its view window has closed.",
+        ));
+        return page_with_status(
+            &panel(&state, &m, &c, errors)?,
+            actix_web::http::StatusCode::GONE,
+        );
+    };
+    let clear = state
+        .vault
+        .open(&sealed, &secret_aad(c.id, c.secret_version))
+        .map_err(WebError::internal)?;
+    let secret = String::from_utf8(clear).map_err(WebError::internal)?;
+    let record = AuditRecord {
+        id: AuditId::generate(now),
+        at: now,
+        actor: Some(m.who.user().id),
+        team: Some(m.team.id),
+        action: "credential.viewed".to_owned(),
+        detail: format!("viewed the secret of credential {} ({})", c.name, c.key_id),
+        subject: Some(Subject::Credential(c.id)),
+    };
+    state.store.append_audit(&record)?;
+    state.store.flush().await?;
+    secret_page(&m, &c, &secret, "View Credential", now)
+}
