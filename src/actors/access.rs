@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use actix::{Context, Handler, Message};
 
+use super::applications::name_taken;
 use super::team::{CommandResult, TeamActor, TeamCommandError};
-use crate::dataplane::{DataPlaneError, Outcome};
 use crate::domain::access::{
     AccessError, AccessEvent, AccessRequest, Approval, Provisioning, TaskOp,
 };
-use crate::domain::application::{Application, ApplicationDetails, ApplicationError};
+use crate::domain::application::{Application, ApplicationError};
 use crate::domain::audit::Subject;
 use crate::domain::credential::{Credential, CredentialAction, Desired};
 use crate::domain::ids::{
@@ -20,10 +20,16 @@ use crate::domain::ids::{
 use crate::domain::outbox::{AccessGrant, Task, TaskState};
 use crate::domain::resource::Approval as Mode;
 use crate::domain::subscription::SubscriptionState;
-use crate::store::{AppWrite, Changes, Conflict, StoreError};
+use crate::store::Changes;
+
+pub use super::access_results::{ProviderStep, ProvisionResult, ProvisioningStep};
+pub use super::applications::{ArchiveApplication, DeleteApplication, SaveApplication};
 
 impl TeamActor {
-    fn own_application(&self, id: ApplicationId) -> Result<Application, TeamCommandError> {
+    pub(super) fn own_application(
+        &self,
+        id: ApplicationId,
+    ) -> Result<Application, TeamCommandError> {
         match self.store.application(id)? {
             Some(a) if a.team == self.team_id => Ok(a),
             _ => Err(ApplicationError::Missing.into()),
@@ -162,148 +168,6 @@ impl Revoked {
             done_tasks: self.done_tasks.clone(),
             ..Changes::default()
         }
-    }
-}
-
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "CommandResult")]
-pub struct SaveApplication {
-    pub id: ApplicationId,
-    pub is_new: bool,
-    pub details: ApplicationDetails,
-    pub actor: UserId,
-}
-
-impl Handler<SaveApplication> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: SaveApplication, _: &mut Context<Self>) -> CommandResult {
-        self.commit(|me| {
-            let (app, old_name_key) = if msg.is_new {
-                let app = Application {
-                    id: msg.id,
-                    team: me.team_id,
-                    details: msg.details,
-                    created_at: me.clock.now(),
-                    archived_at: None,
-                };
-                (app, None)
-            } else {
-                let mut app = me.own_application(msg.id)?;
-                if app.is_archived() {
-                    return Err(ApplicationError::Archived.into());
-                }
-                let old = app.details.name_key();
-                app.details = msg.details;
-                let renamed = (old != app.details.name_key()).then_some(old);
-                (app, renamed)
-            };
-            let verb = if msg.is_new { "created" } else { "edited" };
-            let audit = me.audit_about(
-                msg.actor,
-                &format!("application.{verb}"),
-                format!("{verb} application {}", app.details.name),
-                Some(Subject::Application(app.id)),
-            );
-            let changes = Changes {
-                application: Some(AppWrite {
-                    app: &app,
-                    is_new: msg.is_new,
-                    old_name_key,
-                }),
-                ..Changes::default()
-            };
-            me.store.commit(&changes, &audit).map_err(name_taken)
-        })
-    }
-}
-
-fn name_taken(e: StoreError) -> TeamCommandError {
-    match e {
-        StoreError::Conflict(Conflict::ApplicationNameTaken) => ApplicationError::NameTaken.into(),
-        StoreError::Conflict(Conflict::AlreadyRequested) => AccessError::AlreadyRequested.into(),
-        other => other.into(),
-    }
-}
-
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "CommandResult")]
-pub struct ArchiveApplication {
-    pub id: ApplicationId,
-    pub actor: UserId,
-}
-
-impl Handler<ArchiveApplication> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: ArchiveApplication, _: &mut Context<Self>) -> CommandResult {
-        let queued = self.commit(|me| {
-            let mut app = me.own_application(msg.id)?;
-            if app.is_archived() {
-                return Err(ApplicationError::Archived.into());
-            }
-            app.archived_at = Some(me.clock.now());
-            let revoked = me.revoke_all(
-                me.store.accesses_of_app(app.id)?,
-                "The application was archived.",
-            )?;
-            let audit = me.audit_about(
-                msg.actor,
-                "application.archived",
-                format!(
-                    "archived application {}; {} access revoked",
-                    app.details.name,
-                    revoked.accesses.len()
-                ),
-                Some(Subject::Application(app.id)),
-            );
-            let changes = Changes {
-                application: Some(AppWrite {
-                    app: &app,
-                    is_new: false,
-                    old_name_key: None,
-                }),
-                ..revoked.changes()
-            };
-            me.store.commit(&changes, &audit)?;
-            revoked.announce(&me.gateway);
-            Ok(())
-        });
-        self.kicker.kick();
-        queued
-    }
-}
-
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "CommandResult")]
-pub struct DeleteApplication {
-    pub id: ApplicationId,
-    pub actor: UserId,
-}
-
-impl Handler<DeleteApplication> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: DeleteApplication, _: &mut Context<Self>) -> CommandResult {
-        self.commit(|me| {
-            let app = me.own_application(msg.id)?;
-            if !app.is_archived() {
-                return Err(ApplicationError::NotArchived.into());
-            }
-            let accesses = me.store.accesses_of_app(app.id)?;
-            if accesses
-                .iter()
-                .any(|a| a.provisioning == Provisioning::Pending)
-            {
-                return Err(ApplicationError::StillDeprovisioning.into());
-            }
-            // The record of the deletion stays with the team, not the deleted application.
-            let audit = me.audit_about(
-                msg.actor,
-                "application.deleted",
-                format!("deleted application {}", app.details.name),
-                None,
-            );
-            me.store.delete_application(&app, &accesses, &audit)?;
-            Ok(())
-        })
     }
 }
 
@@ -478,221 +342,6 @@ impl Handler<DecideAccess> for TeamActor {
                 tasks: tasks.iter().collect(),
                 done_tasks,
                 notifications: me.notify(me.team_id, text, link)?,
-                ..Changes::default()
-            };
-            me.store.commit(&changes, &audit)?;
-            Ok(())
-        });
-        self.kicker.kick();
-        r
-    }
-}
-
-/// What the engine got from a data plane for one task.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "Result<(), StoreError>")]
-pub struct ProvisionResult {
-    pub task: TaskId,
-    pub result: Result<Outcome, DataPlaneError>,
-    /// A random number in [0, 1) for the retry's jitter.
-    pub jitter: f64,
-}
-
-impl Handler<ProvisionResult> for TeamActor {
-    type Result = Result<(), StoreError>;
-    fn handle(&mut self, msg: ProvisionResult, _: &mut Context<Self>) -> Self::Result {
-        let r = self.commit(|me| {
-            let Some(mut task) = me.store.task(msg.task)? else {
-                return Ok(()); // replaced or finished meanwhile
-            };
-            if task.credential.is_some() {
-                return me.credential_result(task, msg.result.clone(), msg.jitter);
-            }
-            let access = me.store.access(task.grant.access)?;
-            let Some(mut access) = access.filter(|a| a.team == me.team_id) else {
-                let audit = me.system_audit(
-                    "task.dropped",
-                    format!("dropped task {} of a removed access", task.key),
-                    None,
-                );
-                return me
-                    .store
-                    .commit(
-                        &Changes {
-                            done_tasks: vec![task.id],
-                            ..Changes::default()
-                        },
-                        &audit,
-                    )
-                    .map_err(Into::into);
-            };
-            let subject = Some(Subject::Access(access.id));
-            let now = me.clock.now();
-            let plane = &task.dataplane;
-            let (changes_task, done, audit) = match msg.result {
-                Ok(Outcome::Done | Outcome::DoneWithSecret { .. }) => {
-                    access.provisioned(task.id, task.op, now);
-                    let what = match task.op {
-                        TaskOp::Grant => "provisioned",
-                        TaskOp::Revoke => "removed",
-                    };
-                    let audit = me.system_audit(
-                        "access.provisioned",
-                        format!("{what} access “{}” on {plane}", access.name),
-                        subject,
-                    );
-                    (None, Some(task.id), audit)
-                }
-                Ok(Outcome::HandedOver) => {
-                    task.state = TaskState::Waiting;
-                    task.attempts += 1;
-                    let audit = me.system_audit(
-                        "access.handed_over",
-                        format!(
-                            "handed “{}” ({}) to the provider to carry out by hand on {plane}",
-                            access.name,
-                            task.op.as_str()
-                        ),
-                        subject,
-                    );
-                    (Some(task), None, audit)
-                }
-                Err(e) => {
-                    task.attempts += 1;
-                    let permanent = matches!(e, DataPlaneError::Permanent(_));
-                    let gave_up = permanent || me.backoff.gives_up(task.attempts);
-                    let error = e.to_string();
-                    access.failed(task.id, &error, gave_up);
-                    task.last_error = Some(error.clone());
-                    let detail = if gave_up {
-                        task.state = TaskState::Failed;
-                        format!(
-                            "gave up on “{}” after {} attempt(s) on {plane}: {error}",
-                            access.name, task.attempts
-                        )
-                    } else {
-                        let wait = me
-                            .backoff
-                            .delay(task.attempts, msg.jitter)
-                            .max(e.retry_after());
-                        task.next_at = now.plus(wait);
-                        format!(
-                            "attempt {} on {plane} failed: {error}; next attempt at {}",
-                            task.attempts,
-                            task.next_at.display()
-                        )
-                    };
-                    (
-                        Some(task),
-                        None,
-                        me.system_audit("access.provisioning_failed", detail, subject),
-                    )
-                }
-            };
-            let notifications = if access.provisioning == Provisioning::Failed {
-                me.notify(
-                    me.team_id,
-                    format!(
-                        "Provisioning of access “{}” failed: {}",
-                        access.name,
-                        access.last_error.clone().unwrap_or_default()
-                    ),
-                    format!("/teams/{}/applications/{}", me.team_id, access.application),
-                )?
-            } else {
-                Vec::new()
-            };
-            let changes = Changes {
-                accesses: vec![&access],
-                tasks: changes_task.iter().collect(),
-                done_tasks: done.into_iter().collect(),
-                notifications,
-                ..Changes::default()
-            };
-            me.store.commit(&changes, &audit).map_err(Into::into)
-        });
-        r.map_err(|e| match e {
-            TeamCommandError::Store(s) => s,
-            other => StoreError::Corrupt(other.to_string()),
-        })
-    }
-}
-
-/// The provider's hand on provisioning: mark work done or failed, or retry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProviderStep {
-    MarkProvisioned,
-    MarkFailed,
-    Retry,
-}
-
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "CommandResult")]
-pub struct ProvisioningStep {
-    pub access: AccessId,
-    pub step: ProviderStep,
-    /// For a failure: what went wrong, shown to the consumer.
-    pub reason: String,
-    pub actor: UserId,
-    pub provider: TeamId,
-}
-
-impl Handler<ProvisioningStep> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: ProvisioningStep, _: &mut Context<Self>) -> CommandResult {
-        let r = self.commit(|me| {
-            let mut access = match me.store.access(msg.access)? {
-                Some(a) if a.team == me.team_id && a.provider == msg.provider => a,
-                _ => return Err(AccessError::Missing.into()),
-            };
-            let subject = Some(Subject::Access(access.id));
-            let mut tasks = Vec::new();
-            let mut done_tasks = Vec::new();
-            let detail = match msg.step {
-                ProviderStep::Retry => {
-                    let op = access.retry()?;
-                    let (task, replaced) = me.task_for(&mut access, op)?;
-                    done_tasks.extend(replaced);
-                    tasks.push(task);
-                    format!("retried provisioning of “{}”", access.name)
-                }
-                step => {
-                    let waiting = access
-                        .task
-                        .map(|t| me.store.task(t))
-                        .transpose()?
-                        .flatten()
-                        .filter(|t| t.state == TaskState::Waiting);
-                    let Some(mut task) = waiting else {
-                        return Err(AccessError::NothingWaiting.into());
-                    };
-                    if step == ProviderStep::MarkProvisioned {
-                        access.provisioned(task.id, task.op, me.clock.now());
-                        done_tasks.push(task.id);
-                        format!(
-                            "marked “{}” as done by hand ({})",
-                            access.name,
-                            task.op.as_str()
-                        )
-                    } else {
-                        access.failed(task.id, &msg.reason, true);
-                        task.state = TaskState::Failed;
-                        task.last_error = Some(msg.reason.clone());
-                        tasks.push(task);
-                        format!("marked “{}” as failed: {}", access.name, msg.reason)
-                    }
-                }
-            };
-            let action = match msg.step {
-                ProviderStep::Retry => "access.retried",
-                ProviderStep::MarkProvisioned => "access.provisioned",
-                ProviderStep::MarkFailed => "access.provisioning_failed",
-            };
-            let audit = me.audit_about(msg.actor, action, detail, subject);
-            let changes = Changes {
-                accesses: vec![&access],
-                tasks: tasks.iter().collect(),
-                done_tasks,
                 ..Changes::default()
             };
             me.store.commit(&changes, &audit)?;

@@ -1,6 +1,8 @@
 //! Actors: one per team for serial writes, and the registry that finds them.
 
 pub mod access;
+pub mod access_results;
+pub mod applications;
 pub mod catalog;
 pub mod credentials;
 pub mod provisioner;
