@@ -20,6 +20,8 @@ use crate::domain::outbox::{CredentialWork, Task, TaskState};
 use crate::domain::resource::CredentialType;
 use crate::store::{Changes, SealedSecret};
 
+pub use super::credential_steps::{CredentialTaskStep, RetryCredential};
+
 /// A new secret: its keyed hash for the data plane and, when the data plane
 /// has a view window, the sealed clear value until then.
 #[derive(Debug, Clone)]
@@ -77,7 +79,7 @@ impl TeamActor {
         Ok(Some(task))
     }
 
-    fn own_credential(&self, id: CredentialId) -> Result<Credential, TeamCommandError> {
+    pub(super) fn own_credential(&self, id: CredentialId) -> Result<Credential, TeamCommandError> {
         match self.store.credential(id)? {
             Some(c) if c.team == self.team_id => Ok(c),
             _ => Err(CredentialError::Missing.into()),
@@ -410,109 +412,6 @@ impl Handler<ChangeCredential> for TeamActor {
             };
             me.store.commit(&changes, &audit)?;
             me.gateway.set_desired(&c.key_id, Some(c.desired));
-            Ok(())
-        });
-        self.kicker.kick();
-        r
-    }
-}
-
-/// The provider's hand on a credential task: done by hand, failed, or retried.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "CommandResult")]
-pub struct CredentialTaskStep {
-    pub task: TaskId,
-    pub step: super::access::ProviderStep,
-    pub reason: String,
-    pub actor: UserId,
-    pub provider: TeamId,
-}
-
-impl Handler<CredentialTaskStep> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: CredentialTaskStep, _: &mut Context<Self>) -> CommandResult {
-        use super::access::ProviderStep;
-        let r = self.commit(|me| {
-            let task = match me.store.task(msg.task)? {
-                Some(t)
-                    if t.provider == msg.provider
-                        && t.grant.team == me.team_id
-                        && t.credential.is_some() =>
-                {
-                    t
-                }
-                _ => return Err(CredentialError::Missing.into()),
-            };
-            match (msg.step, task.state) {
-                (ProviderStep::MarkProvisioned, TaskState::Waiting) => {
-                    me.credential_result(task, Ok(Outcome::Done), 0.0)
-                }
-                (ProviderStep::MarkFailed, TaskState::Waiting) => me.credential_result(
-                    task,
-                    Err(DataPlaneError::Permanent(msg.reason.clone())),
-                    0.0,
-                ),
-                (ProviderStep::Retry, TaskState::Failed) => {
-                    let id = task.credential.as_ref().map(|w| w.credential);
-                    let Some(mut c) = id.map(|id| me.store.credential(id)).transpose()?.flatten()
-                    else {
-                        return Err(CredentialError::Missing.into());
-                    };
-                    let next = me.next_task(&mut c)?;
-                    let audit = me.audit_about(
-                        msg.actor,
-                        "credential.retried",
-                        format!("retried provisioning of credential {}", c.name),
-                        Some(Subject::Credential(c.id)),
-                    );
-                    let changes = Changes {
-                        credentials: vec![&c],
-                        tasks: next.iter().collect(),
-                        done_tasks: vec![task.id],
-                        ..Changes::default()
-                    };
-                    me.store.commit(&changes, &audit)?;
-                    Ok(())
-                }
-                _ => Err(AccessError::NothingWaiting.into()),
-            }
-        });
-        self.kicker.kick();
-        r
-    }
-}
-
-/// The consumer's own Retry provisioning after the data plane gave up.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "CommandResult")]
-pub struct RetryCredential {
-    pub id: CredentialId,
-    pub actor: UserId,
-}
-
-impl Handler<RetryCredential> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: RetryCredential, _: &mut Context<Self>) -> CommandResult {
-        let r = self.commit(|me| {
-            let mut c = me.own_credential(msg.id)?;
-            if !c.failed {
-                return Err(AccessError::NotFailed.into());
-            }
-            let old = c.task;
-            let next = me.next_task(&mut c)?;
-            let audit = me.audit_about(
-                msg.actor,
-                "credential.retried",
-                format!("retried provisioning of credential {}", c.name),
-                Some(Subject::Credential(c.id)),
-            );
-            let changes = Changes {
-                credentials: vec![&c],
-                tasks: next.iter().collect(),
-                done_tasks: old.into_iter().collect(),
-                ..Changes::default()
-            };
-            me.store.commit(&changes, &audit)?;
             Ok(())
         });
         self.kicker.kick();

@@ -4,6 +4,7 @@ pub mod access;
 pub mod access_results;
 pub mod applications;
 pub mod catalog;
+pub mod credential_steps;
 pub mod credentials;
 pub mod provisioner;
 pub mod registry;

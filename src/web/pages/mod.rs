@@ -1,6 +1,7 @@
 //! One file per area; each renders the templates of the same name.
 
 pub mod access;
+pub mod access_views;
 pub mod account;
 pub mod admin_teams;
 pub mod admin_users;

@@ -1,0 +1,116 @@
+//! Second chances for a credential: the provider marks a manual data plane's
+//! step done or failed, or retries it; the consumer retries what gave up.
+
+use actix::{Context, Handler, Message};
+
+use super::team::{CommandResult, TeamActor};
+use crate::dataplane::{DataPlaneError, Outcome};
+use crate::domain::access::AccessError;
+use crate::domain::audit::Subject;
+use crate::domain::credential::CredentialError;
+use crate::domain::ids::{CredentialId, TaskId, TeamId, UserId};
+use crate::domain::outbox::TaskState;
+use crate::store::Changes;
+
+/// The provider's hand on a credential task: done by hand, failed, or retried.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandResult")]
+pub struct CredentialTaskStep {
+    pub task: TaskId,
+    pub step: super::access::ProviderStep,
+    pub reason: String,
+    pub actor: UserId,
+    pub provider: TeamId,
+}
+
+impl Handler<CredentialTaskStep> for TeamActor {
+    type Result = CommandResult;
+    fn handle(&mut self, msg: CredentialTaskStep, _: &mut Context<Self>) -> CommandResult {
+        use super::access::ProviderStep;
+        let r = self.commit(|me| {
+            let task = match me.store.task(msg.task)? {
+                Some(t)
+                    if t.provider == msg.provider
+                        && t.grant.team == me.team_id
+                        && t.credential.is_some() =>
+                {
+                    t
+                }
+                _ => return Err(CredentialError::Missing.into()),
+            };
+            match (msg.step, task.state) {
+                (ProviderStep::MarkProvisioned, TaskState::Waiting) => {
+                    me.credential_result(task, Ok(Outcome::Done), 0.0)
+                }
+                (ProviderStep::MarkFailed, TaskState::Waiting) => me.credential_result(
+                    task,
+                    Err(DataPlaneError::Permanent(msg.reason.clone())),
+                    0.0,
+                ),
+                (ProviderStep::Retry, TaskState::Failed) => {
+                    let id = task.credential.as_ref().map(|w| w.credential);
+                    let Some(mut c) = id.map(|id| me.store.credential(id)).transpose()?.flatten()
+                    else {
+                        return Err(CredentialError::Missing.into());
+                    };
+                    let next = me.next_task(&mut c)?;
+                    let audit = me.audit_about(
+                        msg.actor,
+                        "credential.retried",
+                        format!("retried provisioning of credential {}", c.name),
+                        Some(Subject::Credential(c.id)),
+                    );
+                    let changes = Changes {
+                        credentials: vec![&c],
+                        tasks: next.iter().collect(),
+                        done_tasks: vec![task.id],
+                        ..Changes::default()
+                    };
+                    me.store.commit(&changes, &audit)?;
+                    Ok(())
+                }
+                _ => Err(AccessError::NothingWaiting.into()),
+            }
+        });
+        self.kicker.kick();
+        r
+    }
+}
+
+/// The consumer's own Retry provisioning after the data plane gave up.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandResult")]
+pub struct RetryCredential {
+    pub id: CredentialId,
+    pub actor: UserId,
+}
+
+impl Handler<RetryCredential> for TeamActor {
+    type Result = CommandResult;
+    fn handle(&mut self, msg: RetryCredential, _: &mut Context<Self>) -> CommandResult {
+        let r = self.commit(|me| {
+            let mut c = me.own_credential(msg.id)?;
+            if !c.failed {
+                return Err(AccessError::NotFailed.into());
+            }
+            let old = c.task;
+            let next = me.next_task(&mut c)?;
+            let audit = me.audit_about(
+                msg.actor,
+                "credential.retried",
+                format!("retried provisioning of credential {}", c.name),
+                Some(Subject::Credential(c.id)),
+            );
+            let changes = Changes {
+                credentials: vec![&c],
+                tasks: next.iter().collect(),
+                done_tasks: old.into_iter().collect(),
+                ..Changes::default()
+            };
+            me.store.commit(&changes, &audit)?;
+            Ok(())
+        });
+        self.kicker.kick();
+        r
+    }
+}
