@@ -42,6 +42,10 @@ fn write_key_check(path: &Path, key: &MasterKey) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// sled's page cache. Its default (1 GiB) lets a large database fill memory;
+/// hot data lives in Agora's own in-memory indexes anyway.
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// The layout this code reads and writes. Bumped by a migration.
 const SCHEMA_VERSION: u32 = 1;
 
@@ -170,6 +174,7 @@ impl Store {
         }
         let db = sled::Config::new()
             .path(path)
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|source| OpenError::Open {
                 path: shown.clone(),

@@ -1,0 +1,216 @@
+//! Agora at 100,000 credentials: start-up time to a healthy `/healthz`,
+//! resident memory once started, and the purge of 100,000 expired secrets.
+//!
+//! Run: `cargo bench --bench scale`. Results go in docs/benchmarks.md.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use agora::clock::Timestamp;
+use agora::crypto::digest::hmac_sha256;
+use agora::crypto::master_key::MasterKey;
+use agora::crypto::vault::Vault;
+use agora::domain::access::TaskOp;
+use agora::domain::audit::AuditRecord;
+use agora::domain::credential::{Credential, CredentialOp, Desired, Observed, secret_aad};
+use agora::domain::ids::*;
+use agora::domain::key_format::{self, KeyId};
+use agora::domain::outbox::{AccessGrant, CredentialWork, Task, TaskState};
+use agora::domain::resource::{CredentialType, Quota};
+use agora::store::{Changes, SealedSecret, Store};
+
+const CREDENTIALS: usize = 100_000;
+
+fn seed(dir: &std::path::Path) {
+    let key_file = dir.join("agora.key");
+    let master = MasterKey::load_or_create(&key_file).unwrap();
+    let pepper = master.derive("secret-pepper");
+    let vault = Vault::new(&master);
+    let store = Store::open(&dir.join("data"), &master, &key_file).unwrap();
+    let now = Timestamp::from_millis(1_767_225_600_000);
+    let team = TeamId::generate(now);
+    let resource = ResourceId::generate(now);
+    let started = Instant::now();
+    let mut creds = Vec::new();
+    let mut secrets = Vec::new();
+    for i in 0..CREDENTIALS {
+        let id = CredentialId::generate(now);
+        let key_id = KeyId::generate();
+        let secret = key_format::new_secret();
+        let hash = hex::encode(hmac_sha256(&pepper, &[secret.as_bytes()]));
+        let grant = AccessGrant {
+            access: AccessId::generate(now),
+            team,
+            team_name: "Buyers".into(),
+            application: ApplicationId::generate(now),
+            application_name: format!("app {i}"),
+            resource,
+            resource_name: "Forecast".into(),
+            route: "/weather/".into(),
+            plan_name: "Standard".into(),
+            quota: Quota::default(),
+            subscription: None,
+            product: None,
+            product_name: String::new(),
+        };
+        let task = Task {
+            id: TaskId::generate(now),
+            key: format!("c{i}"),
+            op: TaskOp::Grant,
+            grant: grant.clone(),
+            credential: Some(CredentialWork {
+                credential: id,
+                key_id: key_id.clone(),
+                kind: CredentialType::ApiKey,
+                op: CredentialOp::Provision,
+                active: true,
+                secret_version: 1,
+                secret_hash: hash.clone(),
+                grace_until: None,
+                sealed_secret: None,
+            }),
+            dataplane: "embedded".into(),
+            provider: team,
+            state: TaskState::Due,
+            attempts: 0,
+            next_at: now,
+            last_error: None,
+            created_at: now,
+        };
+        store.embedded_apply(&task).unwrap();
+        secrets.push(SealedSecret {
+            credential: id,
+            version: 1,
+            until: now,
+            sealed: vault.seal(secret.as_bytes(), &secret_aad(id, 1)),
+        });
+        creds.push(Credential {
+            id,
+            team,
+            provider: team,
+            application: grant.application,
+            access: grant.access,
+            product: ProductId::generate(now),
+            resource,
+            dataplane: "embedded".into(),
+            kind: CredentialType::ApiKey,
+            name: format!("key {i}"),
+            key_id,
+            desired: Desired::Active,
+            observed: Observed::Active,
+            secret_version: 1,
+            plane_version: 1,
+            secret_hash: hash,
+            window_until: Some(now),
+            grace_until: None,
+            created_at: now,
+            renewed_at: None,
+            reason: None,
+            task: None,
+            task_seq: 1,
+            failed: false,
+            last_error: None,
+            agent_secret: None,
+        });
+        if creds.len() == 1_000 {
+            let audit = AuditRecord {
+                id: AuditId::generate(now),
+                at: now,
+                actor: None,
+                team: Some(team),
+                action: "seed".into(),
+                detail: String::new(),
+                subject: None,
+            };
+            let changes = Changes {
+                credentials: creds.iter().collect(),
+                secrets: secrets.iter().collect(),
+                ..Changes::default()
+            };
+            store.commit(&changes, &audit).unwrap();
+            creds.clear();
+            secrets.clear();
+        }
+    }
+    store.flush_blocking().unwrap();
+    println!(
+        "seeded {CREDENTIALS} credentials in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    // The purge of 100,000 secrets whose window closed.
+    assert_eq!(store.sealed_secret_count(), CREDENTIALS);
+    let started = Instant::now();
+    let purged = store
+        .purge_secrets(now.plus(Duration::from_secs(1)), usize::MAX)
+        .unwrap();
+    store.flush_blocking().unwrap();
+    assert_eq!(purged, CREDENTIALS);
+    println!(
+        "purged {purged} expired secrets in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for run in 1..=3 {
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+            .current_dir(dir.path())
+            .env("AGORA_SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("AGORA_STORAGE__PATH", dir.path().join("data"))
+            .env(
+                "AGORA_SECURITY__MASTER_KEY_FILE",
+                dir.path().join("agora.key"),
+            )
+            .env("AGORA_LOG__LEVEL", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        loop {
+            let healthy = std::net::TcpStream::connect(("127.0.0.1", port))
+                .ok()
+                .and_then(|mut s| {
+                    use std::io::{Read, Write};
+                    s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").ok()?;
+                    let mut buf = String::new();
+                    s.read_to_string(&mut buf).ok()?;
+                    buf.starts_with("HTTP/1.0 200").then_some(())
+                })
+                .is_some();
+            if healthy {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "never healthy");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let took = started.elapsed();
+        std::thread::sleep(Duration::from_millis(500));
+        println!(
+            "run {run}: healthy in {:.0} ms with {CREDENTIALS} credentials; resident memory {} MiB",
+            took.as_secs_f64() * 1e3,
+            rss_kib(child.id()) / 1024
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
