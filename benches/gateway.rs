@@ -199,6 +199,9 @@ async fn drive(url: String, headers: Vec<Vec<(String, String)>>, expect: u16) ->
     }
     let elapsed = started.elapsed();
     all.sort();
+    if all.is_empty() {
+        all.push(Duration::ZERO); // every call failed: the errors column says so
+    }
     let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
     Report {
         rps: all.len() as f64 / elapsed.as_secs_f64(),
@@ -255,6 +258,9 @@ fn main() {
             ]
         })
         .collect();
+    let nginx = nginx_front(dir.path(), &base, &resource.to_string());
+    let front_valid: Vec<Vec<(String, String)>> =
+        valid.iter().map(|h| vec![h[0].clone()]).collect();
     actix_web::rt::System::new().block_on(async move {
         let authorize = format!("{base}/gateway/authorize");
         // Warm up connections and caches.
@@ -275,5 +281,99 @@ fn main() {
                 100.0 * r.rps / hello.rps
             );
         }
+        // The same calls through a real nginx: with auth_request, and without auth.
+        if let Some((front, _child)) = &nginx {
+            let plain = drive(format!("http://127.0.0.1:{front}/plain/weather/"), vec![vec![]], 200).await;
+            let guarded = drive(format!("http://127.0.0.1:{front}/weather/today"), front_valid, 200).await;
+            println!("| nginx, no auth (baseline) | {:.0} | {:.2} ms | {:.2} ms | {} | 100% |", plain.rps, plain.p50.as_secs_f64() * 1e3, plain.p99.as_secs_f64() * 1e3, plain.errors);
+            println!(
+                "| nginx with auth_request to Agora, valid key | {:.0} | {:.2} ms | {:.2} ms | {} | {:.0}% of nginx without auth |",
+                guarded.rps,
+                guarded.p50.as_secs_f64() * 1e3,
+                guarded.p99.as_secs_f64() * 1e3,
+                guarded.errors,
+                100.0 * guarded.rps / plain.rps
+            );
+        } else {
+            println!("(nginx is not installed: the nginx rows are skipped)");
+        }
     });
+}
+
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A real nginx on a free port: `/weather/` behind auth_request to Agora,
+/// `/plain/` without auth, both answered by an nginx upstream.
+fn nginx_front(dir: &std::path::Path, agora: &str, resource: &str) -> Option<(u16, Nginx)> {
+    let bin = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (front, upstream) = (free(), free());
+    let d = dir.display();
+    let conf = format!(
+        r#"
+daemon off; master_process off; worker_processes 1;
+pid {d}/nginx.pid; error_log {d}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  upstream agora {{ server {agora_host}; keepalive 64; }}
+  upstream api {{ server 127.0.0.1:{upstream}; keepalive 64; }}
+  server {{ listen 127.0.0.1:{upstream}; location / {{ return 200 "ok
+"; }} }}
+  server {{
+    listen 127.0.0.1:{front};
+    location = /_agora_authorize {{
+      internal;
+      proxy_pass http://agora/gateway/authorize;
+      proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_pass_request_body off; proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI $request_uri;
+      proxy_set_header X-Agora-Resource {resource};
+    }}
+    location /plain/ {{ proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+    location / {{
+      auth_request /_agora_authorize;
+      proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection "";
+    }}
+  }}
+}}
+"#,
+        agora_host = agora.trim_start_matches("http://")
+    );
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf).ok()?;
+    let child = std::process::Command::new(bin)
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", front)).is_err() {
+        if started.elapsed() > Duration::from_secs(10) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some((front, Nginx(child)))
 }
