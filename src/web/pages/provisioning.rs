@@ -124,56 +124,66 @@ async fn step(
     )
 }
 
-pub async fn mark_provisioned(
-    state: web::Data<AppState>,
-    ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
-    Form(_): Form<StepForm>,
-) -> PageResult {
-    step(
-        &state,
-        &m,
-        &path.1,
-        ProviderStep::MarkProvisioned,
-        String::new(),
-    )
-    .await
+/// What a step addresses: an access request, or a credential's task.
+#[derive(Clone, Copy)]
+enum Work {
+    Access,
+    Task,
 }
 
-pub async fn mark_failed(
-    state: web::Data<AppState>,
-    ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
-    Form(f): Form<StepForm>,
+/// Checks the reason (required to mark failed), then takes the step.
+async fn answer(
+    state: &AppState,
+    m: &TeamMember,
+    raw: &str,
+    work: Work,
+    which: ProviderStep,
+    form: StepForm,
 ) -> PageResult {
-    match Reason::parse(&f.reason) {
-        Ok(r) => {
-            step(
-                &state,
-                &m,
-                &path.1,
-                ProviderStep::MarkFailed,
-                r.as_str().to_owned(),
-            )
-            .await
+    let reason = if which == ProviderStep::MarkFailed {
+        match Reason::parse(&form.reason) {
+            Ok(r) => r.as_str().to_owned(),
+            Err(e) => {
+                return Ok(redirect_flash(
+                    &m.who.0,
+                    &format!("/provider/{}/provisioning", m.team.id),
+                    FlashKind::Error,
+                    e.message,
+                ));
+            }
         }
-        Err(e) => Ok(redirect_flash(
-            &m.who.0,
-            &format!("/provider/{}/provisioning", m.team.id),
-            FlashKind::Error,
-            e.message,
-        )),
+    } else {
+        String::new()
+    };
+    match work {
+        Work::Access => step(state, m, raw, which, reason).await,
+        Work::Task => task_step(state, m, raw, which, reason).await,
     }
 }
 
-pub async fn retry(
-    state: web::Data<AppState>,
-    ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
-    Form(_): Form<StepForm>,
-) -> PageResult {
-    step(&state, &m, &path.1, ProviderStep::Retry, String::new()).await
+macro_rules! step_handler {
+    ($name:ident, $work:expr, $step:expr) => {
+        pub async fn $name(
+            state: web::Data<AppState>,
+            ProviderMember(m): ProviderMember,
+            path: web::Path<(String, String)>,
+            Form(f): Form<StepForm>,
+        ) -> PageResult {
+            answer(&state, &m, &path.1, $work, $step, f).await
+        }
+    };
 }
+
+step_handler!(
+    mark_provisioned,
+    Work::Access,
+    ProviderStep::MarkProvisioned
+);
+step_handler!(mark_failed, Work::Access, ProviderStep::MarkFailed);
+step_handler!(retry, Work::Access, ProviderStep::Retry);
+step_handler!(task_provisioned, Work::Task, ProviderStep::MarkProvisioned);
+step_handler!(task_failed, Work::Task, ProviderStep::MarkFailed);
+step_handler!(task_retry, Work::Task, ProviderStep::Retry);
 
 /// A credential task: the same three steps, addressed by the task.
 async fn task_step(
@@ -206,55 +216,4 @@ async fn task_step(
             task.grant.application_name
         ),
     )
-}
-
-pub async fn task_provisioned(
-    state: web::Data<AppState>,
-    ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
-    Form(_): Form<StepForm>,
-) -> PageResult {
-    task_step(
-        &state,
-        &m,
-        &path.1,
-        ProviderStep::MarkProvisioned,
-        String::new(),
-    )
-    .await
-}
-
-pub async fn task_failed(
-    state: web::Data<AppState>,
-    ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
-    Form(f): Form<StepForm>,
-) -> PageResult {
-    match Reason::parse(&f.reason) {
-        Ok(r) => {
-            task_step(
-                &state,
-                &m,
-                &path.1,
-                ProviderStep::MarkFailed,
-                r.as_str().to_owned(),
-            )
-            .await
-        }
-        Err(e) => Ok(redirect_flash(
-            &m.who.0,
-            &format!("/provider/{}/provisioning", m.team.id),
-            FlashKind::Error,
-            e.message,
-        )),
-    }
-}
-
-pub async fn task_retry(
-    state: web::Data<AppState>,
-    ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
-    Form(_): Form<StepForm>,
-) -> PageResult {
-    task_step(&state, &m, &path.1, ProviderStep::Retry, String::new()).await
 }
