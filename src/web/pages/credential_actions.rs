@@ -184,7 +184,7 @@ async fn act(
             )),
             Some(secret) => {
                 let c = state.store.credential(c.id)?.ok_or(WebError::NotFound)?;
-                secret_page(&m, &c, &secret, "Your renewed credential", now)
+                secret_page(&m, &c, &secret, false, "Your renewed credential", now)
             }
             None if action == CredentialAction::Delete => Ok(redirect_flash(
                 &m.who.0,

@@ -223,5 +223,6 @@ pub async fn view(
     };
     state.store.append_audit(&record)?;
     state.store.flush().await?;
-    secret_page(&m, &c, &secret, "View Credential", now)
+    let made_by_plane = state.dataplanes.generates_secrets(&c.dataplane);
+    secret_page(&m, &c, &secret, made_by_plane, "View Credential", now)
 }

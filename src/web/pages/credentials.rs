@@ -94,11 +94,9 @@ pub(super) fn new_secret(
 
 /// What the user copies: the full API key, or the OAuth client secret. A
 /// secret the data plane made up is shown as it gave it.
-fn shown_secret(c: &Credential, secret: &str) -> String {
+fn shown_secret(c: &Credential, secret: &str, made_by_plane: bool) -> String {
     match c.kind {
-        CredentialType::ApiKey if key_format::is_client_secret(secret) => {
-            key_format::api_key(&c.key_id, secret)
-        }
+        CredentialType::ApiKey if !made_by_plane => key_format::api_key(&c.key_id, secret),
         _ => secret.to_owned(),
     }
 }
@@ -264,6 +262,7 @@ pub(super) fn secret_page(
     m: &TeamMember,
     c: &Credential,
     secret: &str,
+    made_by_plane: bool,
     heading: &str,
     now: Timestamp,
 ) -> PageResult {
@@ -281,7 +280,7 @@ pub(super) fn secret_page(
         name: c.name.clone(),
         is_api_key: c.kind == CredentialType::ApiKey,
         client_id: c.key_id.client_id(),
-        secret: shown_secret(c, secret),
+        secret: shown_secret(c, secret, made_by_plane),
         window,
     })?;
     Ok(no_store(res))
@@ -327,7 +326,14 @@ pub async fn create(
                         "The credential is created. Its data plane makes up the secret: view it here once the credential is active.",
                     ));
                 };
-                return secret_page(&m, &c, &secret, "Your new credential", state.clock.now());
+                return secret_page(
+                    &m,
+                    &c,
+                    &secret,
+                    false,
+                    "Your new credential",
+                    state.clock.now(),
+                );
             }
             Err(TeamCommandError::Store(e)) => return Err(e.into()),
             Err(refused) => errors.add(FieldError::new("name", refused.to_string())),
