@@ -89,10 +89,12 @@ impl Views<'_> {
             live.remove(&live_key[..])?;
         }
         access.insert(&id[..], super::tx_encode(a)?)?;
-        by_app.insert(&key::<32>(&[&a.application.to_bytes(), &id])[..], &[])?;
-        by_sub.insert(&key::<32>(&[&a.subscription.to_bytes(), &id])[..], &[])?;
-        by_res.insert(&key::<32>(&[&a.resource.to_bytes(), &id])[..], &[])?;
-        by_prov.insert(&key::<32>(&[&a.provider.to_bytes(), &id])[..], &[])?;
+        for (index, k) in [by_app, by_sub, by_res, by_prov]
+            .into_iter()
+            .zip(access_index_keys(a))
+        {
+            index.insert(&k[..], &[])?;
+        }
         Ok(())
     }
 
@@ -166,6 +168,28 @@ impl Views<'_> {
     }
 }
 
+/// An access request's keys in `access_by_app`, `_by_subscription`,
+/// `_by_resource` and `_by_provider`.
+fn access_index_keys(a: &AccessRequest) -> [[u8; 32]; 4] {
+    let id = a.id.to_bytes();
+    [
+        key::<32>(&[&a.application.to_bytes(), &id]),
+        key::<32>(&[&a.subscription.to_bytes(), &id]),
+        key::<32>(&[&a.resource.to_bytes(), &id]),
+        key::<32>(&[&a.provider.to_bytes(), &id]),
+    ]
+}
+
+/// A credential's keys in `credential_by_app`, `_by_resource` and `_by_provider`.
+fn credential_index_keys(c: &Credential) -> [[u8; 32]; 3] {
+    let id = c.id.to_bytes();
+    [
+        key::<32>(&[&c.application.to_bytes(), &id]),
+        key::<32>(&[&c.resource.to_bytes(), &id]),
+        key::<32>(&[&c.provider.to_bytes(), &id]),
+    ]
+}
+
 pub(super) fn secret_key(credential: CredentialId, version: u32) -> [u8; 20] {
     key::<20>(&[&credential.to_bytes(), &version.to_be_bytes()])
 }
@@ -186,9 +210,12 @@ impl Views<'_> {
         };
         let id = c.id.to_bytes();
         cred.insert(&id[..], super::tx_encode(c)?)?;
-        by_app.insert(&key::<32>(&[&c.application.to_bytes(), &id])[..], &[])?;
-        by_res.insert(&key::<32>(&[&c.resource.to_bytes(), &id])[..], &[])?;
-        by_prov.insert(&key::<32>(&[&c.provider.to_bytes(), &id])[..], &[])?;
+        for (index, k) in [by_app, by_res, by_prov]
+            .into_iter()
+            .zip(credential_index_keys(c))
+        {
+            index.insert(&k[..], &[])?;
+        }
         by_key.insert(c.key_id.as_str().as_bytes(), &id[..])?;
         Ok(())
     }
@@ -197,11 +224,13 @@ impl Views<'_> {
         let [cred, by_app, by_res, by_prov, by_key] = &self.0[15..20] else {
             unreachable!("commit lists the credential trees")
         };
-        let id = c.id.to_bytes();
-        cred.remove(&id[..])?;
-        by_app.remove(&key::<32>(&[&c.application.to_bytes(), &id])[..])?;
-        by_res.remove(&key::<32>(&[&c.resource.to_bytes(), &id])[..])?;
-        by_prov.remove(&key::<32>(&[&c.provider.to_bytes(), &id])[..])?;
+        cred.remove(&c.id.to_bytes()[..])?;
+        for (index, k) in [by_app, by_res, by_prov]
+            .into_iter()
+            .zip(credential_index_keys(c))
+        {
+            index.remove(&k[..])?;
+        }
         by_key.remove(c.key_id.as_str().as_bytes())?;
         Ok(())
     }
@@ -316,10 +345,9 @@ impl Store {
             for a in accesses {
                 let aid = a.id.to_bytes();
                 t[3].remove(&aid[..])?;
-                t[4].remove(&key::<32>(&[&a.application.to_bytes(), &aid])[..])?;
-                t[5].remove(&key::<32>(&[&a.subscription.to_bytes(), &aid])[..])?;
-                t[6].remove(&key::<32>(&[&a.resource.to_bytes(), &aid])[..])?;
-                t[7].remove(&key::<32>(&[&a.provider.to_bytes(), &aid])[..])?;
+                for (index, k) in t[4..8].iter().zip(access_index_keys(a)) {
+                    index.remove(&k[..])?;
+                }
                 let live = live_access_key(a);
                 if t[8].get(&live[..])?.as_deref() == Some(&aid[..]) {
                     t[8].remove(&live[..])?;
