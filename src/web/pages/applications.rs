@@ -397,25 +397,50 @@ async fn change(state: &AppState, m: &TeamMember, app: &Application, archive: bo
     Ok(redirect_flash(&m.who.0, &to, kind, message))
 }
 
+/// Archive or delete after confirmation: without `confirmed=yes`, the confirm page.
+async fn confirmed_change(
+    state: &AppState,
+    m: &TeamMember,
+    raw: &str,
+    confirmed: &str,
+    archive: bool,
+) -> PageResult {
+    let app = team_app(state, m, raw)?;
+    if confirmed != "yes" {
+        let back = format!("/teams/{}/applications/{}", m.team.id, app.id);
+        let (verb, title, message) = if archive {
+            (
+                "archive",
+                "Archive application",
+                "Its access to every resource is revoked and removed from the data planes. An archived application can then be deleted.",
+            )
+        } else {
+            (
+                "delete",
+                "Delete application",
+                "The application and its access requests are deleted for good. The team's activity keeps a record.",
+            )
+        };
+        let shown = if archive { "Archive" } else { "Delete" };
+        return page(&ConfirmPage {
+            layout: Layout::new(&m.who.0, title),
+            heading: format!("{shown} {}?", app.details.name),
+            message: message.to_owned(),
+            action: format!("{back}/{verb}"),
+            button: format!("Yes, {verb} {}", app.details.name),
+            back,
+        });
+    }
+    change(state, m, &app, archive).await
+}
+
 pub async fn archive(
     state: web::Data<AppState>,
     TeamActing(m): TeamActing,
     path: web::Path<(String, String)>,
     Form(f): Form<Confirmed>,
 ) -> PageResult {
-    let app = team_app(&state, &m, &path.1)?;
-    if f.confirmed != "yes" {
-        let back = format!("/teams/{}/applications/{}", m.team.id, app.id);
-        return page(&ConfirmPage {
-            layout: Layout::new(&m.who.0, "Archive application"),
-            heading: format!("Archive {}?", app.details.name),
-            message: "Its access to every resource is revoked and removed from the data planes. An archived application can then be deleted.".to_owned(),
-            action: format!("{back}/archive"),
-            button: format!("Yes, archive {}", app.details.name),
-            back,
-        });
-    }
-    change(&state, &m, &app, true).await
+    confirmed_change(&state, &m, &path.1, &f.confirmed, true).await
 }
 
 pub async fn delete(
@@ -424,17 +449,5 @@ pub async fn delete(
     path: web::Path<(String, String)>,
     Form(f): Form<Confirmed>,
 ) -> PageResult {
-    let app = team_app(&state, &m, &path.1)?;
-    if f.confirmed != "yes" {
-        let back = format!("/teams/{}/applications/{}", m.team.id, app.id);
-        return page(&ConfirmPage {
-            layout: Layout::new(&m.who.0, "Delete application"),
-            heading: format!("Delete {}?", app.details.name),
-            message: "The application and its access requests are deleted for good. The team's activity keeps a record.".to_owned(),
-            action: format!("{back}/delete"),
-            button: format!("Yes, delete {}", app.details.name),
-            back,
-        });
-    }
-    change(&state, &m, &app, false).await
+    confirmed_change(&state, &m, &path.1, &f.confirmed, false).await
 }
