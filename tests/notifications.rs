@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use agora::clock::Clock;
 use common::*;
 
 fn texts(app: &TestApp, email: &str) -> Vec<String> {
@@ -198,4 +199,37 @@ async fn access_and_credential_events_are_told() {
         .collect();
     assert_eq!(closing.len(), 1, "{all:?}");
     assert!(closing[0].contains("23 hours"), "{}", closing[0]);
+}
+
+#[actix_web::test]
+async fn a_long_backlog_shows_a_capped_badge_and_all_can_be_marked_read() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let user = app
+        .state
+        .store
+        .user_by_email(&agora::domain::account::Email::parse(ADMIN_EMAIL).unwrap())
+        .unwrap()
+        .unwrap();
+    let now = app.clock.now();
+    let note = |i: usize| agora::domain::notification::Notification {
+        id: agora::domain::ids::NotificationId::generate(now),
+        user: user.id,
+        at: now,
+        text: format!("Event {i}"),
+        link: "/".into(),
+        read: false,
+    };
+    let first: Vec<_> = (0..99).map(note).collect();
+    app.state.store.notify(&first).unwrap();
+    assert!(admin.html("/").await.contains("class=\"badge unread\">99<"));
+    let more: Vec<_> = (99..250).map(note).collect();
+    app.state.store.notify(&more).unwrap();
+    let home = admin.html("/").await;
+    assert!(home.contains("class=\"badge unread\">99+<"), "{home}");
+    let res = admin
+        .submit("/notifications", "/notifications/read", &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(!admin.html("/").await.contains("badge unread"));
 }

@@ -59,6 +59,11 @@ impl Store {
         from_tx(r)
     }
 
+    /// How many audit records are kept (for benchmarks and metrics).
+    pub fn audit_count(&self) -> usize {
+        self.audit.len()
+    }
+
     /// Appends a record that belongs to no team transaction (sign-ins, invitations).
     pub fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
         let id = record.id.to_bytes();

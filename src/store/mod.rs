@@ -19,9 +19,11 @@ mod users;
 mod work;
 
 pub use embedded::{EmbeddedChange, EmbeddedCredential};
+pub use notifications::UNREAD_CAP;
 pub use work::{AppWrite, Changes, SealedSecret};
 
 use std::path::Path;
+use std::sync::Arc;
 
 pub use invitations::Invitation;
 pub use sessions::Session;
@@ -154,6 +156,8 @@ pub struct Store {
     notification: sled::Tree,
     notification_unread: sled::Tree,
     window_notice: sled::Tree,
+    /// Unread counts of the header badge, kept between notification changes.
+    unread: Arc<notifications::UnreadCounts>,
 }
 
 impl Store {
@@ -230,6 +234,7 @@ impl Store {
             notification: tree("notification")?,
             notification_unread: tree("notification_unread")?,
             window_notice: tree("window_notice")?,
+            unread: Arc::default(),
             embedded_access: tree("embedded_access")?,
             embedded_applied: tree("embedded_applied")?,
             db,

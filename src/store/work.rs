@@ -272,7 +272,7 @@ impl Store {
             &self.notification,
             &self.notification_unread,
         ];
-        self.audited(&trees, audit, |t| {
+        let written = self.audited(&trees, audit, |t| {
             let v = Views(t);
             for c in &changes.credentials {
                 v.put_credential(c)?;
@@ -314,7 +314,12 @@ impl Store {
                 v.put_task(task)?;
             }
             Ok(())
-        })
+        });
+        if written.is_ok() {
+            self.unread
+                .changed(changes.notifications.iter().map(|n| n.user));
+        }
+        written
     }
 
     /// Deletes an archived application with its access requests.

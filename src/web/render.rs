@@ -62,6 +62,15 @@ impl Layout {
         }
     }
 
+    /// The header badge's text: the count, or "99+" past the counted cap.
+    pub fn unread_badge(&self) -> String {
+        if self.unread >= crate::store::UNREAD_CAP {
+            format!("{}+", crate::store::UNREAD_CAP - 1)
+        } else {
+            self.unread.to_string()
+        }
+    }
+
     /// For error pages, which are built without the request at hand.
     pub fn bare(title: &str) -> Self {
         Self {
