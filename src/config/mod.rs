@@ -221,7 +221,13 @@ impl Config {
             session_idle_timeout: s.duration("security", "session_idle_timeout", "2h", true)?,
             session_lifetime: s.duration("security", "session_lifetime", "7d", true)?,
             invitation_ttl: s.duration("security", "invitation_ttl", "3d", true)?,
-            password_hash_concurrency: s.int("security", "password_hash_concurrency", 2, 1, 64)?,
+            password_hash_concurrency: s.int(
+                "security",
+                "password_hash_concurrency",
+                default_hash_concurrency(),
+                1,
+                64,
+            )?,
             login_max_failures_per_account: s.int(
                 "security",
                 "login_max_failures_per_account",
@@ -352,3 +358,9 @@ fn non_empty_path(v: &str) -> Result<PathBuf, String> {
 
 #[cfg(test)]
 mod tests;
+
+/// Half the cores, at least one: sign-ins at full tilt still leave the other
+/// half to serve pages.
+fn default_hash_concurrency() -> i64 {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() as i64 / 2).max(1))
+}
