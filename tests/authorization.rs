@@ -55,6 +55,7 @@ enum Rule {
 const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/", Rule::Public),
     ("GET", "/healthz", Rule::Public),
+    ("GET", "/livez", Rule::Public),
     ("GET", "/metrics", Rule::Public),
     ("GET", "/static/{file:.*}", Rule::Public),
     ("GET", "/setup", Rule::Public),

@@ -12,6 +12,14 @@ async fn healthz_answers_json_when_storage_answers() {
 }
 
 #[actix_web::test]
+async fn livez_answers_without_reading_storage() {
+    let app = spawn_app().await;
+    let res = app.browser().get("/livez").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "ok");
+}
+
+#[actix_web::test]
 async fn metrics_count_requests_by_route_and_status() {
     let app = spawn_app().await;
     let b = app.browser();

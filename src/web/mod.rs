@@ -64,6 +64,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use pages::*;
     cfg.route("/", web::get().to(home::show))
         .route("/healthz", web::get().to(ops::healthz))
+        .route("/livez", web::get().to(ops::livez))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/static/{file:.*}", web::get().to(ops::static_file))
         .route("/setup", web::get().to(setup::form))

@@ -17,6 +17,12 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// Liveness: the process answers HTTP. Reads nothing, so a storage hiccup
+/// does not get a healthy process restarted; `/healthz` is the readiness check.
+pub async fn livez() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let actors = state.teams.running() as f64;
     HttpResponse::Ok()

@@ -1,0 +1,695 @@
+//! The whole server under load, on a realistic database.
+//!
+//! Seeds, through the same pages a browser uses: 500 teams (50 providers
+//! with 20 published products each, 450 consumer teams), 1,000 products,
+//! 10,000 active API keys, 50 people, and tops the audit log up to 100,000
+//! records. Then restarts Agora on that data in its own thread and drives it
+//! over loopback from this process (client and server share the 2 cores):
+//! each route for a few seconds at its concurrency, with the bare `/livez`
+//! of the same server, measured in the same run, as the baseline of the
+//! ratios. Last, 100,000 expired secrets are purged while the application
+//! page is loaded, and that page's p99 during the purge is compared with idle.
+//!
+//! Run: `cargo bench --bench load` (about 3 minutes). `AGORA_LOAD_SECONDS`
+//! sets the seconds per route (default 5). Results go in docs/benchmarks.md.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use agora::clock::ManualClock;
+use agora::config::Config;
+use agora::domain::audit::AuditRecord;
+use agora::domain::credential::secret_aad;
+use agora::domain::ids::{AuditId, CredentialId, TeamId};
+use agora::startup::Application;
+use agora::store::{Changes, SealedSecret};
+use agora::web::AppState;
+use common::*;
+use futures_util::StreamExt;
+use futures_util::stream;
+
+const PROVIDERS: usize = 50;
+const PRODUCTS_PER_PROVIDER: usize = 20;
+const CONSUMERS: usize = 450;
+const CREDENTIALS: usize = 10_000;
+const APP_CREDENTIALS: usize = 50;
+const AUDIT: usize = 100_000;
+const PEOPLE: usize = 50;
+const EXPIRED_SECRETS: usize = 100_000;
+
+/// One consumer team's application with provisioned access.
+struct Access {
+    team: String,
+    application: String,
+    access: String,
+    resource: String,
+}
+
+impl Access {
+    fn new_credential(&self) -> String {
+        format!(
+            "/teams/{}/applications/{}/access/{}/credentials/new",
+            self.team, self.application, self.access
+        )
+    }
+    fn page(&self) -> String {
+        format!("/teams/{}/applications/{}", self.team, self.application)
+    }
+}
+
+struct Seeded {
+    /// The team of the people; its application "Main" has 50 credentials.
+    main: Access,
+    /// A second application of the same team, for the Create Credential run.
+    load: Access,
+    /// Every API key with its resource.
+    keys: Vec<(String, String)>,
+    teams: Vec<String>,
+}
+
+/// A published product with one unlimited resource on the embedded data plane.
+async fn product(admin: &Browser, team: &str, n: usize) -> (String, String, String) {
+    const SUBJECTS: [&str; 8] = [
+        "Weather",
+        "Payments",
+        "Maps",
+        "Mail",
+        "Search",
+        "Shipping",
+        "Identity",
+        "Translation",
+    ];
+    let subject = SUBJECTS[n % SUBJECTS.len()];
+    let product = admin
+        .create_product(
+            team,
+            &format!("{subject} {n}"),
+            &format!("{subject} data for product {n}"),
+            &format!("{}, tier{}", subject.to_lowercase(), n % 5),
+        )
+        .await;
+    let resource = admin
+        .add_resource(team, &product, "Main API", &format!("/p{n}/"), "automatic")
+        .await;
+    let page = format!("/provider/{team}/products/{product}/plans/new");
+    let res = admin
+        .submit(
+            &page,
+            &page,
+            &[
+                ("name", "Unlimited"),
+                ("per_minute", ""),
+                ("per_day", ""),
+                ("approval", "automatic"),
+                ("resources", &resource),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "plan creation should redirect");
+    let html = admin
+        .html(&format!("/provider/{team}/products/{product}"))
+        .await;
+    let plan = ids_after(&html, "/plans/")
+        .into_iter()
+        .next()
+        .expect("the plan");
+    assert_eq!(admin.publish(team, &product).await.status(), 303);
+    (product, resource, plan)
+}
+
+/// Subscribes `team`, creates an application and requests access.
+async fn access(
+    admin: &Browser,
+    team: &str,
+    app_name: &str,
+    (product, resource, plan): &(String, String, String),
+    subscription: Option<String>,
+) -> (Access, String) {
+    let subscription = match subscription {
+        Some(s) => s,
+        None => {
+            let res = admin.subscribe(product, plan, team).await;
+            assert_eq!(res.status(), 303, "subscribe");
+            last_id(&res)
+        }
+    };
+    let application = admin.create_application(team, app_name).await;
+    let res = admin
+        .request_access(product, resource, &application, &subscription, &[])
+        .await;
+    assert_eq!(res.status(), 303, "request access");
+    let to = location(&res);
+    let access = to.split('/').rev().nth(2).expect("access id").to_owned();
+    (
+        Access {
+            team: team.to_owned(),
+            application,
+            access,
+            resource: resource.clone(),
+        },
+        subscription,
+    )
+}
+
+/// Creates `n` API keys on `a`; returns each key with its resource.
+async fn keys(b: &Browser, a: &Access, n: usize) -> Vec<(String, String)> {
+    let page = a.new_credential();
+    let token = b.token(&page).await;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let name = format!("key {i}");
+        let res = b
+            .post(&page, &token, &[("name", &name), ("kind", "api_key")])
+            .await;
+        assert_eq!(res.status(), 200, "the secret page");
+        let html = res.text().await.unwrap();
+        out.push((input_value(&html, "secret"), a.resource.clone()));
+    }
+    out
+}
+
+async fn seed(app: &TestApp) -> Seeded {
+    let started = Instant::now();
+    let admin = app.admin().await;
+    let providers: Vec<String> = stream::iter((0..PROVIDERS).map(|p| {
+        let admin = &admin;
+        async move {
+            let team = admin.create_team(&format!("Provider {p}")).await;
+            admin.make_provider(&team).await;
+            team
+        }
+    }))
+    .buffered(4)
+    .collect()
+    .await;
+    let products: Vec<(String, String, String)> =
+        stream::iter((0..PROVIDERS * PRODUCTS_PER_PROVIDER).map(|n| {
+            let (admin, team) = (&admin, &providers[n % PROVIDERS]);
+            product(admin, team, n)
+        }))
+        .buffered(8)
+        .collect()
+        .await;
+    eprintln!(
+        "seed: {} products in {:.0?}",
+        products.len(),
+        started.elapsed()
+    );
+    let consumers: Vec<String> = stream::iter((0..CONSUMERS).map(|t| {
+        let admin = &admin;
+        async move { admin.create_team(&format!("Team {t}")).await }
+    }))
+    .buffered(8)
+    .collect()
+    .await;
+    // Team 0 holds the people, "Main" with 50 keys and "Load" for the
+    // Create Credential run; the other 449 teams share the remaining keys.
+    let (main, subscription) = access(&admin, &consumers[0], "Main", &products[0], None).await;
+    let (load, _) = access(
+        &admin,
+        &consumers[0],
+        "Load",
+        &products[0],
+        Some(subscription),
+    )
+    .await;
+    let rest = CREDENTIALS - APP_CREDENTIALS;
+    let others = CONSUMERS - 1;
+    let accesses: Vec<(Access, usize)> = stream::iter((1..CONSUMERS).map(|t| {
+        let (admin, team, listing) = (&admin, &consumers[t], &products[t % products.len()]);
+        let n = rest / others + usize::from(t - 1 < rest % others);
+        async move {
+            (
+                access(admin, team, &format!("App {t}"), listing, None)
+                    .await
+                    .0,
+                n,
+            )
+        }
+    }))
+    .buffered(8)
+    .collect()
+    .await;
+    app.run_due().await;
+    let mut all_keys = keys(&admin, &main, APP_CREDENTIALS).await;
+    let more: Vec<Vec<(String, String)>> =
+        stream::iter(accesses.iter().map(|(a, n)| keys(&admin, a, *n)))
+            .buffered(8)
+            .collect()
+            .await;
+    all_keys.extend(more.into_iter().flatten());
+    while app.state.gateway.credential_count() < CREDENTIALS {
+        app.run_due().await;
+    }
+    eprintln!(
+        "seed: {} active credentials in {:.0?}",
+        all_keys.len(),
+        started.elapsed()
+    );
+    for i in 0..PEOPLE {
+        app.member(
+            &admin,
+            &format!("person{i}@example.com"),
+            &format!("Person {i}"),
+            Some((&consumers[0], "developer")),
+        )
+        .await;
+    }
+    let mut teams = providers;
+    teams.extend(consumers);
+    // The audit log up to its size: records spread over the teams.
+    let state = app.state.clone();
+    let team_ids: Vec<TeamId> = teams.iter().map(|t| TeamId::from_str(t).unwrap()).collect();
+    actix_web::rt::task::spawn_blocking(move || {
+        let now = state.clock.now();
+        let mut i = state.store.audit_count();
+        while i < AUDIT {
+            state
+                .store
+                .append_audit(&AuditRecord {
+                    id: AuditId::generate(now),
+                    at: now,
+                    actor: None,
+                    team: Some(team_ids[i % team_ids.len()]),
+                    action: "credential.view".into(),
+                    detail: format!("seeded record {i}"),
+                    subject: None,
+                })
+                .unwrap();
+            i += 1;
+        }
+        state.store.flush_blocking().unwrap();
+    })
+    .await
+    .unwrap();
+    eprintln!("seed: done in {:.0?}", started.elapsed());
+    Seeded {
+        main,
+        load,
+        keys: all_keys,
+        teams,
+    }
+}
+
+struct Report {
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: usize,
+}
+
+impl Report {
+    fn row(&self, name: &str, concurrency: usize, hello: f64) -> String {
+        format!(
+            "| {name} | {concurrency} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.0}% |",
+            self.rps,
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3,
+            self.errors,
+            100.0 * self.rps / hello
+        )
+    }
+}
+
+/// Builds the `i`-th request of worker `w`.
+type MakeRequest = Arc<dyn Fn(&reqwest::Client, usize, usize) -> reqwest::RequestBuilder>;
+
+/// Runs `concurrency` workers until `stop` is set, each sending requests
+/// back to back on its own keep-alive connection.
+async fn drive(
+    concurrency: usize,
+    stop: Arc<AtomicBool>,
+    make: MakeRequest,
+    expect: u16,
+) -> Report {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..concurrency {
+        let (client, make, stop) = (client.clone(), make.clone(), stop.clone());
+        workers.push(actix_web::rt::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let req = make(&client, w, i);
+                i += 1;
+                let t = Instant::now();
+                match req.send().await {
+                    Ok(res) if res.status().as_u16() == expect => {
+                        let _ = res.bytes().await;
+                        latencies.push(t.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w.await.unwrap();
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    if all.is_empty() {
+        all.push(Duration::ZERO); // every call failed: the errors column says so
+    }
+    let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    Report {
+        rps: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+        errors,
+    }
+}
+
+/// [`drive`] for a fixed time.
+async fn drive_for(secs: u64, concurrency: usize, make: MakeRequest, expect: u16) -> Report {
+    let stop = Arc::new(AtomicBool::new(false));
+    let timer = stop.clone();
+    actix_web::rt::spawn(async move {
+        actix_web::rt::time::sleep(Duration::from_secs(secs)).await;
+        timer.store(true, Ordering::Relaxed);
+    });
+    drive(concurrency, stop, make, expect).await
+}
+
+fn get(base: &str, path: &str, cookie: Option<&str>) -> MakeRequest {
+    let url = format!("{base}{path}");
+    let cookie = cookie.map(str::to_owned);
+    Arc::new(move |c: &reqwest::Client, _, _| {
+        let req = c.get(&url);
+        match &cookie {
+            Some(v) => req.header("cookie", v),
+            None => req,
+        }
+    })
+}
+
+/// The `agora_session=…` pair of a sign-in answer.
+fn cookie_pair(res: &reqwest::Response) -> String {
+    session_cookie(res)
+        .split(';')
+        .next()
+        .expect("a cookie pair")
+        .to_owned()
+}
+
+/// Signs in `email` again and again until `stop` is set; returns how many
+/// sign-ins succeeded.
+async fn sign_in_loop(base: String, email: String, stop: Arc<AtomicBool>, done: Arc<AtomicUsize>) {
+    while !stop.load(Ordering::Relaxed) {
+        let b = Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.clone(),
+        };
+        let res = b.login(&email, "member password 1").await;
+        assert_eq!(res.status(), 303, "sign-in");
+        done.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn main() {
+    let secs: u64 = std::env::var("AGORA_LOAD_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let (dir, seeded) = actix_web::rt::System::new().block_on(async {
+        let app = spawn_app_with(&[("AGORA_LOG__LEVEL", "error")]).await;
+        let seeded = seed(&app).await;
+        (app.stop().await, seeded)
+    });
+
+    // Agora restarted on the seeded data, in its own thread and runtime.
+    let env = vec![
+        ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "AGORA_STORAGE__PATH".to_owned(),
+            dir.path().join("data").display().to_string(),
+        ),
+        (
+            "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
+            dir.path().join("agora.key").display().to_string(),
+        ),
+        ("AGORA_LOG__LEVEL".to_owned(), "error".to_owned()),
+    ];
+    let config = Config::from_toml("", env).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<(u16, Arc<AppState>, Duration)>();
+    let clock = ManualClock::at_test_epoch();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let started = Instant::now();
+            let app = loop {
+                match Application::build(config.clone(), Arc::new(clock.clone())) {
+                    Ok(app) => break app,
+                    // The seeding server's last handles may hold the lock a moment.
+                    Err(_) => actix_web::rt::time::sleep(Duration::from_millis(20)).await,
+                }
+            };
+            tx.send((app.port(), app.state(), started.elapsed()))
+                .unwrap();
+            app.run_until_stopped().await.unwrap();
+        })
+    });
+    let (port, state, start_up) = rx.recv().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    assert_eq!(state.gateway.credential_count(), CREDENTIALS);
+    println!(
+        "{} teams, {} products, {} active credentials, {} audit records; restart on this data: {:.0?}",
+        seeded.teams.len(),
+        state.market.len(),
+        state.gateway.credential_count(),
+        state.store.audit_count(),
+        start_up
+    );
+
+    actix_web::rt::System::new().block_on(async move {
+        let person = Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.clone(),
+        };
+        let res = person
+            .login("person0@example.com", "member password 1")
+            .await;
+        assert_eq!(res.status(), 303);
+        let cookie = cookie_pair(&res);
+        let page = seeded.main.page();
+        let html = person.html(&page).await;
+        assert!(html.matches("/credentials/").count() >= APP_CREDENTIALS);
+
+        let keys = Arc::new(seeded.keys);
+        let valid: MakeRequest = {
+            let (url, keys) = (format!("{base}/gateway/authorize"), keys.clone());
+            Arc::new(move |c: &reqwest::Client, w, i| {
+                let (key, resource) = &keys[(w * 7919 + i * 64) % keys.len()];
+                c.get(&url)
+                    .header("X-API-Key", key)
+                    .header("X-Agora-Resource", resource)
+                    .header("X-Original-URI", "/p0/today")
+            })
+        };
+        let unknown: MakeRequest = {
+            let url = format!("{base}/gateway/authorize");
+            let resource = keys[0].1.clone();
+            let fakes: Arc<Vec<String>> = Arc::new(
+                (0..1_000)
+                    .map(|_| {
+                        use agora::domain::key_format::{self, KeyId};
+                        key_format::api_key(&KeyId::generate(), &key_format::new_secret())
+                    })
+                    .collect(),
+            );
+            Arc::new(move |c: &reqwest::Client, w, i| {
+                c.get(&url)
+                    .header("X-API-Key", &fakes[(w + i * 64) % fakes.len()])
+                    .header("X-Agora-Resource", &resource)
+            })
+        };
+        let create: MakeRequest = {
+            let url = format!("{base}{}", seeded.load.new_credential());
+            let token = person.token(&seeded.load.new_credential()).await;
+            let cookie = cookie.clone();
+            Arc::new(move |c: &reqwest::Client, w, i| {
+                c.post(&url).header("cookie", &cookie).form(&[
+                    ("name", format!("load {w}-{i}")),
+                    ("kind", "api_key".to_owned()),
+                    ("csrf", token.clone()),
+                ])
+            })
+        };
+
+        // Warm-up: connections, caches, the team actor.
+        drive_for(2, 64, get(&base, "/livez", None), 200).await;
+        drive_for(1, 64, get(&base, &page, Some(&cookie)), 200).await;
+
+        eprintln!("phase: hello");
+        let hello = drive_for(secs, 64, get(&base, "/livez", None), 200).await;
+        eprintln!("phase: gateway");
+        let ok = drive_for(secs, 64, valid, 200).await;
+        let bad = drive_for(secs, 64, unknown, 401).await;
+        eprintln!("phase: application page");
+        let app_page = drive_for(secs, 64, get(&base, &page, Some(&cookie)), 200).await;
+        eprintln!("phase: marketplace");
+        let market = drive_for(secs, 64, get(&base, "/marketplace", Some(&cookie)), 200).await;
+        eprintln!("phase: create credential");
+        let created = drive_for(secs, 16, create, 200).await;
+
+        // Provisioning catches up with what the run created before the next run.
+        let backlog = state.store.task_count();
+        eprintln!("phase: provisioning drain");
+        let drain = Instant::now();
+        while state.store.task_count() > 0 {
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        let drained = drain.elapsed();
+
+        // The application page while 50 people sign in at once, over and over.
+        let stop = Arc::new(AtomicBool::new(false));
+        let sign_ins = Arc::new(AtomicUsize::new(0));
+        let loops: Vec<_> = (0..PEOPLE)
+            .map(|i| {
+                actix_web::rt::spawn(sign_in_loop(
+                    base.clone(),
+                    format!("person{i}@example.com"),
+                    stop.clone(),
+                    sign_ins.clone(),
+                ))
+            })
+            .collect();
+        actix_web::rt::time::sleep(Duration::from_secs(1)).await;
+        sign_ins.store(0, Ordering::Relaxed);
+        eprintln!("phase: sign-ins");
+        let during_logins = drive_for(secs, 64, get(&base, &page, Some(&cookie)), 200).await;
+        let logins_per_s = sign_ins.load(Ordering::Relaxed) as f64 / secs as f64;
+        stop.store(true, Ordering::Relaxed);
+        for l in loops {
+            l.await.unwrap();
+        }
+
+        println!();
+        println!("| route | concurrency | requests/s | p50 | p99 | errors | ratio to /livez |");
+        println!("|---|---|---|---|---|---|---|");
+        println!("{}", hello.row("`/livez` (hello)", 64, hello.rps));
+        println!(
+            "{}",
+            ok.row("`/gateway/authorize`, valid key", 64, hello.rps)
+        );
+        println!(
+            "{}",
+            bad.row("`/gateway/authorize`, unknown key", 64, hello.rps)
+        );
+        println!(
+            "{}",
+            app_page.row("application page, 50 credentials", 64, hello.rps)
+        );
+        println!(
+            "{}",
+            market.row("Marketplace, 1,000 products", 64, hello.rps)
+        );
+        println!(
+            "{}",
+            created.row("Create Credential POST (flushed)", 16, hello.rps)
+        );
+        println!(
+            "{}",
+            during_logins.row(
+                &format!(
+                    "application page during 50 sign-ins at once ({logins_per_s:.0} sign-ins/s)"
+                ),
+                64,
+                hello.rps
+            )
+        );
+        println!(
+            "provisioning: {backlog} credentials created in {secs} s were all active {drained:.1?} after the run"
+        );
+
+        // The purge: 100,000 expired sealed secrets, then the sweep while the
+        // application page is loaded.
+        let seeding = state.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let now = seeding.clock.now();
+            let secrets: Vec<SealedSecret> = (0..EXPIRED_SECRETS)
+                .map(|_| {
+                    let credential = CredentialId::generate(now);
+                    SealedSecret {
+                        credential,
+                        version: 1,
+                        until: now,
+                        sealed: seeding.vault.seal(b"expired", &secret_aad(credential, 1)),
+                    }
+                })
+                .collect();
+            for chunk in secrets.chunks(1_000) {
+                let changes = Changes {
+                    secrets: chunk.iter().collect(),
+                    ..Changes::default()
+                };
+                let audit = AuditRecord {
+                    id: AuditId::generate(now),
+                    at: now,
+                    actor: None,
+                    team: None,
+                    action: "seed".into(),
+                    detail: String::new(),
+                    subject: None,
+                };
+                seeding.store.commit(&changes, &audit).unwrap();
+            }
+            seeding.store.flush_blocking().unwrap();
+        })
+        .await
+        .unwrap();
+        eprintln!("phase: idle before the purge");
+        let idle = drive_for(secs, 64, get(&base, &page, Some(&cookie)), 200).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let purging = {
+            let (state, stop) = (state.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                let report = agora::scheduler::sweep(&state).unwrap();
+                stop.store(true, Ordering::Relaxed);
+                (report.secrets, t.elapsed())
+            })
+        };
+        let during = drive(64, stop, get(&base, &page, Some(&cookie)), 200).await;
+        let (purged, took) = purging.join().unwrap();
+        println!();
+        println!("| application page | requests/s | p50 | p99 | errors |");
+        println!("|---|---|---|---|---|");
+        for (name, r) in [("idle", &idle), ("during the purge", &during)] {
+            println!(
+                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {} |",
+                r.rps,
+                r.p50.as_secs_f64() * 1e3,
+                r.p99.as_secs_f64() * 1e3,
+                r.errors
+            );
+        }
+        println!(
+            "purge: {purged} expired secrets in {took:.2?}; p99 during it {:.1}× idle",
+            during.p99.as_secs_f64() / idle.p99.as_secs_f64()
+        );
+    });
+}
