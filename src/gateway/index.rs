@@ -390,10 +390,12 @@ impl Gateway {
         Some((token, ttl.as_secs()))
     }
 
-    /// When a credential was last used, as far as this process knows.
-    pub fn last_used(&self, key_id: &KeyId) -> Option<Timestamp> {
+    /// When a credential this gateway checks was last used (`Some(None)`:
+    /// never); `None` when the gateway does not know the credential. Loaded
+    /// from storage at start, so a known credential needs no storage read.
+    pub fn last_used(&self, key_id: &KeyId) -> Option<Option<Timestamp>> {
         let ms = self.entry(key_id)?.last_used.load(Ordering::Relaxed);
-        (ms > 0).then(|| Timestamp::from_millis(ms))
+        Some((ms > 0).then(|| Timestamp::from_millis(ms)))
     }
 
     /// Last-used times not yet written to storage; marks them written.

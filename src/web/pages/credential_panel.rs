@@ -43,7 +43,7 @@ pub struct CredentialRow {
 
 pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow, WebError> {
     let last_used = match state.gateway.last_used(&c.key_id) {
-        Some(t) => Some(t),
+        Some(known) => known,
         None => state.store.last_used(&c.key_id)?,
     };
     Ok(CredentialRow {
