@@ -496,6 +496,7 @@ fn main() {
         let cookie = cookie_pair(&res);
         let page = seeded.main.page();
         let html = person.html(&page).await;
+        eprintln!("application page: {} bytes", html.len());
         assert!(html.matches("/credentials/").count() >= APP_CREDENTIALS);
 
         let keys = Arc::new(seeded.keys);
