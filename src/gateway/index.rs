@@ -42,13 +42,17 @@ fn unhex32(h: &str) -> [u8; 32] {
 }
 
 impl Entry {
-    fn new(record: EmbeddedCredential) -> Self {
+    fn new(mut record: EmbeddedCredential) -> Self {
+        // The hashes are kept in binary only: the hex text would double
+        // their memory across 100,000 entries.
+        let hash = unhex32(&std::mem::take(&mut record.hash));
+        let previous = record
+            .previous
+            .take()
+            .map(|(h, until)| (unhex32(&h), until));
         Self {
-            hash: unhex32(&record.hash),
-            previous: record
-                .previous
-                .as_ref()
-                .map(|(h, until)| (unhex32(h), *until)),
+            hash,
+            previous,
             record,
             last_used: AtomicI64::new(0),
             stored_last_used: AtomicI64::new(0),
@@ -113,11 +117,28 @@ pub enum Target<'a> {
 
 const SHARDS: usize = 16;
 
+/// The part of an access grant a call checks.
+#[derive(Clone, Copy)]
+struct Limit {
+    quota: Quota,
+    subscription: Option<SubscriptionId>,
+}
+
+impl Limit {
+    fn of(grant: &AccessGrant) -> Self {
+        Self {
+            quota: grant.quota,
+            subscription: grant.subscription,
+        }
+    }
+}
+
 pub struct Gateway {
     pepper: [u8; 32],
     clock: SharedClock,
     credentials: RwLock<HashMap<KeyId, Arc<Entry>>>,
-    grants: RwLock<HashMap<(ApplicationId, ResourceId), AccessGrant>>,
+    /// What a call needs of each access grant: its quota and the subscription it counts against.
+    grants: RwLock<HashMap<(ApplicationId, ResourceId), Limit>>,
     desired: RwLock<HashMap<KeyId, Desired>>,
     /// Route prefixes of resources on the embedded data plane, longest first.
     routes: RwLock<Vec<(String, ResourceId)>>,
@@ -152,7 +173,7 @@ impl Gateway {
             write(&g.credentials).insert(entry.record.key_id.clone(), Arc::new(entry));
         }
         for grant in store.embedded_grants()? {
-            write(&g.grants).insert((grant.application, grant.resource), grant);
+            write(&g.grants).insert((grant.application, grant.resource), Limit::of(&grant));
         }
         for c in store.credentials()? {
             write(&g.desired).insert(c.key_id, c.desired);
@@ -178,7 +199,7 @@ impl Gateway {
     pub fn apply(&self, change: EmbeddedChange) {
         match change {
             EmbeddedChange::Grant(g) => {
-                write(&self.grants).insert((g.application, g.resource), g);
+                write(&self.grants).insert((g.application, g.resource), Limit::of(&g));
             }
             EmbeddedChange::Revoke(app, resource) => {
                 write(&self.grants).remove(&(app, resource));
