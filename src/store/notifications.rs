@@ -140,6 +140,10 @@ impl UnreadCounts {
     }
 
     pub(super) fn changed(&self, users: impl IntoIterator<Item = UserId>) {
+        let mut users = users.into_iter().peekable();
+        if users.peek().is_none() {
+            return; // most commits notify nobody: no lock on their path
+        }
         self.version.fetch_add(1, Ordering::SeqCst);
         let mut counts = self.lock();
         for u in users {
