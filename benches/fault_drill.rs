@@ -40,24 +40,12 @@ fn seconds(var: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn browser(base: &str) -> Browser {
-    Browser {
-        client: reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap(),
-        base: base.to_owned(),
-    }
-}
-
 /// Eight clients working until `stop`; returns the changes acknowledged.
 async fn work(base: &str, team: &str, new_path: &str, stop: Arc<AtomicBool>) -> usize {
     let acked = Arc::new(AtomicUsize::new(0));
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
-        let b = browser(base);
+        let b = Browser::at(base);
         assert_eq!(b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 303);
         let (team, new_path, stop, acked) = (
             team.to_owned(),
@@ -214,20 +202,8 @@ fn main() {
         let base = format!("http://127.0.0.1:{port}");
 
         // A product on the agent's data plane, a team with access to it.
-        let admin = browser(&base);
-        let res = admin
-            .submit(
-                "/setup",
-                "/setup",
-                &[
-                    ("email", ADMIN_EMAIL),
-                    ("display_name", "Ada Admin"),
-                    ("password", ADMIN_PASSWORD),
-                    ("password_again", ADMIN_PASSWORD),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), 303);
+        let admin = Browser::at(&base);
+        admin.set_up().await;
         let provider = admin.create_team("Weather provider").await;
         admin.make_provider(&provider).await;
         let product = admin

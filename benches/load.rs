@@ -412,14 +412,7 @@ fn cookie_pair(res: &reqwest::Response) -> String {
 /// sign-ins succeeded.
 async fn sign_in_loop(base: String, email: String, stop: Arc<AtomicBool>, done: Arc<AtomicUsize>) {
     while !stop.load(Ordering::Relaxed) {
-        let b = Browser {
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: base.clone(),
-        };
+        let b = Browser::at(&base);
         let res = b.login(&email, "member password 1").await;
         assert_eq!(res.status(), 303, "sign-in");
         done.fetch_add(1, Ordering::Relaxed);
@@ -481,14 +474,7 @@ fn main() {
     );
 
     actix_web::rt::System::new().block_on(async move {
-        let person = Browser {
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: base.clone(),
-        };
+        let person = Browser::at(&base);
         let res = person
             .login("person0@example.com", "member password 1")
             .await;

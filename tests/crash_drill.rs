@@ -60,18 +60,6 @@ fn start(dir: &std::path::Path, port: u16) -> Server {
     Server { child }
 }
 
-fn browser(base: &str) -> Browser {
-    Browser {
-        client: reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap(),
-        base: base.to_owned(),
-    }
-}
-
 /// What a client knows of one credential: every change it sent, in order,
 /// and whether the answer came back.
 #[derive(Default, Clone)]
@@ -100,7 +88,7 @@ async fn acknowledged_changes_survive_sigkill() {
     let mut server = start(dir.path(), port);
 
     // Set up: a provider's product on the embedded data plane, a team with access.
-    let admin = browser(&base);
+    let admin = Browser::at(&base);
     let res = admin
         .submit(
             "/setup",
@@ -157,7 +145,7 @@ async fn acknowledged_changes_survive_sigkill() {
         // 8 clients work until the server dies under them.
         let mut clients = Vec::new();
         for _ in 0..8 {
-            let b = browser(&base);
+            let b = Browser::at(&base);
             assert_eq!(
                 b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
                 303,
@@ -259,7 +247,7 @@ async fn acknowledged_changes_survive_sigkill() {
         server = start(dir.path(), port);
 
         // Let pending work converge, then check every known credential.
-        let admin = browser(&base);
+        let admin = Browser::at(&base);
         assert_eq!(
             admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
             303,
@@ -311,7 +299,7 @@ async fn acknowledged_changes_survive_sigkill() {
             }
             // The gateway agrees with the portal.
             if !k.key_unsure {
-                let res = browser(&base)
+                let res = Browser::at(&base)
                     .client
                     .get(format!("{base}/gateway/authorize"))
                     .header("X-API-Key", &k.key)

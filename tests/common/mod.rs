@@ -95,15 +95,7 @@ pub async fn spawn_with_planes(
 impl TestApp {
     /// A new browser: its own cookie jar, redirects not followed so tests see them.
     pub fn browser(&self) -> Browser {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        Browser {
-            client,
-            base: self.base.clone(),
-        }
+        Browser::at(&self.base)
     }
 
     /// The path of a link on this server (e.g. an invitation link).
@@ -135,19 +127,7 @@ impl TestApp {
     /// Creates the platform admin and returns their signed-in browser.
     pub async fn admin(&self) -> Browser {
         let b = self.browser();
-        let res = b
-            .submit(
-                "/setup",
-                "/setup",
-                &[
-                    ("email", ADMIN_EMAIL),
-                    ("display_name", "Ada Admin"),
-                    ("password", ADMIN_PASSWORD),
-                    ("password_again", ADMIN_PASSWORD),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), 303, "setup should redirect");
+        b.set_up().await;
         b
     }
 
@@ -188,6 +168,38 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A browser on the server at `base`: its own cookie jar, redirects not
+    /// followed so tests see them, and no answer awaited longer than 10 s.
+    pub fn at(base: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client");
+        Browser {
+            client,
+            base: base.to_owned(),
+        }
+    }
+
+    /// Sets Agora up with the platform admin, leaving this browser signed in.
+    pub async fn set_up(&self) {
+        let res = self
+            .submit(
+                "/setup",
+                "/setup",
+                &[
+                    ("email", ADMIN_EMAIL),
+                    ("display_name", "Ada Admin"),
+                    ("password", ADMIN_PASSWORD),
+                    ("password_again", ADMIN_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "setup should redirect");
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))
