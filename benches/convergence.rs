@@ -58,7 +58,7 @@ fn seed(dir: &std::path::Path) {
             op: TaskOp::Grant,
             credential: Some(CredentialWork {
                 credential: id,
-                key_id: key_id.clone(),
+                key_id,
                 kind: CredentialType::ApiKey,
                 op: CredentialOp::Provision,
                 active: true,

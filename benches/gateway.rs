@@ -88,7 +88,7 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
             .unwrap();
         let work = CredentialWork {
             credential: id,
-            key_id: key_id.clone(),
+            key_id,
             kind: CredentialType::ApiKey,
             op: CredentialOp::Provision,
             active: true,

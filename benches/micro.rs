@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
         let secret = key_format::new_secret();
         gateway.apply(EmbeddedChange::Credential(EmbeddedCredential {
             credential: CredentialId::generate(now),
-            key_id: key_id.clone(),
+            key_id,
             kind,
             team: TeamId::generate(now),
             application: ApplicationId::generate(now),

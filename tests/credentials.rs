@@ -350,6 +350,42 @@ async fn suspend_enable_renew_and_delete_hold_at_the_gateway() {
 }
 
 #[actix_web::test]
+async fn after_a_restart_the_gateway_holds_the_same_states_and_last_used_times() {
+    let app = spawn_in(tempfile::tempdir().unwrap(), &[]).await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (used, used_key, _) = admin.create_credential(&h, "used", "api_key").await;
+    let (held, held_key, _) = admin.create_credential(&h, "held", "api_key").await;
+    let (idle, idle_key, _) = admin.create_credential(&h, "idle", "api_key").await;
+    app.run_due().await;
+    assert_eq!(call(&app, &used_key, &h).await, 200);
+    let panel = format!("/teams/{}/credentials/{held}", h.c.team);
+    admin
+        .submit(&panel, &format!("{panel}/suspend"), &[("confirmed", "yes")])
+        .await;
+    app.run_due().await;
+    let used_at = app.state.clock.now();
+    // The sweep writes the last-used times.
+    agora::scheduler::sweep(&app.state).unwrap();
+    let key_of = |app: &TestApp, id: &str| credential(app, id).unwrap().key_id;
+    let (used_id, held_id, idle_id) = (
+        key_of(&app, &used),
+        key_of(&app, &held),
+        key_of(&app, &idle),
+    );
+    let dir = app.stop().await;
+
+    let app = spawn_in(dir, &[]).await;
+    assert_eq!(app.state.gateway.credential_count(), 3);
+    assert_eq!(app.state.gateway.last_used(&used_id), Some(Some(used_at)));
+    assert_eq!(app.state.gateway.last_used(&held_id), Some(None));
+    assert_eq!(app.state.gateway.last_used(&idle_id), Some(None));
+    assert_eq!(call(&app, &used_key, &h).await, 200);
+    assert_eq!(call(&app, &idle_key, &h).await, 200);
+    assert_eq!(call(&app, &held_key, &h).await, 403, "still suspended");
+}
+
+#[actix_web::test]
 async fn oauth_clients_get_tokens_that_die_with_their_credential() {
     let app = spawn_app().await;
     let admin = app.admin().await;

@@ -55,7 +55,7 @@ impl TeamActor {
             grant: self.grant_of(&access)?,
             credential: Some(CredentialWork {
                 credential: c.id,
-                key_id: c.key_id.clone(),
+                key_id: c.key_id,
                 kind: c.kind,
                 op,
                 active: c.desired == Desired::Active,
@@ -279,7 +279,7 @@ impl Handler<CreateCredential> for TeamActor {
                 dataplane: access.dataplane.clone(),
                 kind: msg.kind,
                 name: msg.name.clone(),
-                key_id: msg.key_id.clone(),
+                key_id: msg.key_id,
                 desired: Desired::Active,
                 observed: Observed::Absent,
                 secret_version: 1,

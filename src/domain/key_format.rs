@@ -13,35 +13,67 @@ const KEY_ID_HEX: usize = 16;
 const SECRET_HEX: usize = 48;
 const CHECK_HEX: usize = 8;
 
-/// The public part of a credential: shown in lists, audit and logs.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(transparent)]
-pub struct KeyId(String);
+/// The public part of a credential: shown in lists, audit and logs. Its 16
+/// hex digits are kept inline (no allocation, `Copy`), and it is stored and
+/// serialised as that text.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId([u8; KEY_ID_HEX]);
 
 impl KeyId {
     pub fn generate() -> Self {
-        Self(hex::encode(random::bytes::<8>()))
+        let mut id = [0u8; KEY_ID_HEX];
+        // Encoding 8 bytes into 16 hex digits cannot fail.
+        let _ = hex::encode_to_slice(random::bytes::<8>(), &mut id);
+        Self(id)
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        is_hex(raw, KEY_ID_HEX).then(|| Self(raw.to_owned()))
+        is_hex(raw, KEY_ID_HEX).then(|| Self(raw.as_bytes().try_into().unwrap_or_default()))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only `generate` and `parse` make a key id: always ASCII hex digits.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
     /// The OAuth client id of a client-credentials credential.
     pub fn client_id(&self) -> String {
-        format!("{CLIENT_ID_PREFIX}{}", self.0)
+        format!("{CLIENT_ID_PREFIX}{}", self.as_str())
     }
 }
 
 impl std::fmt::Display for KeyId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyId({})", self.as_str())
+    }
+}
+
+impl serde::Serialize for KeyId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for KeyId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = KeyId;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key id of 16 lowercase hex digits")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeyId, E> {
+                KeyId::parse(v)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+            }
+        }
+        d.deserialize_str(Visitor)
     }
 }
 
@@ -112,7 +144,7 @@ mod tests {
         let secret = new_secret();
         assert_eq!(secret.len() * 4, 192);
         let key = api_key(&id, &secret);
-        assert_eq!(parse_api_key(&key), Ok((id.clone(), secret.as_str())));
+        assert_eq!(parse_api_key(&key), Ok((id, secret.as_str())));
         // Every single-character change is refused before a lookup.
         for at in API_KEY_PREFIX.len()..key.len() {
             let mut typo = key.clone().into_bytes();

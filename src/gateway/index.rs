@@ -21,9 +21,17 @@ use crate::domain::outbox::AccessGrant;
 use crate::domain::resource::{CredentialType, Quota};
 use crate::store::{EmbeddedChange, EmbeddedCredential, Store, StoreError};
 
-/// A credential the embedded data plane holds.
+/// A credential the embedded data plane holds: what a call checks, and no
+/// more (100,000 of them stay in memory).
 pub struct Entry {
-    pub record: EmbeddedCredential,
+    credential: CredentialId,
+    key_id: KeyId,
+    kind: CredentialType,
+    active: bool,
+    secret_version: u32,
+    team: TeamId,
+    application: ApplicationId,
+    resource: ResourceId,
     hash: [u8; 32],
     previous: Option<([u8; 32], Timestamp)>,
     /// Milliseconds of the last authorised call; 0: never.
@@ -42,18 +50,19 @@ fn unhex32(h: &str) -> [u8; 32] {
 }
 
 impl Entry {
-    fn new(mut record: EmbeddedCredential) -> Self {
-        // The hashes are kept in binary only: the hex text would double
-        // their memory across 100,000 entries.
-        let hash = unhex32(&std::mem::take(&mut record.hash));
-        let previous = record
-            .previous
-            .take()
-            .map(|(h, until)| (unhex32(&h), until));
+    fn new(record: EmbeddedCredential) -> Self {
         Self {
-            hash,
-            previous,
-            record,
+            credential: record.credential,
+            key_id: record.key_id,
+            kind: record.kind,
+            active: record.active,
+            secret_version: record.secret_version,
+            team: record.team,
+            application: record.application,
+            resource: record.resource,
+            // Binary only: the hex text would double their memory.
+            hash: unhex32(&record.hash),
+            previous: record.previous.map(|(h, until)| (unhex32(&h), until)),
             last_used: AtomicI64::new(0),
             stored_last_used: AtomicI64::new(0),
         }
@@ -162,21 +171,37 @@ impl Gateway {
             issued: Default::default(),
             quota: Default::default(),
         };
-        for c in store.embedded_credentials()? {
-            let entry = Entry::new(c);
-            if let Some(at) = store.last_used(&entry.record.key_id)? {
-                entry.last_used.store(at.as_millis(), Ordering::Relaxed);
-                entry
-                    .stored_last_used
-                    .store(at.as_millis(), Ordering::Relaxed);
+        // Read one record at a time: a list of all 100,000 first would
+        // leave the allocator holding its memory long after.
+        {
+            let mut creds = write(&g.credentials);
+            for c in store.embedded_credentials() {
+                let entry = Entry::new(c?);
+                creds.insert(entry.key_id, Arc::new(entry));
             }
-            write(&g.credentials).insert(entry.record.key_id.clone(), Arc::new(entry));
+            for t in store.last_used_times() {
+                let (key_id, at) = t?;
+                if let Some(entry) = creds.get(&key_id) {
+                    entry.last_used.store(at.as_millis(), Ordering::Relaxed);
+                    entry
+                        .stored_last_used
+                        .store(at.as_millis(), Ordering::Relaxed);
+                }
+            }
         }
-        for grant in store.embedded_grants()? {
-            write(&g.grants).insert((grant.application, grant.resource), Limit::of(&grant));
+        {
+            let mut grants = write(&g.grants);
+            for grant in store.embedded_grants() {
+                let grant = grant?;
+                grants.insert((grant.application, grant.resource), Limit::of(&grant));
+            }
         }
-        for c in store.credentials()? {
-            write(&g.desired).insert(c.key_id, c.desired);
+        {
+            let mut desired = write(&g.desired);
+            for d in store.desired_states() {
+                let (key_id, state) = d?;
+                desired.insert(key_id, state);
+            }
         }
         g.refresh_routes(store)?;
         Ok(g)
@@ -207,7 +232,7 @@ impl Gateway {
             EmbeddedChange::Credential(c) => {
                 let entry = Entry::new(c);
                 let mut creds = write(&self.credentials);
-                if let Some(old) = creds.get(&entry.record.key_id) {
+                if let Some(old) = creds.get(&entry.key_id) {
                     entry
                         .last_used
                         .store(old.last_used.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -216,7 +241,7 @@ impl Gateway {
                         Ordering::Relaxed,
                     );
                 }
-                creds.insert(entry.record.key_id.clone(), Arc::new(entry));
+                creds.insert(entry.key_id, Arc::new(entry));
             }
             EmbeddedChange::CredentialRemoved(key_id) => {
                 write(&self.credentials).remove(&key_id);
@@ -229,7 +254,7 @@ impl Gateway {
     pub fn set_desired(&self, key_id: &KeyId, desired: Option<Desired>) {
         let mut map = write(&self.desired);
         match desired {
-            Some(d) => map.insert(key_id.clone(), d),
+            Some(d) => map.insert(*key_id, d),
             None => map.remove(key_id),
         };
     }
@@ -270,8 +295,7 @@ impl Gateway {
                 let entry = self
                     .entry(&key_id)
                     .ok_or(Refusal::Unauthenticated("unknown key"))?;
-                if entry.record.kind != CredentialType::ApiKey
-                    || !entry.accepts(&self.pepper, secret, now)
+                if entry.kind != CredentialType::ApiKey || !entry.accepts(&self.pepper, secret, now)
                 {
                     return Err(Refusal::Unauthenticated("unknown key"));
                 }
@@ -287,18 +311,18 @@ impl Gateway {
                     if now >= t.expires {
                         return Err(Refusal::Unauthenticated("expired token"));
                     }
-                    (t.key_id.clone(), t.secret_version)
+                    (t.key_id, t.secret_version)
                 };
                 let entry = self
                     .entry(&key_id)
                     .ok_or(Refusal::Unauthenticated("unknown token"))?;
-                if entry.record.secret_version != version {
+                if entry.secret_version != version {
                     return Err(Refusal::Unauthenticated("token of a renewed credential"));
                 }
                 entry
             }
         };
-        let c = &entry.record;
+        let c = &*entry;
         match read(&self.desired).get(&c.key_id) {
             Some(Desired::Active) => {}
             Some(Desired::Inactive) => return Err(Refusal::Forbidden("credential suspended")),
@@ -332,7 +356,7 @@ impl Gateway {
             team: c.team,
             application: c.application,
             credential: c.credential,
-            key_id: c.key_id.clone(),
+            key_id: c.key_id,
         })
     }
 
@@ -381,12 +405,10 @@ impl Gateway {
         }
         let now = self.clock.now();
         let entry = self.entry(&key_id)?;
-        if entry.record.kind != CredentialType::OauthClient
-            || !entry.accepts(&self.pepper, secret, now)
-        {
+        if entry.kind != CredentialType::OauthClient || !entry.accepts(&self.pepper, secret, now) {
             return None;
         }
-        if read(&self.desired).get(&key_id) != Some(&Desired::Active) || !entry.record.active {
+        if read(&self.desired).get(&key_id) != Some(&Desired::Active) || !entry.active {
             return None;
         }
         let token = format!("agt_{}", crate::crypto::random::token());
@@ -404,7 +426,7 @@ impl Gateway {
             sha256(token.as_bytes()),
             Token {
                 key_id,
-                secret_version: entry.record.secret_version,
+                secret_version: entry.secret_version,
                 expires: now.plus(ttl),
             },
         );
@@ -426,7 +448,7 @@ impl Gateway {
             .filter_map(|e| {
                 let at = e.last_used.load(Ordering::Relaxed);
                 let stored = e.stored_last_used.swap(at, Ordering::Relaxed);
-                (at > stored).then(|| (e.record.key_id.clone(), Timestamp::from_millis(at)))
+                (at > stored).then(|| (e.key_id, Timestamp::from_millis(at)))
             })
             .collect()
     }

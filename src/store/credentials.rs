@@ -6,7 +6,7 @@ use super::codec::decode;
 use super::work::secret_key;
 use super::{Store, StoreError, key};
 use crate::clock::Timestamp;
-use crate::domain::credential::Credential;
+use crate::domain::credential::{Credential, Desired};
 use crate::domain::ids::{ApplicationId, CredentialId, ResourceId, TeamId};
 use crate::domain::key_format::KeyId;
 
@@ -59,7 +59,38 @@ impl Store {
         self.credentials_in(&self.credential_by_provider, provider.to_bytes())
     }
 
-    /// Every credential (building the gateway's index at start-up).
+    /// What the portal wants of every credential, read one at a time and
+    /// decoding only those two fields (building the gateway's index).
+    pub fn desired_states(
+        &self,
+    ) -> impl Iterator<Item = Result<(KeyId, Desired), StoreError>> + '_ {
+        #[derive(serde::Deserialize)]
+        struct Wanted {
+            key_id: KeyId,
+            desired: Desired,
+        }
+        self.credential.iter().values().map(|v| {
+            let w: Wanted = decode(&v?)?;
+            Ok((w.key_id, w.desired))
+        })
+    }
+
+    /// Every last-used time written, by key id.
+    pub fn last_used_times(
+        &self,
+    ) -> impl Iterator<Item = Result<(KeyId, Timestamp), StoreError>> + '_ {
+        self.credential_last_used.iter().filter_map(|kv| {
+            let (k, v) = match kv {
+                Ok(kv) => kv,
+                Err(e) => return Some(Err(e.into())),
+            };
+            let key_id = std::str::from_utf8(&k).ok().and_then(KeyId::parse)?;
+            let at = <[u8; 8]>::try_from(v.as_ref()).ok()?;
+            Some(Ok((key_id, Timestamp::from_millis(i64::from_be_bytes(at)))))
+        })
+    }
+
+    /// Every credential.
     pub fn credentials(&self) -> Result<Vec<Credential>, StoreError> {
         self.credential
             .iter()

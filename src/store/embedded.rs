@@ -70,11 +70,11 @@ impl Store {
                     let next = match (w.op, current) {
                         (CredentialOp::Deprovision, _) => {
                             creds.remove(id)?;
-                            return Ok(EmbeddedChange::CredentialRemoved(w.key_id.clone()));
+                            return Ok(EmbeddedChange::CredentialRemoved(w.key_id));
                         }
                         (CredentialOp::Provision, _) | (_, None) => EmbeddedCredential {
                             credential: w.credential,
-                            key_id: w.key_id.clone(),
+                            key_id: w.key_id,
                             kind: w.kind,
                             team: task.grant.team,
                             application: task.grant.application,
@@ -137,24 +137,23 @@ impl Store {
         self.embedded_access.get(k)?.map(|v| decode(&v)).transpose()
     }
 
-    pub fn embedded_grants(&self) -> Result<Vec<AccessGrant>, StoreError> {
-        self.embedded_access
-            .iter()
-            .values()
-            .map(|v| decode(&v?))
-            .collect()
+    /// Every grant, read one at a time (building the gateway's index).
+    pub fn embedded_grants(&self) -> impl Iterator<Item = Result<AccessGrant, StoreError>> + '_ {
+        self.embedded_access.iter().values().map(|v| decode(&v?))
     }
 
     pub fn embedded_grant_count(&self) -> usize {
         self.embedded_access.len()
     }
 
-    pub fn embedded_credentials(&self) -> Result<Vec<EmbeddedCredential>, StoreError> {
+    /// Every credential, read one at a time (building the gateway's index).
+    pub fn embedded_credentials(
+        &self,
+    ) -> impl Iterator<Item = Result<EmbeddedCredential, StoreError>> + '_ {
         self.embedded_credential
             .iter()
             .values()
             .map(|v| decode(&v?))
-            .collect()
     }
 
     pub fn embedded_credential(
