@@ -60,7 +60,7 @@ fn seed(dir: &std::path::Path) {
             grant: grant.clone(),
             credential: Some(CredentialWork {
                 credential: id,
-                key_id: key_id.clone(),
+                key_id,
                 kind: CredentialType::ApiKey,
                 op: CredentialOp::Provision,
                 active: true,
