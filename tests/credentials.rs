@@ -385,6 +385,66 @@ async fn after_a_restart_the_gateway_holds_the_same_states_and_last_used_times()
     assert_eq!(call(&app, &held_key, &h).await, 403, "still suspended");
 }
 
+/// The row of the named credential on a page, or `None`.
+fn row_of(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!(">{name}</a>"))?;
+    let end = at + html[at..].find("</tr>")?;
+    Some(html[at..end].to_owned())
+}
+
+#[actix_web::test]
+async fn the_application_page_follows_every_change_to_its_credentials() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let page = format!("/teams/{}/applications/{}", h.c.team, h.c.application);
+    let state_of = |html: String| {
+        let row = row_of(&html, "Watched").unwrap_or_default();
+        [
+            "state-pending",
+            "state-active",
+            "state-cancelled",
+            "state-revoked",
+        ]
+        .into_iter()
+        .find(|s| row.contains(s))
+        .unwrap_or("absent")
+    };
+    // Each step views the page before and after it: a page never shows a
+    // state older than the last change acknowledged.
+    assert_eq!(state_of(admin.html(&page).await), "absent");
+    let (id, key, _) = admin.create_credential(&h, "Watched", "api_key").await;
+    // Pending or, if the engine was quicker, Active already.
+    assert_ne!(state_of(admin.html(&page).await), "absent");
+    app.run_due().await;
+    assert_eq!(state_of(admin.html(&page).await), "state-active");
+    let unused = row_of(&admin.html(&page).await, "Watched").unwrap();
+    assert!(unused.trim_end().ends_with("<td>never</td>"), "{unused}");
+    assert_eq!(call(&app, &key, &h).await, 200);
+    let used = row_of(&admin.html(&page).await, "Watched").unwrap();
+    assert!(
+        used.trim_end()
+            .ends_with(&format!("<td>{}</td>", app.state.clock.now().display())),
+        "{used}"
+    );
+
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+    admin
+        .submit(&panel, &format!("{panel}/suspend"), &[("confirmed", "yes")])
+        .await;
+    assert_eq!(state_of(admin.html(&page).await), "state-cancelled");
+    app.run_due().await;
+    assert_eq!(state_of(admin.html(&page).await), "state-cancelled");
+    admin
+        .submit(&panel, &format!("{panel}/delete"), &[("confirmed", "yes")])
+        .await;
+    // Deleting, or already gone if the engine was quicker: never the old state.
+    let after = state_of(admin.html(&page).await);
+    assert!(after == "state-revoked" || after == "absent", "{after}");
+    app.run_due().await;
+    assert_eq!(state_of(admin.html(&page).await), "absent");
+}
+
 #[actix_web::test]
 async fn oauth_clients_get_tokens_that_die_with_their_credential() {
     let app = spawn_app().await;

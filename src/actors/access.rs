@@ -121,10 +121,11 @@ impl TeamActor {
         // Credentials live under their access: they go with it.
         let mut credentials = Vec::new();
         for a in &changed {
-            for mut c in self.store.credentials_of_app(a.application)? {
+            for c in self.store.credentials_of_app(a.application)?.iter() {
                 if c.access != a.id || c.desired == Desired::Deleted {
                     continue;
                 }
+                let mut c = c.clone();
                 c.act(CredentialAction::Delete, now)?;
                 c.reason = Some(reason.to_owned());
                 tasks.extend(self.next_task(&mut c)?);

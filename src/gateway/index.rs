@@ -437,7 +437,10 @@ impl Gateway {
     /// never); `None` when the gateway does not know the credential. Loaded
     /// from storage at start, so a known credential needs no storage read.
     pub fn last_used(&self, key_id: &KeyId) -> Option<Option<Timestamp>> {
-        let ms = self.entry(key_id)?.last_used.load(Ordering::Relaxed);
+        let ms = read(&self.credentials)
+            .get(key_id)?
+            .last_used
+            .load(Ordering::Relaxed);
         Some((ms > 0).then(|| Timestamp::from_millis(ms)))
     }
 

@@ -2,6 +2,8 @@
 //! window closed (a time-ordered index: the cost follows what is due); the
 //! last-used times the gateway reports in batches.
 
+use std::sync::Arc;
+
 use super::codec::decode;
 use super::work::secret_key;
 use super::{Store, StoreError, key};
@@ -42,9 +44,19 @@ impl Store {
         Ok(out)
     }
 
-    /// An application's credentials, oldest first.
-    pub fn credentials_of_app(&self, app: ApplicationId) -> Result<Vec<Credential>, StoreError> {
-        self.credentials_in(&self.credential_by_app, app.to_bytes())
+    /// An application's credentials, oldest first. Its page reads them on
+    /// every view: kept decoded in memory between changes to them.
+    pub fn credentials_of_app(&self, app: ApplicationId) -> Result<Arc<[Credential]>, StoreError> {
+        if let Some(kept) = self.app_credentials.get(&app) {
+            return Ok(kept);
+        }
+        let seen = self.app_credentials.version();
+        let read: Arc<[Credential]> = self
+            .credentials_in(&self.credential_by_app, app.to_bytes())?
+            .into();
+        self.app_credentials
+            .keep(app, read.clone(), read.len().max(1), seen);
+        Ok(read)
     }
 
     pub fn credentials_of_resource(

@@ -6,6 +6,7 @@
 
 mod access;
 mod audit;
+mod cache;
 mod catalog;
 pub(crate) mod codec;
 mod credentials;
@@ -29,6 +30,8 @@ pub use invitations::Invitation;
 pub use sessions::Session;
 
 use crate::crypto::master_key::MasterKey;
+use crate::domain::credential::Credential;
+use crate::domain::ids::{ApplicationId, UserId};
 
 /// A copy of the master key's check value beside the database, read before
 /// sled opens it, so a wrong key is refused without touching any file.
@@ -47,6 +50,12 @@ fn write_key_check(path: &Path, key: &MasterKey) -> std::io::Result<()> {
 /// sled's page cache. Its default (1 GiB) lets a large database fill memory;
 /// hot data lives in Agora's own in-memory indexes anyway.
 const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// People whose unread counts are kept in memory at most.
+const UNREAD_PEOPLE: usize = 100_000;
+
+/// Credentials kept decoded in memory for application pages, at most (a few MB).
+const CACHED_CREDENTIALS: usize = 10_000;
 
 /// The layout this code reads and writes. Bumped by a migration.
 const SCHEMA_VERSION: u32 = 1;
@@ -157,7 +166,10 @@ pub struct Store {
     notification_unread: sled::Tree,
     window_notice: sled::Tree,
     /// Unread counts of the header badge, kept between notification changes.
-    unread: Arc<notifications::UnreadCounts>,
+    unread: Arc<cache::Versioned<UserId, usize>>,
+    /// Each application's credentials as its page shows them, kept between
+    /// changes to them.
+    app_credentials: Arc<cache::Versioned<ApplicationId, Arc<[Credential]>>>,
 }
 
 impl Store {
@@ -234,7 +246,8 @@ impl Store {
             notification: tree("notification")?,
             notification_unread: tree("notification_unread")?,
             window_notice: tree("window_notice")?,
-            unread: Arc::default(),
+            unread: Arc::new(cache::Versioned::new(UNREAD_PEOPLE)),
+            app_credentials: Arc::new(cache::Versioned::new(CACHED_CREDENTIALS)),
             embedded_access: tree("embedded_access")?,
             embedded_applied: tree("embedded_applied")?,
             db,

@@ -1,9 +1,5 @@
 //! Notifications by person, newest last; `notification_unread` counts the badge.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use super::codec::{decode, encode};
 use super::{Store, StoreError, key};
 use crate::clock::Timestamp;
@@ -33,7 +29,7 @@ impl Store {
     /// signed-in page shows the badge, so its cost must not grow with a backlog.
     /// Counted once per change of the person's notifications, then kept in memory.
     pub fn unread_count(&self, user: UserId) -> usize {
-        if let Some(n) = self.unread.get(user) {
+        if let Some(n) = self.unread.get(&user) {
             return n;
         }
         let seen = self.unread.version();
@@ -42,7 +38,7 @@ impl Store {
             .scan_prefix(user.to_bytes())
             .take(UNREAD_CAP)
             .count();
-        self.unread.keep(user, n, seen);
+        self.unread.keep(user, n, 1, seen);
         n
     }
 
@@ -110,49 +106,5 @@ impl Store {
     pub fn mark_window_notice(&self, id: CredentialId, version: u32) -> Result<bool, StoreError> {
         let k = key::<20>(&[&id.to_bytes(), &version.to_be_bytes()]);
         Ok(self.window_notice.insert(k, &[])?.is_none())
-    }
-}
-
-/// The badge's counts by person. A count is kept only if no notification
-/// changed while it was being counted, so a kept count is never older than
-/// the last change: writers bump the version after their write lands, then
-/// drop the people's counts.
-#[derive(Default)]
-pub(super) struct UnreadCounts {
-    version: AtomicU64,
-    counts: Mutex<HashMap<UserId, usize>>,
-}
-
-impl UnreadCounts {
-    fn get(&self, user: UserId) -> Option<usize> {
-        self.lock().get(&user).copied()
-    }
-
-    fn version(&self) -> u64 {
-        self.version.load(Ordering::SeqCst)
-    }
-
-    fn keep(&self, user: UserId, n: usize, seen: u64) {
-        let mut counts = self.lock();
-        if self.version() == seen {
-            counts.insert(user, n);
-        }
-    }
-
-    pub(super) fn changed(&self, users: impl IntoIterator<Item = UserId>) {
-        let mut users = users.into_iter().peekable();
-        if users.peek().is_none() {
-            return; // most commits notify nobody: no lock on their path
-        }
-        self.version.fetch_add(1, Ordering::SeqCst);
-        let mut counts = self.lock();
-        for u in users {
-            counts.remove(&u);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, usize>> {
-        // A panic while holding the lock leaves only a cache behind.
-        self.counts.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

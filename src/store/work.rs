@@ -318,6 +318,11 @@ impl Store {
         if written.is_ok() {
             self.unread
                 .changed(changes.notifications.iter().map(|n| n.user));
+            self.app_credentials.changed(
+                (changes.credentials.iter())
+                    .chain(&changes.removed_credentials)
+                    .map(|c| c.application),
+            );
         }
         written
     }
