@@ -160,9 +160,18 @@ async fn acknowledged_changes_survive_sigkill() {
                         let Ok(token) = tokio_token(&b, &new_path).await else {
                             return;
                         };
+                        // The server may die under this request: the client stops.
                         let res = b
-                            .post(&new_path, &token, &[("name", "drill"), ("kind", "api_key")])
+                            .client
+                            .post(format!("{}{new_path}", b.base))
+                            .form(&[
+                                ("csrf", token.as_str()),
+                                ("name", "drill"),
+                                ("kind", "api_key"),
+                            ])
+                            .send()
                             .await;
+                        let Ok(res) = res else { return };
                         if res.status() != 200 {
                             return;
                         }
