@@ -42,8 +42,12 @@ impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
         self.version.load(Ordering::SeqCst)
     }
 
-    /// Keeps a value read from storage, unless a write landed since `seen`.
+    /// Keeps a value read from storage, unless a write landed since `seen`
+    /// or it alone weighs more than the cache may hold.
     pub(super) fn keep(&self, key: K, value: V, weight: usize, seen: u64) {
+        if weight > self.capacity {
+            return;
+        }
         let mut e = self.lock();
         if self.version() != seen {
             return;
@@ -109,6 +113,9 @@ mod tests {
         c.changed([3]);
         c.keep(5, 5, 10, c.version());
         assert_eq!(c.get(&5), Some(5));
+        // A value heavier than the whole cache is not kept, and evicts nothing.
+        c.keep(6, 6, 11, c.version());
+        assert_eq!((c.get(&5), c.get(&6)), (Some(5), None));
     }
 
     #[test]
