@@ -133,3 +133,44 @@ async fn an_oversized_form_is_refused() {
     assert_eq!(res.status(), 400);
     assert!(!app.state.store.has_users());
 }
+
+/// A gauge's value in the metrics text.
+fn gauge(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+}
+
+#[actix_web::test]
+async fn metrics_report_open_provisioning_work_and_the_gateways_credentials() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    admin.create_credential(&h, "CI key", "api_key").await;
+    admin.create_credential(&h, "CI key 2", "api_key").await;
+    app.run_due().await;
+    let text = admin.get("/metrics").await.text().await.unwrap();
+    assert_eq!(gauge(&text, "agora_provisioning_tasks"), 0.0);
+    assert_eq!(gauge(&text, "agora_gateway_credentials"), 2.0);
+
+    // Work handed to people stays open until they mark it done.
+    let app = spawn_app_with(&[("AGORA_DATAPLANES__OPS__KIND", "manual")]).await;
+    let admin = app.admin().await;
+    let c = app.consumer(&admin, "ops", "automatic").await;
+    let l = &c.listing;
+    let res = admin
+        .request_access(
+            &l.product,
+            &l.resource,
+            &c.application,
+            &c.subscription,
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.run_due().await;
+    let text = admin.get("/metrics").await.text().await.unwrap();
+    assert_eq!(gauge(&text, "agora_provisioning_tasks"), 1.0);
+    assert_eq!(gauge(&text, "agora_gateway_credentials"), 0.0);
+}

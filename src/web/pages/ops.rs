@@ -23,15 +23,29 @@ pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let actors = state.teams.running() as f64;
-    HttpResponse::Ok()
+    let credentials = state.gateway.credential_count() as f64;
+    // Counting the outbox reads its keys: off the async threads.
+    let store = state.store.clone();
+    let tasks = web::block(move || store.task_count())
+        .await
+        .map_err(WebError::internal)? as f64;
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(
-            state
-                .metrics
-                .render(&[("agora_team_actors", "Team actors running.", actors)]),
-        )
+        .body(state.metrics.render(&[
+            ("agora_team_actors", "Team actors running.", actors),
+            (
+                "agora_provisioning_tasks",
+                "Provisioning tasks not yet carried out (due, retrying, waiting or failed).",
+                tasks,
+            ),
+            (
+                "agora_gateway_credentials",
+                "Credentials the embedded gateway checks.",
+                credentials,
+            ),
+        ])))
 }
 
 #[derive(rust_embed::Embed)]
