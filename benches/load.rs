@@ -3,15 +3,17 @@
 //! Seeds, through the same pages a browser uses: 500 teams (50 providers
 //! with 20 published products each, 450 consumer teams), 1,000 products,
 //! 10,000 active API keys, 50 people, and tops the audit log up to 100,000
-//! records. Then restarts Agora on that data in its own thread and drives it
-//! over loopback from this process (client and server share the 2 cores):
+//! records. Then starts the release `agora` binary on that data and drives
+//! it over loopback from this process (client and server share the 2 cores):
 //! each route for a few seconds at its concurrency, with the bare `/livez`
 //! of the same server, measured in the same run, as the baseline of the
-//! ratios. Last, 100,000 expired secrets are purged while the application
+//! ratios. Last, Agora runs in this process on the same data: 100,000
+//! expired secrets are added, the sweep purges them while the application
 //! page is loaded, and that page's p99 during the purge is compared with idle.
 //!
 //! Run: `cargo bench --bench load` (about 3 minutes). `AGORA_LOAD_SECONDS`
 //! sets the seconds per route (default 5). Results go in docs/benchmarks.md.
+//! The server's pid and each phase go to stderr, for `perf record -p`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -29,6 +31,7 @@ use agora::domain::ids::{AuditId, CredentialId, TeamId};
 use agora::startup::Application;
 use agora::store::{Changes, SealedSecret};
 use agora::web::AppState;
+use common::binary::{Binary, free_port};
 use common::*;
 use futures_util::StreamExt;
 use futures_util::stream;
@@ -70,6 +73,8 @@ struct Seeded {
     /// Every API key with its resource.
     keys: Vec<(String, String)>,
     teams: Vec<String>,
+    products: usize,
+    audit: usize,
 }
 
 /// A published product with one unlimited resource on the embedded data plane.
@@ -265,7 +270,7 @@ async fn seed(app: &TestApp) -> Seeded {
     // The audit log up to its size: records spread over the teams.
     let state = app.state.clone();
     let team_ids: Vec<TeamId> = teams.iter().map(|t| TeamId::from_str(t).unwrap()).collect();
-    actix_web::rt::task::spawn_blocking(move || {
+    let audit = actix_web::rt::task::spawn_blocking(move || {
         let now = state.clock.now();
         let mut i = state.store.audit_count();
         while i < AUDIT {
@@ -284,6 +289,7 @@ async fn seed(app: &TestApp) -> Seeded {
             i += 1;
         }
         state.store.flush_blocking().unwrap();
+        state.store.audit_count()
     })
     .await
     .unwrap();
@@ -293,6 +299,8 @@ async fn seed(app: &TestApp) -> Seeded {
         load,
         keys: all_keys,
         teams,
+        products: products.len(),
+        audit,
     }
 }
 
@@ -419,6 +427,24 @@ async fn sign_in_loop(base: String, email: String, stop: Arc<AtomicBool>, done: 
     }
 }
 
+/// The gauges of `/metrics` by name.
+async fn gauges(base: &str) -> std::collections::HashMap<String, f64> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("/metrics")
+        .text()
+        .await
+        .expect("/metrics text");
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.contains('{'))
+        .filter_map(|l| {
+            let (name, value) = l.split_once(' ')?;
+            Some((name.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
 fn main() {
     let secs: u64 = std::env::var("AGORA_LOAD_SECONDS")
         .ok()
@@ -430,50 +456,20 @@ fn main() {
         (app.stop().await, seeded)
     });
 
-    // Agora restarted on the seeded data, in its own thread and runtime.
-    let env = vec![
-        ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
-        (
-            "AGORA_STORAGE__PATH".to_owned(),
-            dir.path().join("data").display().to_string(),
-        ),
-        (
-            "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
-            dir.path().join("agora.key").display().to_string(),
-        ),
-        ("AGORA_LOG__LEVEL".to_owned(), "error".to_owned()),
-    ];
-    let config = Config::from_toml("", env).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<(u16, Arc<AppState>, Duration)>();
-    let clock = ManualClock::at_test_epoch();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let started = Instant::now();
-            let app = loop {
-                match Application::build(config.clone(), Arc::new(clock.clone())) {
-                    Ok(app) => break app,
-                    // The seeding server's last handles may hold the lock a moment.
-                    Err(_) => actix_web::rt::time::sleep(Duration::from_millis(20)).await,
-                }
-            };
-            tx.send((app.port(), app.state(), started.elapsed()))
-                .unwrap();
-            app.run_until_stopped().await.unwrap();
-        })
-    });
-    let (port, state, start_up) = rx.recv().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    assert_eq!(state.gateway.credential_count(), CREDENTIALS);
-    println!(
-        "{} teams, {} products, {} active credentials, {} audit records; restart on this data: {:.0?}",
-        seeded.teams.len(),
-        state.market.len(),
-        state.gateway.credential_count(),
-        state.store.audit_count(),
-        start_up
-    );
+    // The routes: the release binary on the seeded data, as an operator runs it.
+    let (server, start_up) = Binary::start(dir.path(), free_port(), &[]);
+    let base = server.base.clone();
+    eprintln!("server: pid {}", server.pid());
 
-    actix_web::rt::System::new().block_on(async move {
+    actix_web::rt::System::new().block_on(async {
+        let credentials = gauges(&base).await["agora_gateway_credentials"] as usize;
+        assert_eq!(credentials, CREDENTIALS);
+        println!(
+            "{} teams, {} products, {credentials} active credentials, {} audit records; the release binary healthy on this data in {start_up:.0?}",
+            seeded.teams.len(),
+            seeded.products,
+            seeded.audit,
+        );
         let person = Browser::at(&base);
         let res = person
             .login("person0@example.com", "member password 1")
@@ -543,11 +539,11 @@ fn main() {
         let created = drive_for(secs, 16, create, 200).await;
 
         // Provisioning catches up with what the run created before the next run.
-        let backlog = state.store.task_count();
+        let backlog = gauges(&base).await["agora_provisioning_tasks"];
         eprintln!("phase: provisioning drain");
         let drain = Instant::now();
-        while state.store.task_count() > 0 {
-            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        while gauges(&base).await["agora_provisioning_tasks"] > 0.0 {
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
         }
         let drained = drain.elapsed();
 
@@ -611,6 +607,45 @@ fn main() {
         println!(
             "provisioning: {backlog} credentials created in {secs} s were all active {drained:.1?} after the run"
         );
+    });
+    server.stop();
+
+    // The purge runs Agora in this process: it adds the expired secrets
+    // straight to storage, then starts the sweep itself and times it.
+    let env = vec![
+        ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "AGORA_STORAGE__PATH".to_owned(),
+            dir.path().join("data").display().to_string(),
+        ),
+        (
+            "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
+            dir.path().join("agora.key").display().to_string(),
+        ),
+        ("AGORA_LOG__LEVEL".to_owned(), "error".to_owned()),
+    ];
+    let config = Config::from_toml("", env).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<(u16, Arc<AppState>)>();
+    let clock = ManualClock::at_test_epoch();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(config, Arc::new(clock)).unwrap();
+            tx.send((app.port(), app.state())).unwrap();
+            app.run_until_stopped().await.unwrap();
+        })
+    });
+    let (port, state) = rx.recv().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+
+    actix_web::rt::System::new().block_on(async move {
+        let person = Browser::at(&base);
+        let res = person
+            .login("person0@example.com", "member password 1")
+            .await;
+        assert_eq!(res.status(), 303);
+        let cookie = cookie_pair(&res);
+        let page = seeded.main.page();
+        drive_for(1, 64, get(&base, &page, Some(&cookie)), 200).await;
 
         // The purge: 100,000 expired sealed secrets, then the sweep while the
         // application page is loaded.

@@ -3,7 +3,9 @@
 //!
 //! Run: `cargo bench --bench scale`. Results go in docs/benchmarks.md.
 
-use std::process::{Command, Stdio};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
 use agora::clock::Timestamp;
@@ -18,6 +20,7 @@ use agora::domain::key_format::{self, KeyId};
 use agora::domain::outbox::{AccessGrant, CredentialWork, Task, TaskState};
 use agora::domain::resource::{CredentialType, Quota};
 use agora::store::{Changes, SealedSecret, Store};
+use common::binary::{Binary, free_port};
 
 const CREDENTIALS: usize = 100_000;
 
@@ -165,52 +168,16 @@ fn rss_kib(pid: u32) -> u64 {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     seed(dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     for run in 1..=3 {
-        let started = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
-            .current_dir(dir.path())
-            .env("AGORA_SERVER__BIND", format!("127.0.0.1:{port}"))
-            .env("AGORA_STORAGE__PATH", dir.path().join("data"))
-            .env(
-                "AGORA_SECURITY__MASTER_KEY_FILE",
-                dir.path().join("agora.key"),
-            )
-            .env("AGORA_LOG__LEVEL", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        loop {
-            let healthy = std::net::TcpStream::connect(("127.0.0.1", port))
-                .ok()
-                .and_then(|mut s| {
-                    use std::io::{Read, Write};
-                    s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").ok()?;
-                    let mut buf = String::new();
-                    s.read_to_string(&mut buf).ok()?;
-                    buf.starts_with("HTTP/1.0 200").then_some(())
-                })
-                .is_some();
-            if healthy {
-                break;
-            }
-            assert!(started.elapsed() < Duration::from_secs(60), "never healthy");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let took = started.elapsed();
+        let (server, took) = Binary::start(dir.path(), port, &[]);
         std::thread::sleep(Duration::from_millis(500));
         println!(
             "run {run}: healthy in {:.0} ms with {CREDENTIALS} credentials; resident memory {} MiB",
             took.as_secs_f64() * 1e3,
-            rss_kib(child.id()) / 1024
+            rss_kib(server.pid()) / 1024
         );
-        let _ = child.kill();
-        let _ = child.wait();
+        server.kill();
         std::thread::sleep(Duration::from_millis(300));
     }
 }

@@ -14,50 +14,23 @@ mod common;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
 
-struct Server {
-    child: Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(dir: &std::path::Path, port: u16) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agora"));
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AGORA_")) {
-        cmd.env_remove(k);
-    }
-    let child = cmd
-        .current_dir(dir)
-        .env("AGORA_SERVER__BIND", format!("127.0.0.1:{port}"))
-        .env("AGORA_STORAGE__PATH", dir.join("data"))
-        .env("AGORA_SECURITY__MASTER_KEY_FILE", dir.join("agora.key"))
-        .env("AGORA_PROVISIONING__INTERVAL", "1s")
-        .env("AGORA_PROVISIONING__RETRY_BASE", "1s")
-        .env("AGORA_PROVISIONING__RETRY_CAP", "2s")
-        .env("AGORA_LOG__LEVEL", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start agora");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "agora did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Server { child }
+/// The release binary on the drill's data, with quick provisioning retries.
+fn start(dir: &std::path::Path, port: u16) -> common::binary::Binary {
+    common::binary::Binary::start(
+        dir,
+        port,
+        &[
+            ("AGORA_PROVISIONING__INTERVAL", "1s"),
+            ("AGORA_PROVISIONING__RETRY_BASE", "1s"),
+            ("AGORA_PROVISIONING__RETRY_CAP", "2s"),
+        ],
+    )
+    .0
 }
 
 /// What a client knows of one credential: every change it sent, in order,
@@ -248,8 +221,7 @@ async fn acknowledged_changes_survive_sigkill() {
         }
         let wait = 200 + (rng() * 1_300.0) as u64;
         actix_web::rt::time::sleep(Duration::from_millis(wait)).await;
-        let _ = server.child.kill(); // SIGKILL
-        let _ = server.child.wait();
+        server.kill();
         for c in clients {
             let _ = c.await;
         }
