@@ -8,6 +8,9 @@
 //!
 //! Run: `cargo bench --bench gateway`. Results go in docs/benchmarks.md.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +27,8 @@ use agora::domain::outbox::{AccessGrant, CredentialWork, Task, TaskState};
 use agora::domain::resource::{CredentialType, Quota};
 use agora::startup::Application;
 use agora::store::{Changes, Store};
+use common::binary::free_port;
+use common::load::{MakeRequest, Report, drive_for};
 
 const CREDENTIALS: usize = 10_000;
 const CONCURRENCY: usize = 64;
@@ -150,65 +155,18 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
     (resource, keys)
 }
 
-struct Report {
-    rps: f64,
-    p50: Duration,
-    p99: Duration,
-    errors: usize,
-}
-
+/// Every connection sends GETs to `url` for [`SECONDS`], each with the next
+/// header set of the list.
 async fn drive(url: String, headers: Vec<Vec<(String, String)>>, expect: u16) -> Report {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONCURRENCY)
-        .build()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(SECONDS);
     let headers = Arc::new(headers);
-    let mut workers = Vec::new();
-    let started = Instant::now();
-    for w in 0..CONCURRENCY {
-        let (client, url, headers) = (client.clone(), url.clone(), headers.clone());
-        workers.push(actix_web::rt::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0;
-            let mut i = w;
-            while Instant::now() < deadline {
-                let mut req = client.get(&url);
-                for (k, v) in &headers[i % headers.len()] {
-                    req = req.header(k, v);
-                }
-                i += CONCURRENCY;
-                let t = Instant::now();
-                match req.send().await {
-                    Ok(res) if res.status().as_u16() == expect => {
-                        let _ = res.bytes().await;
-                        latencies.push(t.elapsed());
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for w in workers {
-        let (l, e) = w.await.unwrap();
-        all.extend(l);
-        errors += e;
-    }
-    let elapsed = started.elapsed();
-    all.sort();
-    if all.is_empty() {
-        all.push(Duration::ZERO); // every call failed: the errors column says so
-    }
-    let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
-    Report {
-        rps: all.len() as f64 / elapsed.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
-        errors,
-    }
+    let make: MakeRequest = Arc::new(move |c: &reqwest::Client, w, i| {
+        let mut req = c.get(&url);
+        for (k, v) in &headers[(w + i * CONCURRENCY) % headers.len()] {
+            req = req.header(k, v);
+        }
+        req
+    });
+    drive_for(SECONDS, CONCURRENCY, make, expect).await
 }
 
 fn main() {
@@ -272,26 +230,16 @@ fn main() {
         println!("| route | requests/s | p50 | p99 | errors | ratio to /healthz |");
         println!("|---|---|---|---|---|---|");
         for (name, r) in [("/healthz (baseline)", &hello), ("/gateway/authorize, valid key", &ok), ("/gateway/authorize, unknown key", &bad)] {
-            println!(
-                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.0}% |",
-                r.rps,
-                r.p50.as_secs_f64() * 1e3,
-                r.p99.as_secs_f64() * 1e3,
-                r.errors,
-                100.0 * r.rps / hello.rps
-            );
+            println!("| {name} | {} | {:.0}% |", r.cells(), 100.0 * r.rps / hello.rps);
         }
         // The same calls through a real nginx: with auth_request, and without auth.
         if let Some((front, _child)) = &nginx {
             let plain = drive(format!("http://127.0.0.1:{front}/plain/weather/"), vec![vec![]], 200).await;
             let guarded = drive(format!("http://127.0.0.1:{front}/weather/today"), front_valid, 200).await;
-            println!("| nginx, no auth (baseline) | {:.0} | {:.2} ms | {:.2} ms | {} | 100% |", plain.rps, plain.p50.as_secs_f64() * 1e3, plain.p99.as_secs_f64() * 1e3, plain.errors);
+            println!("| nginx, no auth (baseline) | {} | 100% |", plain.cells());
             println!(
-                "| nginx with auth_request to Agora, valid key | {:.0} | {:.2} ms | {:.2} ms | {} | {:.0}% of nginx without auth |",
-                guarded.rps,
-                guarded.p50.as_secs_f64() * 1e3,
-                guarded.p99.as_secs_f64() * 1e3,
-                guarded.errors,
+                "| nginx with auth_request to Agora, valid key | {} | {:.0}% of nginx without auth |",
+                guarded.cells(),
                 100.0 * guarded.rps / plain.rps
             );
         } else {
@@ -315,14 +263,7 @@ fn nginx_front(dir: &std::path::Path, agora: &str, resource: &str) -> Option<(u1
     let bin = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())?;
-    let free = || {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let (front, upstream) = (free(), free());
+    let (front, upstream) = (free_port(), free_port());
     let d = dir.display();
     let conf = format!(
         r#"

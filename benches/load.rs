@@ -32,6 +32,7 @@ use agora::startup::Application;
 use agora::store::{Changes, SealedSecret};
 use agora::web::AppState;
 use common::binary::{Binary, free_port};
+use common::load::{MakeRequest, drive, drive_for, get};
 use common::*;
 use futures_util::StreamExt;
 use futures_util::stream;
@@ -304,109 +305,6 @@ async fn seed(app: &TestApp) -> Seeded {
     }
 }
 
-struct Report {
-    rps: f64,
-    p50: Duration,
-    p99: Duration,
-    errors: usize,
-}
-
-impl Report {
-    fn row(&self, name: &str, concurrency: usize, hello: f64) -> String {
-        format!(
-            "| {name} | {concurrency} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.0}% |",
-            self.rps,
-            self.p50.as_secs_f64() * 1e3,
-            self.p99.as_secs_f64() * 1e3,
-            self.errors,
-            100.0 * self.rps / hello
-        )
-    }
-}
-
-/// Builds the `i`-th request of worker `w`.
-type MakeRequest = Arc<dyn Fn(&reqwest::Client, usize, usize) -> reqwest::RequestBuilder>;
-
-/// Runs `concurrency` workers until `stop` is set, each sending requests
-/// back to back on its own keep-alive connection.
-async fn drive(
-    concurrency: usize,
-    stop: Arc<AtomicBool>,
-    make: MakeRequest,
-    expect: u16,
-) -> Report {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..concurrency {
-        let (client, make, stop) = (client.clone(), make.clone(), stop.clone());
-        workers.push(actix_web::rt::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0;
-            let mut i = 0;
-            while !stop.load(Ordering::Relaxed) {
-                let req = make(&client, w, i);
-                i += 1;
-                let t = Instant::now();
-                match req.send().await {
-                    Ok(res) if res.status().as_u16() == expect => {
-                        let _ = res.bytes().await;
-                        latencies.push(t.elapsed());
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for w in workers {
-        let (l, e) = w.await.unwrap();
-        all.extend(l);
-        errors += e;
-    }
-    let elapsed = started.elapsed();
-    all.sort();
-    if all.is_empty() {
-        all.push(Duration::ZERO); // every call failed: the errors column says so
-    }
-    let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
-    Report {
-        rps: all.len() as f64 / elapsed.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
-        errors,
-    }
-}
-
-/// [`drive`] for a fixed time.
-async fn drive_for(secs: u64, concurrency: usize, make: MakeRequest, expect: u16) -> Report {
-    let stop = Arc::new(AtomicBool::new(false));
-    let timer = stop.clone();
-    actix_web::rt::spawn(async move {
-        actix_web::rt::time::sleep(Duration::from_secs(secs)).await;
-        timer.store(true, Ordering::Relaxed);
-    });
-    drive(concurrency, stop, make, expect).await
-}
-
-fn get(base: &str, path: &str, cookie: Option<&str>) -> MakeRequest {
-    let url = format!("{base}{path}");
-    let cookie = cookie.map(str::to_owned);
-    Arc::new(move |c: &reqwest::Client, _, _| {
-        let req = c.get(&url);
-        match &cookie {
-            Some(v) => req.header("cookie", v),
-            None => req,
-        }
-    })
-}
-
 /// The `agora_session=…` pair of a sign-in answer.
 fn cookie_pair(res: &reqwest::Response) -> String {
     session_cookie(res)
@@ -573,37 +471,19 @@ fn main() {
         println!();
         println!("| route | concurrency | requests/s | p50 | p99 | errors | ratio to /livez |");
         println!("|---|---|---|---|---|---|---|");
-        println!("{}", hello.row("`/livez` (hello)", 64, hello.rps));
-        println!(
-            "{}",
-            ok.row("`/gateway/authorize`, valid key", 64, hello.rps)
-        );
-        println!(
-            "{}",
-            bad.row("`/gateway/authorize`, unknown key", 64, hello.rps)
-        );
-        println!(
-            "{}",
-            app_page.row("application page, 50 credentials", 64, hello.rps)
-        );
-        println!(
-            "{}",
-            market.row("Marketplace, 1,000 products", 64, hello.rps)
-        );
-        println!(
-            "{}",
-            created.row("Create Credential POST (flushed)", 16, hello.rps)
-        );
-        println!(
-            "{}",
-            during_logins.row(
-                &format!(
-                    "application page during 50 sign-ins at once ({logins_per_s:.0} sign-ins/s)"
-                ),
-                64,
-                hello.rps
-            )
-        );
+        let sign_in_row =
+            format!("application page during 50 sign-ins at once ({logins_per_s:.0} sign-ins/s)");
+        for (name, concurrency, r) in [
+            ("`/livez` (hello)", 64, &hello),
+            ("`/gateway/authorize`, valid key", 64, &ok),
+            ("`/gateway/authorize`, unknown key", 64, &bad),
+            ("application page, 50 credentials", 64, &app_page),
+            ("Marketplace, 1,000 products", 64, &market),
+            ("Create Credential POST (flushed)", 16, &created),
+            (&sign_in_row, 64, &during_logins),
+        ] {
+            println!("{}", r.row(name, concurrency, hello.rps));
+        }
         println!(
             "provisioning: {backlog} credentials created in {secs} s were all active {drained:.1?} after the run"
         );
@@ -701,13 +581,7 @@ fn main() {
         println!("| application page | requests/s | p50 | p99 | errors |");
         println!("|---|---|---|---|---|");
         for (name, r) in [("idle", &idle), ("during the purge", &during)] {
-            println!(
-                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {} |",
-                r.rps,
-                r.p50.as_secs_f64() * 1e3,
-                r.p99.as_secs_f64() * 1e3,
-                r.errors
-            );
+            println!("| {name} | {} |", r.cells());
         }
         println!(
             "purge: {purged} expired secrets in {took:.2?}; p99 during it {:.1}× idle",

@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod binary;
 pub mod fake_plane;
+pub mod load;
 
 use std::sync::Arc;
 use std::time::Duration;
