@@ -285,15 +285,7 @@ async fn viewers_cannot_request_and_providers_decide_only_their_own() {
             Some((&c.team, "viewer")),
         )
         .await;
-    let res = viewer
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    let res = viewer.request_access_for(&c).await;
     assert_eq!(
         res.status(),
         422,
@@ -301,15 +293,7 @@ async fn viewers_cannot_request_and_providers_decide_only_their_own() {
     );
     assert!(accesses(&app, &c.application).is_empty());
 
-    let res = admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    let res = admin.request_access_for(&c).await;
     assert_eq!(res.status(), 303);
     let a = accesses(&app, &c.application).remove(0);
     assert_eq!(
@@ -374,15 +358,7 @@ async fn viewers_cannot_request_and_providers_decide_only_their_own() {
         .await;
     assert!(page.contains("Reason: Use the EU resource"));
     // A rejected request frees the slot for a new one.
-    let res = admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    let res = admin.request_access_for(&c).await;
     assert_eq!(res.status(), 303);
     let newest = accesses(&app, &c.application)
         .into_iter()
@@ -409,15 +385,7 @@ async fn access_is_tracked_from_the_product_for_the_visitors_teams_only() {
     let admin = app.admin().await;
     let c = app.consumer(&admin, "embedded", "automatic").await;
     let l = &c.listing;
-    admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    admin.request_access_for(&c).await;
     app.run_due().await;
     // Someone in another team with its own application and subscription.
     let other = admin.create_team("Others").await;

@@ -784,15 +784,7 @@ async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
     let admin = app.admin().await;
     let c = app.consumer(&admin, "ops", "automatic").await;
     let l = &c.listing;
-    let res = admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    let res = admin.request_access_for(&c).await;
     let access = location(&res).split('/').rev().nth(2).unwrap().to_owned();
     app.run_due().await;
     let queue = format!("/provider/{}/provisioning", l.provider);

@@ -125,15 +125,7 @@ async fn access_and_credential_events_are_told() {
             Some((&c.team, "developer")),
         )
         .await;
-    let res = dev
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    let res = dev.request_access_for(&c).await;
     assert_eq!(res.status(), 303);
     let admin_texts = texts(&app, ADMIN_EMAIL);
     assert!(

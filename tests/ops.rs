@@ -158,16 +158,7 @@ async fn metrics_report_open_provisioning_work_and_the_gateways_credentials() {
     let app = spawn_app_with(&[("AGORA_DATAPLANES__OPS__KIND", "manual")]).await;
     let admin = app.admin().await;
     let c = app.consumer(&admin, "ops", "automatic").await;
-    let l = &c.listing;
-    let res = admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    let res = admin.request_access_for(&c).await;
     assert_eq!(res.status(), 303);
     app.run_due().await;
     let text = admin.get("/metrics").await.text().await.unwrap();

@@ -39,16 +39,7 @@ async fn automatic_access_is_provisioned_at_once() {
     let (app, fake) = with_fake().await;
     let admin = app.admin().await;
     let c = app.consumer(&admin, "fake", "automatic").await;
-    let l = &c.listing;
-    let res = admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    let res = admin.request_access_for(&c).await;
     assert_eq!(res.status(), 303);
     app.run_due().await;
     let a = only_access(&app, &c.application);
@@ -76,17 +67,8 @@ async fn failures_retry_with_backoff_until_the_data_plane_answers() {
     let (app, fake) = with_fake().await;
     let admin = app.admin().await;
     let c = app.consumer(&admin, "fake", "automatic").await;
-    let l = &c.listing;
     fake.fail_next(3);
-    admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    admin.request_access_for(&c).await;
     app.run_due().await;
     for attempt in 1..=3u32 {
         let a = only_access(&app, &c.application);
@@ -125,15 +107,7 @@ async fn the_engine_gives_up_and_the_provider_retries() {
     let c = app.consumer(&admin, "fake", "automatic").await;
     let l = &c.listing;
     fake.fail_next(100);
-    admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    admin.request_access_for(&c).await;
     app.run_due().await;
     for _ in 0..4 {
         app.advance(Duration::from_secs(60));
@@ -189,17 +163,8 @@ async fn a_refusal_fails_at_once() {
     let (app, fake) = with_fake().await;
     let admin = app.admin().await;
     let c = app.consumer(&admin, "fake", "automatic").await;
-    let l = &c.listing;
     fake.refuse(true);
-    admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    admin.request_access_for(&c).await;
     app.run_due().await;
     let a = only_access(&app, &c.application);
     assert_eq!(a.provisioning, Provisioning::Failed);
@@ -214,17 +179,8 @@ async fn unfinished_work_resumes_after_a_restart() {
     let app = spawn_with_planes(dir, &FAST_RETRIES, vec![fake.clone()]).await;
     let admin = app.admin().await;
     let c = app.consumer(&admin, "fake", "automatic").await;
-    let l = &c.listing;
     fake.fail_next(1);
-    admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    admin.request_access_for(&c).await;
     app.run_due().await;
     assert_eq!(
         only_access(&app, &c.application).provisioning,
@@ -252,17 +208,8 @@ async fn a_task_is_never_carried_out_twice() {
     let (app, fake) = with_fake().await;
     let admin = app.admin().await;
     let c = app.consumer(&admin, "fake", "automatic").await;
-    let l = &c.listing;
     fake.fail_next(1);
-    admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    admin.request_access_for(&c).await;
     app.run_due().await;
     app.advance(Duration::from_secs(60));
     // Two runs asked for at once: they take turns, and the second finds nothing due.
@@ -278,15 +225,7 @@ async fn the_embedded_data_plane_applies_a_repeated_delivery_once() {
     let admin = app.admin().await;
     let c = app.consumer(&admin, "embedded", "manual").await;
     let l = &c.listing;
-    admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    admin.request_access_for(&c).await;
     let pending = only_access(&app, &c.application);
     assert_eq!(pending.approval, Approval::Pending);
     assert_eq!(
@@ -360,16 +299,7 @@ async fn ending_a_subscription_revokes_and_removes_its_access() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let c = app.consumer(&admin, "embedded", "automatic").await;
-    let l = &c.listing;
-    admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    admin.request_access_for(&c).await;
     app.run_due().await;
     assert_eq!(app.state.store.embedded_grant_count(), 1);
 
@@ -403,16 +333,7 @@ async fn archiving_an_application_removes_its_access_and_then_it_can_be_deleted(
     let app = spawn_app().await;
     let admin = app.admin().await;
     let c = app.consumer(&admin, "embedded", "automatic").await;
-    let l = &c.listing;
-    admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    admin.request_access_for(&c).await;
     app.run_due().await;
     let show = format!("/teams/{}/applications/{}", c.team, c.application);
 
@@ -448,15 +369,7 @@ async fn archiving_an_application_removes_its_access_and_then_it_can_be_deleted(
     app.run_due().await;
     assert_eq!(app.state.store.embedded_grant_count(), 0);
     // An archived application takes no new access.
-    let res = admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    let res = admin.request_access_for(&c).await;
     assert_eq!(res.status(), 422);
 
     let res = admin
@@ -487,15 +400,7 @@ async fn a_manual_data_plane_waits_in_the_providers_queue() {
     let admin = app.admin().await;
     let c = app.consumer(&admin, "ops", "automatic").await;
     let l = &c.listing;
-    admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    admin.request_access_for(&c).await;
     app.run_due().await;
     let a = only_access(&app, &c.application);
     assert_eq!(a.provisioning, Provisioning::Pending);
@@ -574,17 +479,8 @@ async fn the_scheduler_runs_due_work_by_itself() {
     let app = spawn_with_planes(dir, &env, vec![fake.clone()]).await;
     let admin = app.admin().await;
     let c = app.consumer(&admin, "fake", "automatic").await;
-    let l = &c.listing;
     fake.fail_next(1);
-    admin
-        .request_access(
-            &l.product,
-            &l.resource,
-            &c.application,
-            &c.subscription,
-            &[],
-        )
-        .await;
+    admin.request_access_for(&c).await;
     app.run_due().await;
     assert_eq!(fake.calls().len(), 1, "the first attempt failed");
     app.advance(Duration::from_secs(60));

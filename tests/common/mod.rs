@@ -563,6 +563,20 @@ impl Browser {
         fields.extend_from_slice(extra);
         self.submit(&page, &page, &fields).await
     }
+
+    /// Requests access for the consumer's application under its subscription,
+    /// to the resource of its listing.
+    pub async fn request_access_for(&self, c: &Consumer) -> reqwest::Response {
+        let l = &c.listing;
+        self.request_access(
+            &l.product,
+            &l.resource,
+            &c.application,
+            &c.subscription,
+            &[],
+        )
+        .await
+    }
 }
 
 /// The id at the end of a redirect's path (before any `#fragment`).
@@ -696,16 +710,7 @@ impl Holder {
 impl TestApp {
     pub async fn holder(&self, admin: &Browser, dataplane: &str) -> Holder {
         let c = self.consumer(admin, dataplane, "automatic").await;
-        let l = &c.listing;
-        let res = admin
-            .request_access(
-                &l.product,
-                &l.resource,
-                &c.application,
-                &c.subscription,
-                &[],
-            )
-            .await;
+        let res = admin.request_access_for(&c).await;
         assert_eq!(res.status(), 303);
         let to = location(&res);
         assert!(to.ends_with("/credentials/new"), "{to}");
