@@ -6,13 +6,15 @@
 //!
 //! Run: `cargo bench --bench convergence`. Results go in docs/benchmarks.md.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use agora::clock::{Clock, SystemClock};
-use agora::config::Config;
 use agora::crypto::master_key::MasterKey;
 use agora::domain::access::TaskOp;
 use agora::domain::audit::AuditRecord;
@@ -23,6 +25,7 @@ use agora::domain::outbox::{AccessGrant, CredentialWork, Task, TaskState};
 use agora::domain::resource::{CredentialType, Quota};
 use agora::startup::Application;
 use agora::store::{Changes, Store};
+use common::settings_on;
 
 const CREDENTIALS: usize = 1_000;
 
@@ -165,38 +168,21 @@ fn main() {
     }
     let agent_port = agent_rx.recv().unwrap();
 
-    let env = vec![
-        ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
-        (
-            "AGORA_STORAGE__PATH".to_owned(),
-            dir.path().join("data").display().to_string(),
-        ),
-        (
-            "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
-            dir.path().join("agora.key").display().to_string(),
-        ),
-        ("AGORA_LOG__LEVEL".to_owned(), "error".to_owned()),
-        ("AGORA_PROVISIONING__INTERVAL".to_owned(), "1s".to_owned()),
-        ("AGORA_PROVISIONING__RETRY_BASE".to_owned(), "1s".to_owned()),
-        ("AGORA_PROVISIONING__RETRY_CAP".to_owned(), "10s".to_owned()),
-        (
-            "AGORA_PROVISIONING__MAX_ATTEMPTS".to_owned(),
-            "100".to_owned(),
-        ),
-        (
-            "AGORA_DATAPLANES__GW__KIND".to_owned(),
-            "webhook".to_owned(),
-        ),
-        (
-            "AGORA_DATAPLANES__GW__URL".to_owned(),
-            format!("http://127.0.0.1:{agent_port}/agent"),
-        ),
-        (
-            "AGORA_DATAPLANES__GW__SECRET_FILE".to_owned(),
-            secret_file.display().to_string(),
-        ),
-    ];
-    let config = Config::from_toml("", env).unwrap();
+    let agent_url = format!("http://127.0.0.1:{agent_port}/agent");
+    let secret_path = secret_file.display().to_string();
+    let config = settings_on(
+        dir.path(),
+        &[
+            ("AGORA_LOG__LEVEL", "error"),
+            ("AGORA_PROVISIONING__INTERVAL", "1s"),
+            ("AGORA_PROVISIONING__RETRY_BASE", "1s"),
+            ("AGORA_PROVISIONING__RETRY_CAP", "10s"),
+            ("AGORA_PROVISIONING__MAX_ATTEMPTS", "100"),
+            ("AGORA_DATAPLANES__GW__KIND", "webhook"),
+            ("AGORA_DATAPLANES__GW__URL", &agent_url),
+            ("AGORA_DATAPLANES__GW__SECRET_FILE", &secret_path),
+        ],
+    );
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {

@@ -5,12 +5,14 @@
 //! Run: `cargo bench --bench engine`. It prints one line per repetition;
 //! results go in docs/benchmarks.md.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use agora::actors::provisioner::RunDue;
 use agora::clock::{Clock, ManualClock, Timestamp};
-use agora::config::Config;
 use agora::domain::access::{AccessRequest, Approval, Provisioning, TaskOp};
 use agora::domain::audit::AuditRecord;
 use agora::domain::ids::*;
@@ -18,6 +20,7 @@ use agora::domain::outbox::{AccessGrant, Task, TaskState};
 use agora::domain::resource::Quota;
 use agora::startup::Application;
 use agora::store::Changes;
+use common::settings_on;
 
 const TASKS: usize = 100_000;
 const DUE: usize = 1_000;
@@ -85,19 +88,7 @@ fn main() {
     let repetitions = 3;
     for round in 1..=repetitions {
         let dir = tempfile::tempdir().unwrap();
-        let env = vec![
-            ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
-            (
-                "AGORA_STORAGE__PATH".to_owned(),
-                dir.path().join("data").display().to_string(),
-            ),
-            (
-                "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
-                dir.path().join("agora.key").display().to_string(),
-            ),
-            ("AGORA_LOG__LEVEL".to_owned(), "error".to_owned()),
-        ];
-        let config = Config::from_toml("", env).unwrap();
+        let config = settings_on(dir.path(), &[("AGORA_LOG__LEVEL", "error")]);
         let clock = ManualClock::at_test_epoch();
         let now = clock.now();
         actix_web::rt::System::new().block_on(async move {

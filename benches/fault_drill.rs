@@ -23,7 +23,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use agora::clock::SystemClock;
-use agora::config::Config;
 use agora::domain::access::Provisioning;
 use agora::domain::credential::Observed;
 use agora::startup::Application;
@@ -163,33 +162,20 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let secret_file = dir.path().join("agent.secret");
         std::fs::write(&secret_file, &agent.secret).unwrap();
-        let env = vec![
-            ("AGORA_SERVER__BIND", "127.0.0.1:0".to_owned()),
-            (
-                "AGORA_STORAGE__PATH",
-                dir.path().join("data").display().to_string(),
-            ),
-            (
-                "AGORA_SECURITY__MASTER_KEY_FILE",
-                dir.path().join("agora.key").display().to_string(),
-            ),
-            ("AGORA_LOG__LEVEL", "error".to_owned()),
-            ("AGORA_PROVISIONING__INTERVAL", "1s".to_owned()),
-            ("AGORA_PROVISIONING__RETRY_BASE", "1s".to_owned()),
-            ("AGORA_PROVISIONING__RETRY_CAP", "30s".to_owned()),
-            ("AGORA_PROVISIONING__MAX_ATTEMPTS", "100".to_owned()),
-            ("AGORA_DATAPLANES__GW__KIND", "webhook".to_owned()),
-            ("AGORA_DATAPLANES__GW__URL", agent.url.clone()),
-            (
-                "AGORA_DATAPLANES__GW__SECRET_FILE",
-                secret_file.display().to_string(),
-            ),
-        ];
-        let config = Config::from_toml(
-            "",
-            env.into_iter().map(|(k, v)| (k.to_owned(), v)),
-        )
-        .unwrap();
+        let secret_path = secret_file.display().to_string();
+        let config = settings_on(
+            dir.path(),
+            &[
+                ("AGORA_LOG__LEVEL", "error"),
+                ("AGORA_PROVISIONING__INTERVAL", "1s"),
+                ("AGORA_PROVISIONING__RETRY_BASE", "1s"),
+                ("AGORA_PROVISIONING__RETRY_CAP", "30s"),
+                ("AGORA_PROVISIONING__MAX_ATTEMPTS", "100"),
+                ("AGORA_DATAPLANES__GW__KIND", "webhook"),
+                ("AGORA_DATAPLANES__GW__URL", &agent.url),
+                ("AGORA_DATAPLANES__GW__SECRET_FILE", &secret_path),
+            ],
+        );
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use agora::clock::{Clock, ManualClock, Timestamp};
-use agora::config::Config;
 use agora::crypto::digest::hmac_sha256;
 use agora::crypto::master_key::MasterKey;
 use agora::domain::access::TaskOp;
@@ -29,6 +28,7 @@ use agora::startup::Application;
 use agora::store::{Changes, Store};
 use common::binary::free_port;
 use common::load::{MakeRequest, Report, drive_for};
+use common::settings_on;
 
 const CREDENTIALS: usize = 10_000;
 const CONCURRENCY: usize = 64;
@@ -173,19 +173,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::at_test_epoch();
     let (resource, keys) = seed(dir.path(), clock.now());
-    let env = vec![
-        ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
-        (
-            "AGORA_STORAGE__PATH".to_owned(),
-            dir.path().join("data").display().to_string(),
-        ),
-        (
-            "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
-            dir.path().join("agora.key").display().to_string(),
-        ),
-        ("AGORA_LOG__LEVEL".to_owned(), "error".to_owned()),
-    ];
-    let config = Config::from_toml("", env).unwrap();
+    let config = settings_on(dir.path(), &[("AGORA_LOG__LEVEL", "error")]);
     let (tx, rx) = std::sync::mpsc::channel();
     let server_clock = clock.clone();
     std::thread::spawn(move || {

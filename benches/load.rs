@@ -24,7 +24,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use agora::clock::ManualClock;
-use agora::config::Config;
 use agora::domain::audit::AuditRecord;
 use agora::domain::credential::secret_aad;
 use agora::domain::ids::{AuditId, CredentialId, TeamId};
@@ -492,19 +491,7 @@ fn main() {
 
     // The purge runs Agora in this process: it adds the expired secrets
     // straight to storage, then starts the sweep itself and times it.
-    let env = vec![
-        ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
-        (
-            "AGORA_STORAGE__PATH".to_owned(),
-            dir.path().join("data").display().to_string(),
-        ),
-        (
-            "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
-            dir.path().join("agora.key").display().to_string(),
-        ),
-        ("AGORA_LOG__LEVEL".to_owned(), "error".to_owned()),
-    ];
-    let config = Config::from_toml("", env).unwrap();
+    let config = settings_on(dir.path(), &[("AGORA_LOG__LEVEL", "error")]);
     let (tx, rx) = std::sync::mpsc::channel::<(u16, Arc<AppState>)>();
     let clock = ManualClock::at_test_epoch();
     std::thread::spawn(move || {

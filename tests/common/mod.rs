@@ -31,6 +31,24 @@ pub struct TestApp {
     running: actix_web::rt::task::JoinHandle<std::io::Result<()>>,
 }
 
+/// Settings for Agora on `dir` (its `data` directory and `agora.key`) and a
+/// free loopback port, with `env` (`AGORA_*` pairs) on top.
+pub fn settings_on(dir: &std::path::Path, env: &[(&str, &str)]) -> Config {
+    let mut vars = vec![
+        ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "AGORA_STORAGE__PATH".to_owned(),
+            dir.join("data").display().to_string(),
+        ),
+        (
+            "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
+            dir.join("agora.key").display().to_string(),
+        ),
+    ];
+    vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    Config::from_toml("", vars).expect("settings")
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
@@ -51,21 +69,10 @@ pub async fn spawn_with_planes(
     env: &[(&str, &str)],
     planes: Vec<Arc<dyn DataPlane>>,
 ) -> TestApp {
-    let mut vars = vec![
-        ("AGORA_SERVER__BIND".to_owned(), "127.0.0.1:0".to_owned()),
-        // Tests run due work themselves (`run_due`); the scheduler stays out of their way.
-        ("AGORA_PROVISIONING__INTERVAL".to_owned(), "1h".to_owned()),
-        (
-            "AGORA_STORAGE__PATH".to_owned(),
-            dir.path().join("data").display().to_string(),
-        ),
-        (
-            "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
-            dir.path().join("agora.key").display().to_string(),
-        ),
-    ];
-    vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let config = Config::from_toml("", vars).expect("test settings");
+    // Tests run due work themselves (`run_due`); the scheduler stays out of their way.
+    let mut vars = vec![("AGORA_PROVISIONING__INTERVAL", "1h")];
+    vars.extend_from_slice(env);
+    let config = settings_on(dir.path(), &vars);
     let clock = ManualClock::at_test_epoch();
     // After a stop in this same process, the last handles on the database
     // (server worker threads, sled's flusher) may take a moment to let go of
