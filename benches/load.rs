@@ -304,6 +304,17 @@ async fn seed(app: &TestApp) -> Seeded {
     }
 }
 
+/// The first person of the main team signed in: their browser and session cookie.
+async fn sign_in_first_person(base: &str) -> (Browser, String) {
+    let person = Browser::at(base);
+    let res = person
+        .login("person0@example.com", "member password 1")
+        .await;
+    assert_eq!(res.status(), 303);
+    let cookie = cookie_pair(&res);
+    (person, cookie)
+}
+
 /// The `agora_session=…` pair of a sign-in answer.
 fn cookie_pair(res: &reqwest::Response) -> String {
     session_cookie(res)
@@ -367,12 +378,7 @@ fn main() {
             seeded.products,
             seeded.audit,
         );
-        let person = Browser::at(&base);
-        let res = person
-            .login("person0@example.com", "member password 1")
-            .await;
-        assert_eq!(res.status(), 303);
-        let cookie = cookie_pair(&res);
+        let (person, cookie) = sign_in_first_person(&base).await;
         let page = seeded.main.page();
         let html = person.html(&page).await;
         eprintln!("application page: {} bytes", html.len());
@@ -505,12 +511,7 @@ fn main() {
     let base = format!("http://127.0.0.1:{port}");
 
     actix_web::rt::System::new().block_on(async move {
-        let person = Browser::at(&base);
-        let res = person
-            .login("person0@example.com", "member password 1")
-            .await;
-        assert_eq!(res.status(), 303);
-        let cookie = cookie_pair(&res);
+        let (_, cookie) = sign_in_first_person(&base).await;
         let page = seeded.main.page();
         drive_for(1, 64, get(&base, &page, Some(&cookie)), 200).await;
 
