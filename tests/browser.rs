@@ -696,10 +696,9 @@ async fn a_developer_walks_a_credential_through_its_life() {
     let profiles = tempfile::tempdir().unwrap();
     let password = "member password 1";
     let call = |key: String| {
-        let resource = h.c.listing.resource.clone();
         let app = &app;
         async move {
-            authorize(app, &[("X-API-Key", &key), ("X-Agora-Resource", &resource)])
+            authorize(app, &[("X-API-Key", &key), ("X-Original-URI", "/weather/today")])
                 .await
                 .status()
                 .as_u16()

@@ -98,7 +98,7 @@ async fn secrets_stay_out_of_the_log_and_the_database() {
             &app,
             &[
                 ("X-API-Key", &renewed),
-                ("X-Agora-Resource", &h.c.listing.resource)
+                ("X-Original-URI", "/weather/today")
             ]
         )
         .await

@@ -284,7 +284,7 @@ async fn acknowledged_changes_survive_sigkill() {
                     .client
                     .get(format!("{base}/gateway/authorize"))
                     .header("X-API-Key", &k.key)
-                    .header("X-Agora-Resource", &resource)
+                    .header("X-Original-URI", "/weather/today")
                     .send()
                     .await
                     .unwrap();

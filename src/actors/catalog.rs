@@ -32,6 +32,16 @@ fn route_taken(e: StoreError) -> TeamCommandError {
         StoreError::Conflict(Conflict::RouteTaken { route, dataplane }) => {
             CatalogError::RouteTaken { route, dataplane }.into()
         }
+        StoreError::Conflict(Conflict::RouteNested {
+            route,
+            other,
+            dataplane,
+        }) => CatalogError::RouteNested {
+            route,
+            other,
+            dataplane,
+        }
+        .into(),
         other => other.into(),
     }
 }
@@ -162,6 +172,8 @@ impl Handler<SetPublished> for TeamActor {
             Ok(())
         })?;
         self.market.refresh(&self.store, msg.id)?;
+        // Only published products' routes take calls at the gateway.
+        self.gateway.refresh_routes(&self.store)?;
         Ok(())
     }
 }

@@ -35,6 +35,56 @@ pub struct Config {
 pub struct GatewayConfig {
     /// How long an OAuth access token from `/oauth/token` lives.
     pub token_ttl: Duration,
+    /// The proxy in front, which decides where the original URI is read.
+    pub proxy: ProxyKind,
+    /// Whether `X-Agora-Resource` names the resource: only when the proxy's
+    /// configuration sets that header itself, per location.
+    pub resource_header: bool,
+}
+
+/// The reverse proxy that asks `/gateway/authorize`, and so the one place
+/// the original request URI is read from: a header that proxy overwrites,
+/// never one a client could add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyKind {
+    /// `X-Original-URI`, set by `proxy_set_header X-Original-URI $request_uri`.
+    Nginx,
+    /// `X-Forwarded-Uri`, which `forwardAuth` sets from the request.
+    Traefik,
+    /// `X-Forwarded-Uri`, which `forward_auth` sets from the request.
+    Caddy,
+    /// The path `ext_authz` appends to `/gateway/authorize`.
+    Envoy,
+}
+
+impl ProxyKind {
+    pub fn parse(v: &str) -> Result<Self, String> {
+        match v {
+            "nginx" => Ok(Self::Nginx),
+            "traefik" => Ok(Self::Traefik),
+            "caddy" => Ok(Self::Caddy),
+            "envoy" => Ok(Self::Envoy),
+            _ => Err("put \"nginx\", \"traefik\", \"caddy\" or \"envoy\": the proxy that asks /gateway/authorize".to_owned()),
+        }
+    }
+
+    /// The header that carries the original URI; `None`: the appended path.
+    pub fn uri_header(self) -> Option<&'static str> {
+        match self {
+            Self::Nginx => Some("x-original-uri"),
+            Self::Traefik | Self::Caddy => Some("x-forwarded-uri"),
+            Self::Envoy => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Nginx => "nginx",
+            Self::Traefik => "traefik",
+            Self::Caddy => "caddy",
+            Self::Envoy => "envoy",
+        }
+    }
 }
 
 /// How provisioning tasks are retried.
@@ -157,7 +207,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
         "provisioning",
         &["interval", "retry_base", "retry_cap", "max_attempts"],
     ),
-    ("gateway", &["token_ttl"]),
+    ("gateway", &["token_ttl", "proxy", "resource_header"]),
 ];
 
 impl Config {
@@ -283,6 +333,8 @@ impl Config {
         }
         let gateway = GatewayConfig {
             token_ttl: s.duration("gateway", "token_ttl", "1h", true)?,
+            proxy: s.parse("gateway", "proxy", "nginx", ProxyKind::parse)?,
+            resource_header: s.bool("gateway", "resource_header", false)?,
         };
         let dataplanes = dataplanes::parse(std::mem::take(&mut s.dataplanes))?;
         Ok(Config {
@@ -308,7 +360,7 @@ impl Config {
              [log]\nlevel = \"{}\"\n\n\
              [jobs]\nsweep_interval = \"{}\"\n\n\
              [provisioning]\ninterval = \"{}\"\nretry_base = \"{}\"\nretry_cap = \"{}\"\nmax_attempts = {}\n\n\
-             [gateway]\ntoken_ttl = \"{}\"\n{}",
+             [gateway]\ntoken_ttl = \"{}\"\nproxy = \"{}\"\nresource_header = {}\n{}",
             self.server.bind,
             self.server.public_url.as_deref().unwrap_or(""),
             self.server.secure_cookies,
@@ -330,6 +382,8 @@ impl Config {
             d(self.provisioning.retry_cap),
             self.provisioning.max_attempts,
             d(self.gateway.token_ttl),
+            self.gateway.proxy.as_str(),
+            self.gateway.resource_header,
             self.dataplanes
                 .iter()
                 .map(|p| format!(

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod key_format;
 pub mod notification;
 pub mod outbox;
+pub mod path;
 pub mod product;
 pub mod request_fields;
 pub mod resource;

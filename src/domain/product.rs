@@ -185,6 +185,14 @@ pub enum CatalogError {
     NotPublished,
     #[error("The route {route} is already used on the data plane {dataplane}.")]
     RouteTaken { route: String, dataplane: String },
+    #[error(
+        "The route {route} overlaps {other}, which another product uses on the data plane {dataplane}: routes of different products may not lie inside one another."
+    )]
+    RouteNested {
+        route: String,
+        other: String,
+        dataplane: String,
+    },
     #[error("A plan can only include resources of its own product.")]
     ForeignResource,
     #[error("This team is not a provider team.")]

@@ -91,20 +91,27 @@ impl RoutePrefix {
         if route.chars().count() > Self::MAX_CHARS {
             return bad("Use at most 100 characters.");
         }
-        for segment in route[1..route.len() - 1].split('/') {
-            if segment.is_empty() || segment == "." || segment == ".." {
-                return bad("Segments are separated by single slashes and are not . or ...");
-            }
-            let plain = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
-            if !segment.chars().all(plain) {
-                return bad("Use letters, digits, - . _ and ~ between the slashes.");
-            }
+        let plain = |c: char| c.is_ascii_alphanumeric() || "-._~/".contains(c);
+        if !route.chars().all(plain) {
+            return bad("Use letters, digits, - . _ and ~ between the slashes.");
+        }
+        // A route is a path the gateway's canonical reading leaves as it is,
+        // so the two can never disagree on where it starts and ends.
+        match crate::domain::path::CanonicalPath::parse(&route) {
+            Ok(canonical) if canonical.as_str() == route => {}
+            _ => return bad("Segments are separated by single slashes and are not . or ...")
         }
         Ok(Self(route))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether one of the two routes covers the other on whole segments
+    /// (`/weather/` and `/weather/v2/`), or they are the same.
+    pub fn overlaps(&self, other: &RoutePrefix) -> bool {
+        self.0.starts_with(&other.0) || other.0.starts_with(&self.0)
     }
 }
 
@@ -345,12 +352,25 @@ mod tests {
             RoutePrefix::parse("/v1/maps/").unwrap().as_str(),
             "/v1/maps/"
         );
-        for bad in ["", "/", "//x/", "/a//b/", "/../x/", "/a b/", "/a?b/", "/é/"] {
+        for bad in [
+            "", "/", "//x/", "/a//b/", "/../x/", "/a/./b/", "/a/../b/", "/a b/", "/a?b/", "/é/",
+            "/a%2Fb/", "/a\\b/",
+        ] {
             assert!(
                 RoutePrefix::parse(bad).is_err(),
                 "{bad:?} should be refused"
             );
         }
+    }
+
+    #[test]
+    fn routes_overlap_when_one_covers_the_other_on_whole_segments() {
+        let r = |s| RoutePrefix::parse(s).unwrap();
+        assert!(r("/weather/").overlaps(&r("/weather/v2/")));
+        assert!(r("/weather/v2/").overlaps(&r("/weather/")));
+        assert!(r("/weather/").overlaps(&r("/weather/")));
+        assert!(!r("/weather/").overlaps(&r("/weatherx/")));
+        assert!(!r("/weather/v2/").overlaps(&r("/weather/v3/")));
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::domain::credential::Desired;
 use crate::domain::ids::{ApplicationId, CredentialId, ResourceId, SubscriptionId, TeamId};
 use crate::domain::key_format::{self, KeyId, KeyRejection};
 use crate::domain::outbox::AccessGrant;
+use crate::domain::path::CanonicalPath;
 use crate::domain::resource::{CredentialType, Quota};
 use crate::store::{EmbeddedChange, EmbeddedCredential, Store, StoreError};
 
@@ -97,8 +98,10 @@ struct Window {
 pub enum Refusal {
     /// 401: no credential, a malformed or unknown one, or a deleted one.
     Unauthenticated(&'static str),
-    /// 403: suspended, or no access to the resource.
+    /// 403: suspended, no access to the resource, or a path read as ambiguous.
     Forbidden(&'static str),
+    /// 400: the proxy did not send what its configuration must (a deployment error).
+    BadRequest(&'static str),
     /// 429: the plan's quota is spent; retry after this many seconds.
     QuotaSpent(u64),
 }
@@ -119,9 +122,9 @@ pub enum Presented<'a> {
 }
 
 /// Which resource the call is for.
-pub enum Target<'a> {
+pub enum Target {
     Resource(ResourceId),
-    Path(&'a str),
+    Path(CanonicalPath),
 }
 
 const SHARDS: usize = 16;
@@ -149,7 +152,7 @@ pub struct Gateway {
     /// What a call needs of each access grant: its quota and the subscription it counts against.
     grants: RwLock<HashMap<(ApplicationId, ResourceId), Limit>>,
     desired: RwLock<HashMap<KeyId, Desired>>,
-    /// Route prefixes of resources on the embedded data plane, longest first.
+    /// Route prefixes of published resources on the embedded data plane, longest first.
     routes: RwLock<Vec<(String, ResourceId)>>,
     tokens: Mutex<HashMap<[u8; 32], Token>>,
     /// Tokens issued, to prune expired ones every so often.
@@ -207,14 +210,28 @@ impl Gateway {
         Ok(g)
     }
 
-    /// Re-reads the routes of the resources on the embedded data plane.
+    /// Re-reads the routes of the embedded data plane's resources. Only
+    /// published products' resources take part: a draft's route answers
+    /// "unknown resource" and never takes calls from a published one.
     pub fn refresh_routes(&self, store: &Store) -> Result<(), StoreError> {
-        let mut routes: Vec<(String, ResourceId)> = store
-            .all_resources()?
-            .into_iter()
-            .filter(|r| r.spec.dataplane == EMBEDDED_DATAPLANE)
-            .map(|r| (r.spec.route.to_string(), r.id))
-            .collect();
+        let mut published = HashMap::new();
+        let mut routes = Vec::new();
+        for r in store.all_resources()? {
+            if r.spec.dataplane != EMBEDDED_DATAPLANE {
+                continue;
+            }
+            let live = match published.get(&r.product) {
+                Some(live) => *live,
+                None => {
+                    let live = store.product(r.product)?.is_some_and(|p| p.is_published());
+                    published.insert(r.product, live);
+                    live
+                }
+            };
+            if live {
+                routes.push((r.spec.route.to_string(), r.id));
+            }
+        }
         routes.sort_by_key(|(route, _)| std::cmp::Reverse(route.len()));
         *write(&self.routes) = routes;
         Ok(())
@@ -263,18 +280,17 @@ impl Gateway {
         read(&self.credentials).get(key_id).cloned()
     }
 
-    fn resolve(&self, target: &Target<'_>) -> Option<ResourceId> {
+    fn resolve(&self, target: &Target) -> Option<ResourceId> {
         match target {
-            Target::Resource(id) => Some(*id),
-            Target::Path(path) => {
-                let path = path.split(['?', '#']).next().unwrap_or("");
-                read(&self.routes)
-                    .iter()
-                    .find(|(route, _)| {
-                        path.starts_with(route.as_str()) || path == &route[..route.len() - 1]
-                    })
-                    .map(|(_, id)| *id)
-            }
+            // A resource named by the proxy still has to be routed (published).
+            Target::Resource(id) => read(&self.routes)
+                .iter()
+                .any(|(_, r)| r == id)
+                .then_some(*id),
+            Target::Path(path) => read(&self.routes)
+                .iter()
+                .find(|(route, _)| path.is_under(route))
+                .map(|(_, id)| *id),
         }
     }
 
@@ -282,7 +298,7 @@ impl Gateway {
     pub fn authorize(
         &self,
         presented: Option<Presented<'_>>,
-        target: Target<'_>,
+        target: Target,
     ) -> Result<Allowed, Refusal> {
         let now = self.clock.now();
         let entry = match presented {

@@ -15,7 +15,9 @@ use serde::Deserialize;
 pub use index::Gateway;
 use index::{Presented, Refusal, Target};
 
+use crate::config::{GatewayConfig, ProxyKind};
 use crate::domain::ids::ResourceId;
+use crate::domain::path::CanonicalPath;
 use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -48,30 +50,59 @@ fn presented(h: &HeaderMap) -> Option<Presented<'_>> {
     )
 }
 
-fn target<'a>(h: &'a HeaderMap, appended: &'a str) -> Target<'a> {
-    if let Some(id) = header(h, "x-agora-resource").and_then(|v| v.parse::<ResourceId>().ok()) {
-        return Target::Resource(id);
+/// The one value of a header, or `None`; a header sent twice is refused,
+/// since a proxy that appended instead of overwriting leaves two.
+fn single<'a>(h: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Refusal> {
+    let mut values = h.get_all(name);
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(Refusal::BadRequest("a header that must be single was sent twice"));
     }
-    Target::Path(
-        header(h, "x-original-uri")
-            .or_else(|| header(h, "x-forwarded-uri"))
-            .unwrap_or(appended),
-    )
+    match first {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|v| Some(v.trim()))
+            .map_err(|_| Refusal::Forbidden("path refused: unencoded byte")),
+    }
 }
 
-/// Forward-auth: 200 with who is calling, or 401 / 403 / 429.
-pub async fn authorize(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+/// Which resource the call is for, from what the configured proxy set: the
+/// resource header only where the deployment says its proxy sets it, and
+/// otherwise the original URI from that proxy's one header, read the
+/// canonical way. Every other header a client might add is ignored.
+fn target(gateway: &GatewayConfig, req: &HttpRequest) -> Result<Target, Refusal> {
     let h = req.headers();
-    // The original path when the proxy appends it (Envoy), with its leading slash.
-    let appended = req.path().strip_prefix("/gateway/authorize").unwrap_or("");
-    match state.gateway.authorize(presented(h), target(h, appended)) {
-        Ok(who) => HttpResponse::Ok()
-            .insert_header(("X-Agora-Team", who.team.to_string()))
-            .insert_header(("X-Agora-Application", who.application.to_string()))
-            .insert_header(("X-Agora-Credential", who.key_id.to_string()))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .finish(),
-        Err(Refusal::Unauthenticated(why)) => HttpResponse::Unauthorized()
+    if gateway.resource_header {
+        let id = single(h, "x-agora-resource")?
+            .ok_or(Refusal::BadRequest("the proxy sent no X-Agora-Resource"))?;
+        return id
+            .parse::<ResourceId>()
+            .map(Target::Resource)
+            .map_err(|_| Refusal::Forbidden("unknown resource"));
+    }
+    let uri = match gateway.proxy.uri_header() {
+        Some(name) => single(h, name)?.ok_or(Refusal::BadRequest(match gateway.proxy {
+            ProxyKind::Nginx => "the proxy sent no X-Original-URI",
+            _ => "the proxy sent no X-Forwarded-Uri",
+        }))?,
+        // Envoy's ext_authz appends the original path (with its query) to
+        // the service's prefix; the query is on the request's URI.
+        None => req
+            .uri()
+            .path_and_query()
+            .map_or("", |p| p.as_str())
+            .strip_prefix("/gateway/authorize")
+            .unwrap_or(""),
+    };
+    CanonicalPath::parse(uri)
+        .map(Target::Path)
+        .map_err(|why| Refusal::Forbidden(why.reason()))
+}
+
+fn refusal(refusal: Refusal) -> HttpResponse {
+    match refusal {
+        Refusal::Unauthenticated(why) => HttpResponse::Unauthorized()
             .insert_header((
                 header::WWW_AUTHENTICATE,
                 format!(
@@ -80,13 +111,33 @@ pub async fn authorize(state: web::Data<AppState>, req: HttpRequest) -> HttpResp
             ))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(why),
-        Err(Refusal::Forbidden(why)) => HttpResponse::Forbidden()
+        Refusal::Forbidden(why) => HttpResponse::Forbidden()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(why),
-        Err(Refusal::QuotaSpent(wait)) => HttpResponse::TooManyRequests()
+        Refusal::BadRequest(why) => HttpResponse::BadRequest()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(why),
+        Refusal::QuotaSpent(wait) => HttpResponse::TooManyRequests()
             .insert_header((header::RETRY_AFTER, wait.to_string()))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body("quota spent"),
+    }
+}
+
+/// Forward-auth: 200 with who is calling, or 400 / 401 / 403 / 429.
+pub async fn authorize(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let target = match target(&state.config.gateway, &req) {
+        Ok(t) => t,
+        Err(r) => return refusal(r),
+    };
+    match state.gateway.authorize(presented(req.headers()), target) {
+        Ok(who) => HttpResponse::Ok()
+            .insert_header(("X-Agora-Team", who.team.to_string()))
+            .insert_header(("X-Agora-Application", who.application.to_string()))
+            .insert_header(("X-Agora-Credential", who.key_id.to_string()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
+        Err(r) => refusal(r),
     }
 }
 

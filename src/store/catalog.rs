@@ -66,14 +66,55 @@ impl Store {
         Ok(out)
     }
 
+    /// A route of another product on the same data plane that lies inside
+    /// this resource's route, or that this route lies inside.
+    fn overlapping_route(&self, resource: &Resource) -> Result<Option<String>, StoreError> {
+        let (plane, route) = (&resource.spec.dataplane, resource.spec.route.as_str());
+        let foreign = |owner: &[u8]| owner.get(..16) != Some(&resource.product.to_bytes()[..]);
+        // Routes above it: each shorter prefix ending in `/`.
+        for (i, _) in route.match_indices('/').skip(1) {
+            let above = &route[..=i];
+            if above.len() < route.len()
+                && let Some(owner) = self.resource_by_route.get(route_key(plane, above))?
+                && foreign(&owner)
+            {
+                return Ok(Some(above.to_owned()));
+            }
+        }
+        // Routes below it (and itself, which the claim checks exactly).
+        let start = route_key(plane, route);
+        for kv in self.resource_by_route.scan_prefix(&start) {
+            let (k, owner) = kv?;
+            if k.len() > start.len() && foreign(&owner) {
+                return Ok(Some(
+                    String::from_utf8_lossy(&k[plane.len() + 1..]).into_owned(),
+                ));
+            }
+        }
+        Ok(None)
+    }
+
     /// Creates or replaces a resource. Its route must be free on its data
-    /// plane; a changed route releases the old one.
+    /// plane, and neither inside nor around another product's route there;
+    /// a changed route releases the old one.
     pub fn put_resource(
         &self,
         resource: &Resource,
         previous: Option<&Resource>,
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
+        // A poisoned lock guards nothing but the order of claims.
+        let _claims = self
+            .route_claims
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(other) = self.overlapping_route(resource)? {
+            return Err(StoreError::Conflict(Conflict::RouteNested {
+                route: resource.spec.route.to_string(),
+                other,
+                dataplane: resource.spec.dataplane.clone(),
+            }));
+        }
         let value = encode(resource)?;
         let k = key::<32>(&[&resource.product.to_bytes(), &resource.id.to_bytes()]);
         let spec = &resource.spec;

@@ -83,6 +83,14 @@ pub enum Conflict {
     AlreadyMember,
     #[error("The route {route} is already used on the data plane {dataplane}.")]
     RouteTaken { route: String, dataplane: String },
+    #[error(
+        "The route {route} overlaps {other}, which another product uses on the data plane {dataplane}: routes of different products may not lie inside one another."
+    )]
+    RouteNested {
+        route: String,
+        other: String,
+        dataplane: String,
+    },
     #[error("Your team already has a live subscription to this plan.")]
     AlreadySubscribed,
     #[error("The team already has an application with this name.")]
@@ -170,6 +178,9 @@ pub struct Store {
     /// Each application's credentials as its page shows them, kept between
     /// changes to them.
     app_credentials: Arc<cache::Versioned<ApplicationId, Arc<[Credential]>>>,
+    /// Held while a route is checked against its neighbours and claimed: the
+    /// check scans `resource_by_route`, which a sled transaction cannot.
+    route_claims: Arc<std::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -248,6 +259,7 @@ impl Store {
             window_notice: tree("window_notice")?,
             unread: Arc::new(cache::Versioned::new(UNREAD_PEOPLE)),
             app_credentials: Arc::new(cache::Versioned::new(CACHED_CREDENTIALS)),
+            route_claims: Arc::default(),
             embedded_access: tree("embedded_access")?,
             embedded_applied: tree("embedded_applied")?,
             db,

@@ -257,7 +257,8 @@ async fn save(
             };
             match state.teams.send(m.team.id, cmd).await? {
                 Err(crate::actors::team::TeamCommandError::Catalog(
-                    e @ crate::domain::product::CatalogError::RouteTaken { .. },
+                    e @ (crate::domain::product::CatalogError::RouteTaken { .. }
+                    | crate::domain::product::CatalogError::RouteNested { .. }),
                 )) => errors.add(crate::domain::FieldError::new("route", e.to_string())),
                 result => {
                     return outcome(
