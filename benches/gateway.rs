@@ -23,7 +23,10 @@ use agora::domain::credential::{Credential, CredentialOp, Desired, Observed};
 use agora::domain::ids::*;
 use agora::domain::key_format::{self, KeyId};
 use agora::domain::outbox::{AccessGrant, CredentialWork, Task, TaskState};
-use agora::domain::resource::{CredentialType, Quota};
+use agora::domain::product::{Product, ProductDetails, ProductState};
+use agora::domain::resource::{
+    Approval, CredentialType, Quota, Resource, ResourceSpec, RoutePrefix,
+};
 use agora::startup::Application;
 use agora::store::{Changes, Store};
 use common::binary::free_port;
@@ -64,6 +67,48 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
     let store = Store::open(&dir.join("data"), &master, &key_file).unwrap();
     let team = TeamId::generate(now);
     let resource = ResourceId::generate(now);
+    // A published product whose resource routes /weather/, as the gateway
+    // finds resources by the path the proxy saw.
+    let product = Product {
+        id: ProductId::generate(now),
+        provider: team,
+        details: ProductDetails::parse("Weather", "Forecasts", "", "").unwrap(),
+        state: ProductState::Published,
+        created_at: now,
+        updated_at: now,
+        published_at: Some(now),
+    };
+    let audit = |what: &str| AuditRecord {
+        id: AuditId::generate(now),
+        at: now,
+        actor: None,
+        team: Some(team),
+        action: what.into(),
+        detail: what.into(),
+        subject: None,
+    };
+    store
+        .put_product(&product, true, &audit("product.added"))
+        .unwrap();
+    let spec = ResourceSpec {
+        name: "Forecast".into(),
+        description: String::new(),
+        route: RoutePrefix::parse("/weather/").unwrap(),
+        dataplane: "embedded".into(),
+        credential_types: vec![CredentialType::ApiKey],
+        access_approval: Approval::Automatic,
+        fields: Vec::new(),
+    };
+    let r = Resource {
+        id: resource,
+        product: product.id,
+        spec,
+        created_at: now,
+        updated_at: now,
+    };
+    store
+        .put_resource(&r, None, &audit("resource.added"))
+        .unwrap();
     let mut keys = Vec::with_capacity(CREDENTIALS);
     let mut batch = Vec::new();
     for i in 0..CREDENTIALS {
@@ -172,7 +217,7 @@ async fn drive(url: String, headers: Vec<Vec<(String, String)>>, expect: u16) ->
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::at_test_epoch();
-    let (resource, keys) = seed(dir.path(), clock.now());
+    let (_, keys) = seed(dir.path(), clock.now());
     let config = settings_on(dir.path(), &[("AGORA_LOG__LEVEL", "error")]);
     let (tx, rx) = std::sync::mpsc::channel();
     let server_clock = clock.clone();
@@ -191,7 +236,7 @@ fn main() {
         .map(|k| {
             vec![
                 ("X-API-Key".into(), k.clone()),
-                ("X-Agora-Resource".into(), resource.to_string()),
+                ("X-Original-URI".into(), "/weather/today".into()),
             ]
         })
         .collect();
@@ -200,11 +245,11 @@ fn main() {
             let k = key_format::api_key(&KeyId::generate(), &key_format::new_secret());
             vec![
                 ("X-API-Key".into(), k),
-                ("X-Agora-Resource".into(), resource.to_string()),
+                ("X-Original-URI".into(), "/weather/today".into()),
             ]
         })
         .collect();
-    let nginx = nginx_front(dir.path(), &base, &resource.to_string());
+    let nginx = nginx_front(dir.path(), &base);
     let front_valid: Vec<Vec<(String, String)>> =
         valid.iter().map(|h| vec![h[0].clone()]).collect();
     actix_web::rt::System::new().block_on(async move {
@@ -247,7 +292,7 @@ impl Drop for Nginx {
 
 /// A real nginx on a free port: `/weather/` behind auth_request to Agora,
 /// `/plain/` without auth, both answered by an nginx upstream.
-fn nginx_front(dir: &std::path::Path, agora: &str, resource: &str) -> Option<(u16, Nginx)> {
+fn nginx_front(dir: &std::path::Path, agora: &str) -> Option<(u16, Nginx)> {
     let bin = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())?;
@@ -274,7 +319,7 @@ http {{
       proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_pass_request_body off; proxy_set_header Content-Length "";
       proxy_set_header X-Original-URI $request_uri;
-      proxy_set_header X-Agora-Resource {resource};
+      proxy_set_header X-Agora-Resource "";
     }}
     location /plain/ {{ proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; }}
     location / {{

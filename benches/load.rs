@@ -50,7 +50,8 @@ struct Access {
     team: String,
     application: String,
     access: String,
-    resource: String,
+    /// A path the resource answers under, as the proxy forwards it.
+    route: String,
 }
 
 impl Access {
@@ -78,7 +79,7 @@ struct Seeded {
 }
 
 /// A published product with one unlimited resource on the embedded data plane.
-async fn product(admin: &Browser, team: &str, n: usize) -> (String, String, String) {
+async fn product(admin: &Browser, team: &str, n: usize) -> (String, String, String, String) {
     const SUBJECTS: [&str; 8] = [
         "Weather",
         "Payments",
@@ -124,7 +125,7 @@ async fn product(admin: &Browser, team: &str, n: usize) -> (String, String, Stri
         .next()
         .expect("the plan");
     assert_eq!(admin.publish(team, &product).await.status(), 303);
-    (product, resource, plan)
+    (product, resource, plan, format!("/p{n}/today"))
 }
 
 /// Subscribes `team`, creates an application and requests access.
@@ -132,7 +133,7 @@ async fn access(
     admin: &Browser,
     team: &str,
     app_name: &str,
-    (product, resource, plan): &(String, String, String),
+    (product, resource, plan, route): &(String, String, String, String),
     subscription: Option<String>,
 ) -> (Access, String) {
     let subscription = match subscription {
@@ -155,13 +156,13 @@ async fn access(
             team: team.to_owned(),
             application,
             access,
-            resource: resource.clone(),
+            route: route.clone(),
         },
         subscription,
     )
 }
 
-/// Creates `n` API keys on `a`; returns each key with its resource.
+/// Creates `n` API keys on `a`; returns each key with a path of its resource.
 async fn keys(b: &Browser, a: &Access, n: usize) -> Vec<(String, String)> {
     let page = a.new_credential();
     let token = b.token(&page).await;
@@ -173,7 +174,7 @@ async fn keys(b: &Browser, a: &Access, n: usize) -> Vec<(String, String)> {
             .await;
         assert_eq!(res.status(), 200, "the secret page");
         let html = res.text().await.unwrap();
-        out.push((input_value(&html, "secret"), a.resource.clone()));
+        out.push((input_value(&html, "secret"), a.route.clone()));
     }
     out
 }
@@ -192,7 +193,7 @@ async fn seed(app: &TestApp) -> Seeded {
     .buffered(4)
     .collect()
     .await;
-    let products: Vec<(String, String, String)> =
+    let products: Vec<(String, String, String, String)> =
         stream::iter((0..PROVIDERS * PRODUCTS_PER_PROVIDER).map(|n| {
             let (admin, team) = (&admin, &providers[n % PROVIDERS]);
             product(admin, team, n)
@@ -388,16 +389,15 @@ fn main() {
         let valid: MakeRequest = {
             let (url, keys) = (format!("{base}/gateway/authorize"), keys.clone());
             Arc::new(move |c: &reqwest::Client, w, i| {
-                let (key, resource) = &keys[(w * 7919 + i * 64) % keys.len()];
+                let (key, route) = &keys[(w * 7919 + i * 64) % keys.len()];
                 c.get(&url)
                     .header("X-API-Key", key)
-                    .header("X-Agora-Resource", resource)
-                    .header("X-Original-URI", "/p0/today")
+                    .header("X-Original-URI", route)
             })
         };
         let unknown: MakeRequest = {
             let url = format!("{base}/gateway/authorize");
-            let resource = keys[0].1.clone();
+            let route = keys[0].1.clone();
             let fakes: Arc<Vec<String>> = Arc::new(
                 (0..1_000)
                     .map(|_| {
@@ -409,7 +409,7 @@ fn main() {
             Arc::new(move |c: &reqwest::Client, w, i| {
                 c.get(&url)
                     .header("X-API-Key", &fakes[(w + i * 64) % fakes.len()])
-                    .header("X-Agora-Resource", &resource)
+                    .header("X-Original-URI", &route)
             })
         };
         let create: MakeRequest = {

@@ -17,6 +17,7 @@ use agora::crypto::vault::Vault;
 use agora::domain::credential::{Desired, secret_aad};
 use agora::domain::ids::*;
 use agora::domain::key_format::{self, KeyId};
+use agora::domain::path::CanonicalPath;
 use agora::domain::resource::CredentialType;
 use agora::gateway::Gateway;
 use agora::gateway::index::{Presented, Target};
@@ -73,6 +74,13 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
+    c.bench_function("read a request path the canonical way", |b| {
+        b.iter(|| {
+            black_box(CanonicalPath::parse(black_box(
+                "/weather/v1/today?city=Oslo",
+            )))
+        })
+    });
     c.bench_function("OAuth token issue (client credentials)", |b| {
         b.iter(|| {
             black_box(gateway.issue_token(

@@ -698,10 +698,13 @@ async fn a_developer_walks_a_credential_through_its_life() {
     let call = |key: String| {
         let app = &app;
         async move {
-            authorize(app, &[("X-API-Key", &key), ("X-Original-URI", "/weather/today")])
-                .await
-                .status()
-                .as_u16()
+            authorize(
+                app,
+                &[("X-API-Key", &key), ("X-Original-URI", "/weather/today")],
+            )
+            .await
+            .status()
+            .as_u16()
         }
     };
 

@@ -21,10 +21,7 @@ fn credential(app: &TestApp, id: &str) -> Option<agora::domain::credential::Cred
 async fn call(app: &TestApp, key: &str, _: &Holder) -> u16 {
     authorize(
         app,
-        &[
-            ("X-API-Key", key),
-            ("X-Original-URI", "/weather/today"),
-        ],
+        &[("X-API-Key", key), ("X-Original-URI", "/weather/today")],
     )
     .await
     .status()
@@ -49,10 +46,7 @@ async fn a_new_api_key_is_shown_once_and_works_once_provisioned() {
 
     let res = authorize(
         &app,
-        &[
-            ("X-API-Key", &key),
-            ("X-Original-URI", "/weather/today"),
-        ],
+        &[("X-API-Key", &key), ("X-Original-URI", "/weather/today")],
     )
     .await;
     assert_eq!(res.status(), 200);
@@ -593,10 +587,7 @@ async fn the_plans_quota_is_enforced_with_retry_after() {
     }
     let res = authorize(
         &app,
-        &[
-            ("X-API-Key", &key),
-            ("X-Original-URI", "/weather/today"),
-        ],
+        &[("X-API-Key", &key), ("X-Original-URI", "/weather/today")],
     )
     .await;
     assert_eq!(res.status(), 429);

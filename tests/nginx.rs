@@ -11,6 +11,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::proxy::{DOC_AGORA, DOC_BILLING, DOC_WEATHER, documented};
 use common::*;
 
 struct Nginx(Child);
@@ -37,9 +38,15 @@ fn nginx_binary() -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Starts nginx on `front`, proxying to an upstream on `upstream` after asking Agora.
+/// Starts nginx on `front` with the configuration docs/gateways.md prints,
+/// both of its APIs answered by a small upstream on `upstream`.
 fn start_nginx(bin: &str, dir: &std::path::Path, agora: &str, front: u16, upstream: u16) -> Nginx {
     let d = dir.display();
+    let server = documented("nginx")
+        .replace(DOC_AGORA, agora.trim_start_matches("http://"))
+        .replace(DOC_WEATHER, &format!("127.0.0.1:{upstream}"))
+        .replace(DOC_BILLING, &format!("127.0.0.1:{upstream}"))
+        .replace("listen 80;", &format!("listen 127.0.0.1:{front};"));
     let conf = format!(
         r#"
 daemon off;
@@ -62,22 +69,7 @@ http {{
     location / {{ return 200 "upstream ok for $http_x_agora_application\n"; }}
   }}
 
-  server {{
-    listen 127.0.0.1:{front};
-    location = /_agora_authorize {{
-      internal;
-      proxy_pass {agora}/gateway/authorize;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URI $request_uri;
-    }}
-    location / {{
-      auth_request /_agora_authorize;
-      auth_request_set $agora_application $upstream_http_x_agora_application;
-      proxy_set_header X-Agora-Application $agora_application;
-      proxy_pass http://127.0.0.1:{upstream};
-    }}
-  }}
+{server}
 }}
 "#
     );

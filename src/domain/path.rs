@@ -246,7 +246,10 @@ mod tests {
         assert_eq!(canon("http://api.example.com/billing/"), Err(NotAPath));
         assert_eq!(canon("*"), Err(NotAPath));
         assert_eq!(canon(""), Err(NotAPath));
-        assert_eq!(canon(&format!("/{}", "a".repeat(MAX_TARGET_BYTES))), Err(TooLong));
+        assert_eq!(
+            canon(&format!("/{}", "a".repeat(MAX_TARGET_BYTES))),
+            Err(TooLong)
+        );
     }
 
     #[test]

@@ -99,7 +99,7 @@ impl RoutePrefix {
         // so the two can never disagree on where it starts and ends.
         match crate::domain::path::CanonicalPath::parse(&route) {
             Ok(canonical) if canonical.as_str() == route => {}
-            _ => return bad("Segments are separated by single slashes and are not . or ...")
+            _ => return bad("Segments are separated by single slashes and are not . or ..."),
         }
         Ok(Self(route))
     }

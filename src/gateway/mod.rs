@@ -56,7 +56,9 @@ fn single<'a>(h: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Refusal> 
     let mut values = h.get_all(name);
     let first = values.next();
     if values.next().is_some() {
-        return Err(Refusal::BadRequest("a header that must be single was sent twice"));
+        return Err(Refusal::BadRequest(
+            "a header that must be single was sent twice",
+        ));
     }
     match first {
         None => Ok(None),

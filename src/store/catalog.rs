@@ -104,10 +104,7 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         // A poisoned lock guards nothing but the order of claims.
-        let _claims = self
-            .route_claims
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let _claims = self.route_claims.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(other) = self.overlapping_route(resource)? {
             return Err(StoreError::Conflict(Conflict::RouteNested {
                 route: resource.spec.route.to_string(),

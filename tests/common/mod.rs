@@ -7,6 +7,7 @@ pub mod agent;
 pub mod binary;
 pub mod fake_plane;
 pub mod load;
+pub mod proxy;
 
 use std::sync::Arc;
 use std::time::Duration;
