@@ -77,6 +77,7 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
         created_at: now,
         updated_at: now,
         published_at: Some(now),
+        description_html: None,
     };
     let audit = |what: &str| AuditRecord {
         id: AuditId::generate(now),

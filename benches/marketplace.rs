@@ -75,6 +75,7 @@ fn seeded_store(dir: &std::path::Path) -> Store {
             created_at: now,
             updated_at: now,
             published_at: Some(now),
+            description_html: None,
         };
         let a = audit(product.provider, Some(Subject::Product(product.id)));
         store.put_product(&product, true, &a).unwrap();

@@ -23,7 +23,7 @@ use crate::gateway::Gateway;
 use crate::marketplace::Marketplace;
 use crate::store::{OpenError, Store};
 use crate::web::errors::WebError;
-use crate::web::middleware::{cookies, observe, security_headers};
+use crate::web::middleware::{body_deadline, cookies, observe, security_headers};
 use crate::web::{AppState, Keys, routes};
 
 #[derive(Debug, thiserror::Error)]
@@ -141,12 +141,14 @@ impl Application {
             config,
         });
         let limit = state.config.server.body_limit;
+        let head_timeout = state.config.server.body_timeout;
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .wrap(from_fn(cookies))
+                .wrap(from_fn(body_deadline))
                 .wrap(from_fn(security_headers))
                 .wrap(from_fn(observe))
                 .configure(routes)
@@ -155,6 +157,8 @@ impl Application {
                     Err::<actix_web::HttpResponse, _>(WebError::NotFound)
                 }))
         })
+        // The request head has the same time as the body to arrive.
+        .client_request_timeout(head_timeout)
         .listen(listener)
         .map_err(|source| StartError::Bind {
             addr: state.config.server.bind.to_string(),

@@ -133,7 +133,7 @@ async fn failed_sign_ins_are_throttled_per_account_until_the_window_passes() {
         res.text()
             .await
             .unwrap()
-            .contains("Too many failed sign-ins. Try again in 15 minutes.")
+            .contains("Too many failed password attempts. Try again in 15 minutes.")
     );
     app.advance(Duration::from_secs(15 * 60 + 1));
     assert_eq!(b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 303);

@@ -6,6 +6,7 @@ use actix::{Context, Handler, Message};
 use super::team::{CommandResult, TeamActor, TeamCommandError};
 use crate::domain::audit::Subject;
 use crate::domain::ids::{PlanId, ProductId, ResourceId, UserId};
+use crate::domain::markdown;
 use crate::domain::product::{CatalogError, Product, ProductDetails, ProductState, check_publish};
 use crate::domain::resource::{Plan, PlanSpec, Resource, ResourceSpec};
 use crate::store::{Conflict, StoreError};
@@ -97,6 +98,8 @@ pub struct SaveProduct {
 impl Handler<SaveProduct> for TeamActor {
     type Result = CommandResult;
     fn handle(&mut self, msg: SaveProduct, _: &mut Context<Self>) -> CommandResult {
+        // Rendered once here, off the request workers, instead of on every view.
+        let html = Some(markdown::render(&msg.details.description));
         self.commit(|me| {
             me.check_provider()?;
             let now = me.clock.now();
@@ -109,10 +112,12 @@ impl Handler<SaveProduct> for TeamActor {
                     created_at: now,
                     updated_at: now,
                     published_at: None,
+                    description_html: html,
                 }
             } else {
                 let mut p = me.own_product(msg.id)?;
                 p.details = msg.details;
+                p.description_html = html;
                 p.updated_at = now;
                 p
             };

@@ -115,7 +115,12 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// How many proxies you run in front: the client address is this many
+    /// entries from the right of `X-Forwarded-For`.
+    pub forwarded_hops: u32,
     pub body_limit: usize,
+    /// How long a client may take to send a request's head and body.
+    pub body_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -184,7 +189,9 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "public_url",
             "secure_cookies",
             "trust_forwarded_for",
+            "forwarded_hops",
             "body_limit",
+            "body_timeout",
         ],
     ),
     ("storage", &["path"]),
@@ -261,6 +268,8 @@ impl Config {
             public_url,
             secure_cookies: s.bool("server", "secure_cookies", false)?,
             trust_forwarded_for: s.bool("server", "trust_forwarded_for", false)?,
+            forwarded_hops: s.int("server", "forwarded_hops", 1, 1, 10)?,
+            body_timeout: s.duration("server", "body_timeout", "10s", true)?,
             body_limit: s.int("server", "body_limit", 65_536, 1_024, 16 << 20)?,
         };
         let storage = StorageConfig {
@@ -354,7 +363,7 @@ impl Config {
     pub fn describe(&self) -> String {
         let d = format_duration;
         format!(
-            "[server]\nbind = \"{}\"\npublic_url = \"{}\"\nsecure_cookies = {}\ntrust_forwarded_for = {}\nbody_limit = {}\n\n\
+            "[server]\nbind = \"{}\"\npublic_url = \"{}\"\nsecure_cookies = {}\ntrust_forwarded_for = {}\nforwarded_hops = {}\nbody_limit = {}\nbody_timeout = \"{}\"\n\n\
              [storage]\npath = \"{}\"\n\n\
              [security]\nmaster_key_file = \"{}\"  # contents not shown\nsession_idle_timeout = \"{}\"\nsession_lifetime = \"{}\"\ninvitation_ttl = \"{}\"\npassword_hash_concurrency = {}\nlogin_max_failures_per_account = {}\nlogin_max_failures_per_address = {}\nlogin_throttle_window = \"{}\"\n\n\
              [log]\nlevel = \"{}\"\n\n\
@@ -365,7 +374,9 @@ impl Config {
             self.server.public_url.as_deref().unwrap_or(""),
             self.server.secure_cookies,
             self.server.trust_forwarded_for,
+            self.server.forwarded_hops,
             self.server.body_limit,
+            d(self.server.body_timeout),
             self.storage.path.display(),
             self.security.master_key_file.display(),
             d(self.security.session_idle_timeout),

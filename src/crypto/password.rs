@@ -18,9 +18,17 @@ pub enum HashError {
     PoolGone,
 }
 
+/// Too many password checks are already waiting for a hashing slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    /// Checks running or waiting; past `max_waiting` a check is refused at
+    /// once, so a flood of guesses cannot queue without bound.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+    max_waiting: usize,
     /// Verified against when an account does not exist, so an unknown email
     /// takes as long as a wrong password and does not reveal itself by timing.
     decoy: Arc<str>,
@@ -29,10 +37,37 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     pub fn new(concurrency: usize) -> Self {
         let decoy = hash_now(b"agora-decoy-password").unwrap_or_default();
+        let concurrency = concurrency.max(1);
         Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(concurrency)),
+            waiting: Arc::default(),
+            // About a second of work at ~30 ms a hash.
+            max_waiting: 32 * concurrency,
             decoy: decoy.into(),
         }
+    }
+
+    /// Like [`Self::verify`], but refused at once with [`Busy`] when too
+    /// many checks are already waiting.
+    pub async fn try_verify(
+        &self,
+        password: Password,
+        hash: Option<PasswordHash>,
+    ) -> Result<bool, Busy> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Counted down however the check ends, a dropped request included.
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        let before = self.waiting.fetch_add(1, Ordering::AcqRel);
+        let _waiting = Waiting(&self.waiting);
+        if before >= self.max_waiting {
+            return Err(Busy);
+        }
+        Ok(self.verify(password, hash).await)
     }
 
     pub async fn hash(&self, password: Password) -> Result<PasswordHash, HashError> {

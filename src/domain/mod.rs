@@ -8,6 +8,7 @@ pub mod credential;
 mod error;
 pub mod ids;
 pub mod key_format;
+pub mod markdown;
 pub mod notification;
 pub mod outbox;
 pub mod path;

@@ -140,8 +140,9 @@ impl ProductDetails {
                 Err(())
             }
         };
-        let description =
-            parse_text(description, "description", DESCRIPTION_MAX).map_err(|e| errors.push(e));
+        let description = parse_text(description, "description", DESCRIPTION_MAX)
+            .and_then(|d| super::markdown::check(&d).map(|()| d))
+            .map_err(|e| errors.push(e));
         let tags = parse_tags(tags).map_err(|e| errors.push(e));
         match (name, summary, description, tags) {
             (Ok(name), Ok(summary), Ok(description), Ok(tags)) => Ok(Self {
@@ -166,6 +167,10 @@ pub struct Product {
     pub updated_at: Timestamp,
     #[serde(default)]
     pub published_at: Option<Timestamp>,
+    /// The description rendered to clean HTML when it was saved; `None` on
+    /// records written before descriptions were kept rendered.
+    #[serde(default)]
+    pub description_html: Option<String>,
 }
 
 impl Product {
@@ -252,6 +257,7 @@ mod tests {
             created_at: Timestamp::from_millis(0),
             updated_at: Timestamp::from_millis(0),
             published_at: None,
+            description_html: None,
         };
         assert_eq!(check_publish(&p, 0), Err(CatalogError::NoPlan));
         assert_eq!(check_publish(&p, 1), Ok(()));

@@ -23,13 +23,32 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
     type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // JSON, multipart and the like are refused for what they are, before
+        // the body is read: "form expired" would send a script's author astray.
+        let kind = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("?").to_owned());
+        if let Some(kind) = kind {
+            let essence = kind.split(';').next().unwrap_or("").trim();
+            if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+                let essence = essence.to_owned();
+                return Box::pin(async move { Err(WebError::NotAForm(essence)) });
+            }
+        }
         let visitor = Visitor::from_request(req, payload).into_inner();
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let visitor = visitor?;
-            let body = body
-                .await
-                .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
+            let body = body.await.map_err(|e| {
+                if e.to_string()
+                    .contains(crate::web::middleware::BODY_TIMED_OUT)
+                {
+                    WebError::BodyTimeout
+                } else {
+                    WebError::BadRequest(format!("The form could not be read: {e}"))
+                }
+            })?;
             let pairs: Vec<(String, String)> =
                 serde_html_form::from_bytes(&body).map_err(|_| WebError::Csrf)?;
             let offered = pairs

@@ -21,6 +21,10 @@ pub enum WebError {
     Csrf,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("not a form post: {0}")]
+    NotAForm(String),
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -58,6 +62,8 @@ impl ResponseError for WebError {
             WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::NotAForm(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            WebError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,6 +81,14 @@ impl ResponseError for WebError {
                 "This form was not accepted because its security token is missing or out of date. Go back, reload the page and try again.".to_owned(),
             ),
             WebError::BadRequest(why) => ("Bad request", why.clone()),
+            WebError::NotAForm(kind) => (
+                "Not a form",
+                format!("This address takes HTML form posts (application/x-www-form-urlencoded), not {kind}. Scripts: send the form fields as a browser does."),
+            ),
+            WebError::BodyTimeout => (
+                "Too slow",
+                "The request did not arrive in time. Check your connection and send it again.".to_owned(),
+            ),
             WebError::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 ("Something went wrong", "The server could not complete this request. It has been logged; please try again.".to_owned())

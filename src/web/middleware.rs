@@ -112,3 +112,59 @@ pub async fn cookies(
     }
     Ok(res)
 }
+
+/// A request body that must have arrived by a deadline: a client that sends
+/// part of a body and stops would otherwise hold a connection and the
+/// handler waiting for it for ever.
+struct Deadline {
+    inner: actix_web::dev::Payload,
+    deadline: std::pin::Pin<Box<actix_web::rt::time::Sleep>>,
+}
+
+impl futures_util::Stream for Deadline {
+    type Item = Result<web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        if let Poll::Ready(item) = std::pin::Pin::new(&mut self.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        match std::future::Future::poll(self.deadline.as_mut(), cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(actix_web::error::PayloadError::Io(
+                std::io::Error::new(std::io::ErrorKind::TimedOut, BODY_TIMED_OUT),
+            )))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The error text a body cut off by its deadline carries.
+pub const BODY_TIMED_OUT: &str = "the request body did not arrive in time";
+
+/// Gives every request body `server.body_timeout` to arrive in full.
+pub async fn body_deadline<B: MessageBody>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<B, B>>, Error> {
+    // Most calls (every gateway check) have no body: nothing to wait for.
+    let h = req.headers();
+    if !h.contains_key(header::CONTENT_LENGTH) && !h.contains_key(header::TRANSFER_ENCODING) {
+        return next.call(req).await.map(|r| r.map_into_left_body());
+    }
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.config.server.body_timeout)
+        .unwrap_or(std::time::Duration::from_secs(10));
+    let inner = req.take_payload();
+    let stream: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+    > = Box::pin(Deadline {
+        inner,
+        deadline: Box::pin(actix_web::rt::time::sleep(limit)),
+    });
+    req.set_payload(actix_web::dev::Payload::Stream { payload: stream });
+    next.call(req).await.map(|r| r.map_into_right_body())
+}

@@ -5,7 +5,6 @@ pub mod errors;
 pub mod extractors;
 pub mod flash;
 pub mod form;
-pub mod markdown;
 pub mod metrics;
 pub mod middleware;
 pub mod pages;
@@ -356,7 +355,12 @@ pub fn urlencode(text: &str) -> String {
 
 /// A `next` target is followed only when it is a path on this site.
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    // Read as a browser reads a URL: it drops tabs and line breaks anywhere
+    // ("/\t/evil.example" becomes "//evil.example", another host) and takes
+    // "\\" for "/". So only visible ASCII is kept, starting with one "/" and
+    // with no "\\" at all; anything else goes home.
+    let visible = next.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if visible && next.starts_with('/') && !next[1..].starts_with('/') && !next.contains('\\') {
         next
     } else {
         "/"

@@ -216,18 +216,34 @@ pub fn session_removal(secure: bool) -> Cookie<'static> {
     c
 }
 
-/// The client address used for sign-in throttling.
-pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for
-        && let Some(first) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-    {
-        return first.trim().to_owned();
+/// The client address used for throttling. Behind `trust_forwarded_for`,
+/// it is the address the trusted proxy nearest to Agora saw, counted
+/// `forwarded_hops` entries from the right of `X-Forwarded-For`: the entries
+/// left of it are whatever the client wrote.
+pub fn client_address(req: &HttpRequest, server: &crate::config::ServerConfig) -> String {
+    let peer = || {
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned())
+    };
+    if !server.trust_forwarded_for {
+        return peer();
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+    let mut entries: Vec<&str> = Vec::new();
+    for value in req.headers().get_all("x-forwarded-for") {
+        let Ok(value) = value.to_str() else {
+            return peer();
+        };
+        entries.extend(value.split(',').map(str::trim));
+    }
+    let hops = server.forwarded_hops as usize;
+    let chosen = match entries.len() {
+        0 => return peer(),
+        n if n >= hops => entries[n - hops],
+        _ => entries[0],
+    };
+    match chosen.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => peer(),
+    }
 }

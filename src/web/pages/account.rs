@@ -11,7 +11,10 @@ use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::SignedIn;
 use crate::web::flash::FlashKind;
-use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
+use crate::web::render::{FormErrors, Layout, PageResult, page, page_with_status, redirect_flash};
+use crate::web::session::client_address;
+use crate::web::throttle::{PasswordCheck, check_password, refused};
+use actix_web::http::StatusCode;
 
 #[derive(Template)]
 #[template(path = "account/password.html")]
@@ -39,29 +42,44 @@ pub struct PasswordForm {
 
 pub async fn submit(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     who: SignedIn,
     Form(f): Form<PasswordForm>,
 ) -> PageResult {
     let mut errors = FormErrors::default();
     let new = errors.check(Password::parse_new(f.password, &f.password_again));
-    let current_ok = state
-        .hasher
-        .verify(
-            Password::offered(f.current),
-            who.user().password_hash.clone(),
-        )
-        .await;
-    if !current_ok {
-        errors.add(FieldError::new(
-            "current",
-            "This is not your current password.",
-        ));
+    let user = who.user();
+    let checked = check_password(
+        &state.throttle,
+        &state.hasher,
+        state.clock.now(),
+        (
+            &user.email.as_str().to_lowercase(),
+            &client_address(&req, &state.config.server),
+        ),
+        Password::offered(f.current),
+        user.password_hash.clone(),
+    )
+    .await;
+    let refusal = refused(checked);
+    let status = refusal
+        .as_ref()
+        .map_or(StatusCode::UNPROCESSABLE_ENTITY, |(s, _)| *s);
+    if let Some((_, message)) = refusal {
+        let message = match checked {
+            PasswordCheck::Wrong => "This is not your current password.".to_owned(),
+            _ => message,
+        };
+        errors.add(FieldError::new("current", message));
     }
-    let Some(new) = new.filter(|_| current_ok) else {
-        return form_again(&PasswordPage {
-            layout: Layout::new(&who.0, "Change password"),
-            errors,
-        });
+    let Some(new) = new.filter(|_| checked == PasswordCheck::Matched) else {
+        return page_with_status(
+            &PasswordPage {
+                layout: Layout::new(&who.0, "Change password"),
+                errors,
+            },
+            status,
+        );
     };
     let hash = state.hasher.hash(new).await.map_err(WebError::internal)?;
     let session = who.0.user.as_ref().map(|u| u.session_hash);

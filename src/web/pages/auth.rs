@@ -14,6 +14,7 @@ use crate::web::render::{
     FormErrors, Layout, PageResult, page, page_with_status, redirect, redirect_flash,
 };
 use crate::web::session::{Visitor, client_address, session_removal, start_session};
+use crate::web::throttle::{BUSY_MESSAGE, PasswordCheck, check_password, throttled_message};
 use crate::web::{AppState, safe_next};
 
 #[derive(Template)]
@@ -85,45 +86,52 @@ pub async fn submit(
         )
     };
     let account = f.email.trim().to_lowercase();
-    let address = client_address(&req, state.config.server.trust_forwarded_for);
+    let address = client_address(&req, &state.config.server);
     let now = state.clock.now();
-    if let Err(wait) = state.throttle.check(&account, &address, now) {
-        let minutes = wait.as_secs().div_ceil(60);
-        tracing::warn!(client = %address, "sign-in throttled");
-        let mut res = again(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many failed sign-ins. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            ),
-        )?;
-        res.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from(wait.as_secs()),
-        );
-        return Ok(res);
-    }
     let user = match Email::parse(&f.email) {
         Ok(email) => state.store.user_by_email(&email)?,
         Err(_) => None,
     };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    if !state
-        .hasher
-        .verify(Password::offered(f.password.clone()), hash)
-        .await
+    match check_password(
+        &state.throttle,
+        &state.hasher,
+        now,
+        (&account, &address),
+        Password::offered(f.password.clone()),
+        hash,
+    )
+    .await
     {
-        state.throttle.record_failure(&account, &address, now);
-        tracing::info!(client = %address, "sign-in refused");
-        return again(
-            StatusCode::UNAUTHORIZED,
-            "Wrong email or password.".to_owned(),
-        );
+        PasswordCheck::Matched => {}
+        PasswordCheck::Wrong => {
+            tracing::info!(client = %address, "sign-in refused");
+            return again(
+                StatusCode::UNAUTHORIZED,
+                "Wrong email or password.".to_owned(),
+            );
+        }
+        PasswordCheck::Throttled(wait) => {
+            tracing::warn!(client = %address, "sign-in throttled");
+            let mut res = again(StatusCode::TOO_MANY_REQUESTS, throttled_message(wait))?;
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(wait.as_secs()),
+            );
+            return Ok(res);
+        }
+        PasswordCheck::Busy => {
+            let mut res = again(StatusCode::SERVICE_UNAVAILABLE, BUSY_MESSAGE.to_owned())?;
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(1u64),
+            );
+            return Ok(res);
+        }
     }
     let Some(user) = user else {
         return Err(WebError::internal("verified a password without a user"));
     };
-    state.throttle.record_success(&account);
     let old = visitor.user.as_ref().map(|u| u.session_hash);
     let cookie = start_session(&state, old, user.id).await?;
     tracing::info!(user = %user.id, "signed in");

@@ -19,6 +19,8 @@ use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamActing, TeamMember};
 use crate::web::render::{FormErrors, Layout, PageResult, page, page_with_status};
+use crate::web::session::client_address;
+use crate::web::throttle::{check_password, refused};
 
 use super::credentials::{GRACES, secret_page, team_credential};
 pub use crate::domain::credential::secret_aad;
@@ -172,24 +174,28 @@ pub struct ViewForm {
 /// View Credential: the password again, then the clear value (no-store, audited).
 pub async fn view(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     TeamActing(m): TeamActing,
     path: web::Path<(String, String)>,
     Form(f): Form<ViewForm>,
 ) -> PageResult {
     let c = team_credential(&state, &m, &path.1)?;
-    let confirmed = state
-        .hasher
-        .verify(
-            Password::offered(f.password),
-            m.who.user().password_hash.clone(),
-        )
-        .await;
-    if !confirmed {
-        let errors = FormErrors::one(FieldError::new("password", "This is not your password."));
-        return page_with_status(
-            &panel(&state, &m, &c, errors)?,
-            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        );
+    let user = m.who.user();
+    let checked = check_password(
+        &state.throttle,
+        &state.hasher,
+        state.clock.now(),
+        (
+            &user.email.as_str().to_lowercase(),
+            &client_address(&req, &state.config.server),
+        ),
+        Password::offered(f.password),
+        user.password_hash.clone(),
+    )
+    .await;
+    if let Some((status, message)) = refused(checked) {
+        let errors = FormErrors::one(FieldError::new("password", message));
+        return page_with_status(&panel(&state, &m, &c, errors)?, status);
     }
     let now = state.clock.now();
     let sealed = if c.viewable(now) {

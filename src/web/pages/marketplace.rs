@@ -19,7 +19,7 @@ use crate::web::errors::WebError;
 use crate::web::extractors::SignedIn;
 use crate::web::flash::FlashKind;
 use crate::web::render::{Layout, PageResult, form_again, page, redirect_flash};
-use crate::web::{AppState, markdown, urlencode};
+use crate::web::{AppState, urlencode};
 
 pub const PER_PAGE: usize = 24;
 
@@ -245,7 +245,7 @@ async fn product_tab(
         tab,
         product_id: p.id.to_string(),
         description_html: if tab == "overview" {
-            markdown::render(&p.details.description)
+            description_html(&p).await?
         } else {
             String::new()
         },
@@ -409,4 +409,17 @@ pub async fn subscribe(
         Err(TeamCommandError::Store(e)) => Err(e.into()),
         Err(refused) => again(refused.to_string()),
     }
+}
+
+/// A product's description as clean HTML: kept rendered since it was saved;
+/// a record from before that is rendered on the blocking pool, never on the
+/// request worker.
+pub async fn description_html(p: &crate::domain::product::Product) -> Result<String, WebError> {
+    if let Some(html) = &p.description_html {
+        return Ok(html.clone());
+    }
+    let text = p.details.description.clone();
+    web::block(move || crate::domain::markdown::render(&text))
+        .await
+        .map_err(WebError::internal)
 }

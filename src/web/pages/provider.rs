@@ -17,7 +17,6 @@ use crate::web::csrf::{Form, NoFields};
 use crate::web::errors::WebError;
 use crate::web::extractors::{ProviderMember, TeamMember};
 use crate::web::flash::FlashKind;
-use crate::web::markdown;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
 
 /// The product in the path, when it belongs to the team in the path.
@@ -345,7 +344,7 @@ pub async fn show(
         layout: Layout::new(&m.who.0, p.details.name.clone()),
         team_id: m.team.id.to_string(),
         product_id: p.id.to_string(),
-        description_html: markdown::render(&p.details.description),
+        description_html: super::marketplace::description_html(&p).await?,
         tags: p.details.tags.iter().map(|t| t.to_string()).collect(),
         state: p.state.as_str(),
         published: p.is_published(),

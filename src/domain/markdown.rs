@@ -1,12 +1,44 @@
 //! Product descriptions: markdown rendered by pulldown-cmark, then cleaned by
 //! ammonia. Raw HTML typed into the markdown is shown as text, never as markup,
 //! and the sanitiser removes anything a link or image could smuggle in.
+//!
+//! Rendering is done once, when a description is saved (by the provider
+//! team's actor, off the request workers), and its cost is bounded: the text
+//! by `DESCRIPTION_MAX` and the nesting by [`MAX_NESTING`], since the HTML
+//! sanitiser's work grows with the square of the depth.
 
 use pulldown_cmark::{Event, Options, Parser, html};
 
+use super::FieldError;
+
+/// Quotes, lists and other blocks nest at most this deep.
+pub const MAX_NESTING: usize = 16;
+
+const OPTIONS: Options = Options::ENABLE_TABLES.union(Options::ENABLE_STRIKETHROUGH);
+
+/// Refuses a description nested deeper than [`MAX_NESTING`].
+pub fn check(markdown: &str) -> Result<(), FieldError> {
+    let mut depth = 0usize;
+    for event in Parser::new_ext(markdown, OPTIONS) {
+        match event {
+            Event::Start(_) => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(FieldError::new(
+                        "description",
+                        "Nest quotes, lists and emphasis at most 16 deep.",
+                    ));
+                }
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 pub fn render(markdown: &str) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-    let events = Parser::new_ext(markdown, options).map(|event| match event {
+    let events = Parser::new_ext(markdown, OPTIONS).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
         other => other,
     });
@@ -21,7 +53,7 @@ pub fn render(markdown: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{MAX_NESTING, check, render};
 
     #[test]
     fn markdown_becomes_html() {
@@ -38,6 +70,15 @@ mod tests {
         assert!(!html.contains("<b "), "{html}");
         assert!(!html.contains("<div"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_and_ordinary_nesting_kept() {
+        let deep = ">".repeat(20_000);
+        assert!(check(&deep).is_err());
+        assert!(check(&format!("{} quote", ">".repeat(MAX_NESTING + 1))).is_err());
+        assert!(check(&format!("{} quote", ">".repeat(MAX_NESTING / 2))).is_ok());
+        assert!(check("# Title\n\n- a\n  - b\n    - *c*\n\n> quoted **bold**\n").is_ok());
     }
 
     #[test]
