@@ -188,6 +188,9 @@ pub fn raw(port: u16, target: &str, headers: &[(&str, &str)]) -> (u16, String) {
     (status, body)
 }
 
+/// What is tried, the request target, and the headers sent.
+type Attack<'a> = (&'a str, String, Vec<(&'a str, String)>);
+
 /// Two APIs of two providers, a consumer application with one key for each.
 pub struct TwoApis {
     pub weather: Holder,
@@ -281,7 +284,7 @@ impl TwoApis {
             h
         };
         // (what is tried, request target, headers)
-        let mut table: Vec<(&str, String, Vec<(&str, String)>)> = vec![
+        let mut table: Vec<Attack> = vec![
             (
                 "the other API, plainly",
                 "/billing/invoices".into(),
