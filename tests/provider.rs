@@ -297,7 +297,7 @@ async fn resources_are_checked_and_routes_are_unique_per_data_plane() {
     );
     let fields = [
         ("name", "Main API"),
-        ("route", "/weather/v2/"),
+        ("route", "/forecast/"),
         ("dataplane", "embedded"),
         ("credential_types", "api_key"),
         ("credential_types", "oauth_client"),
@@ -309,7 +309,7 @@ async fn resources_are_checked_and_routes_are_unique_per_data_plane() {
     let r = app
         .state
         .store
-        .resource_by_route("embedded", "/weather/v2/")
+        .resource_by_route("embedded", "/forecast/")
         .unwrap()
         .expect("new route claimed");
     assert_eq!(r.spec.credential_types.len(), 2);
