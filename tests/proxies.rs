@@ -15,6 +15,14 @@ use common::binary::free_port;
 use common::proxy::{Proxy, TwoApis, binary, documented};
 use common::*;
 
+/// Runs the attack table off the async threads: its raw calls block, and
+/// Agora answers on this same runtime.
+async fn attack(apis: TwoApis, proxy: Proxy) {
+    actix_web::rt::task::spawn_blocking(move || apis.attack(&proxy))
+        .await
+        .unwrap();
+}
+
 #[actix_web::test]
 async fn nginx_with_the_documented_configuration_holds_against_the_attack_table() {
     let Some(bin) = binary("nginx", &["/usr/sbin/nginx", "/usr/local/sbin/nginx"]) else {
@@ -41,11 +49,7 @@ async fn nginx_with_the_documented_configuration_holds_against_the_attack_table(
     let mut cmd = Command::new(bin);
     cmd.arg("-p").arg(dir.path()).arg("-c").arg(&path);
     let proxy = Proxy::start(cmd, front, dir.path().join("stderr.log"));
-    let apis = std::sync::Arc::new(apis);
-    let a = apis.clone();
-    actix_web::rt::task::spawn_blocking(move || a.attack(&proxy))
-        .await
-        .unwrap();
+    attack(apis, proxy).await;
 }
 
 #[actix_web::test]
@@ -77,11 +81,7 @@ async fn caddy_with_the_documented_configuration_holds_against_the_attack_table(
         .env("XDG_DATA_HOME", dir.path().join("data"))
         .env("XDG_CONFIG_HOME", dir.path().join("config"));
     let proxy = Proxy::start(cmd, front, dir.path().join("stderr.log"));
-    let apis = std::sync::Arc::new(apis);
-    let a = apis.clone();
-    actix_web::rt::task::spawn_blocking(move || a.attack(&proxy))
-        .await
-        .unwrap();
+    attack(apis, proxy).await;
 }
 
 #[actix_web::test]
@@ -105,9 +105,5 @@ async fn traefik_with_the_documented_configuration_holds_against_the_attack_tabl
     cmd.arg(format!("--configFile={}", path.display()))
         .env("HOME", dir.path());
     let proxy = Proxy::start(cmd, front, dir.path().join("stderr.log"));
-    let apis = std::sync::Arc::new(apis);
-    let a = apis.clone();
-    actix_web::rt::task::spawn_blocking(move || a.attack(&proxy))
-        .await
-        .unwrap();
+    attack(apis, proxy).await;
 }

@@ -130,6 +130,28 @@ pub fn refused(check: PasswordCheck) -> Option<(actix_web::http::StatusCode, Str
     }
 }
 
+/// A signed-in person's password offered again (View Credential, change
+/// password), checked under the same throttle as their sign-in.
+pub async fn confirm_password(
+    state: &crate::web::AppState,
+    req: &actix_web::HttpRequest,
+    user: &crate::domain::account::User,
+    offered: Password,
+) -> PasswordCheck {
+    check_password(
+        &state.throttle,
+        &state.hasher,
+        state.clock.now(),
+        (
+            &user.email.as_str().to_lowercase(),
+            &crate::web::session::client_address(req, &state.config.server),
+        ),
+        offered,
+        user.password_hash.clone(),
+    )
+    .await
+}
+
 /// Checks a password under the throttle: the one path for sign-in and for
 /// every re-authentication (View Credential, change password), so guesses
 /// through any of them share the account's and the address's budgets.

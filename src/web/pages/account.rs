@@ -12,8 +12,7 @@ use crate::web::errors::WebError;
 use crate::web::extractors::SignedIn;
 use crate::web::flash::FlashKind;
 use crate::web::render::{FormErrors, Layout, PageResult, page, page_with_status, redirect_flash};
-use crate::web::session::client_address;
-use crate::web::throttle::{PasswordCheck, check_password, refused};
+use crate::web::throttle::{PasswordCheck, confirm_password, refused};
 use actix_web::http::StatusCode;
 
 #[derive(Template)]
@@ -48,19 +47,7 @@ pub async fn submit(
 ) -> PageResult {
     let mut errors = FormErrors::default();
     let new = errors.check(Password::parse_new(f.password, &f.password_again));
-    let user = who.user();
-    let checked = check_password(
-        &state.throttle,
-        &state.hasher,
-        state.clock.now(),
-        (
-            &user.email.as_str().to_lowercase(),
-            &client_address(&req, &state.config.server),
-        ),
-        Password::offered(f.current),
-        user.password_hash.clone(),
-    )
-    .await;
+    let checked = confirm_password(&state, &req, who.user(), Password::offered(f.current)).await;
     let refusal = refused(checked);
     let status = refusal
         .as_ref()

@@ -19,8 +19,7 @@ use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamActing, TeamMember};
 use crate::web::render::{FormErrors, Layout, PageResult, page, page_with_status};
-use crate::web::session::client_address;
-use crate::web::throttle::{check_password, refused};
+use crate::web::throttle::{confirm_password, refused};
 
 use super::credentials::{GRACES, secret_page, team_credential};
 pub use crate::domain::credential::secret_aad;
@@ -180,19 +179,7 @@ pub async fn view(
     Form(f): Form<ViewForm>,
 ) -> PageResult {
     let c = team_credential(&state, &m, &path.1)?;
-    let user = m.who.user();
-    let checked = check_password(
-        &state.throttle,
-        &state.hasher,
-        state.clock.now(),
-        (
-            &user.email.as_str().to_lowercase(),
-            &client_address(&req, &state.config.server),
-        ),
-        Password::offered(f.password),
-        user.password_hash.clone(),
-    )
-    .await;
+    let checked = confirm_password(&state, &req, m.who.user(), Password::offered(f.password)).await;
     if let Some((status, message)) = refused(checked) {
         let errors = FormErrors::one(FieldError::new("password", message));
         return page_with_status(&panel(&state, &m, &c, errors)?, status);
