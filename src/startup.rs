@@ -72,6 +72,15 @@ impl Application {
                 source,
             })?
             .port();
+        let repaired = store
+            .repair_stuck_credentials(clock.now())
+            .map_err(OpenError::from)?;
+        if repaired > 0 {
+            tracing::warn!(
+                repaired,
+                "credentials waiting on a task that gave up are shown as failed again"
+            );
+        }
         let market = Marketplace::load(&store).map_err(OpenError::from)?;
         let actors = Arbiter::new();
         let pepper = key.derive("secret-pepper");

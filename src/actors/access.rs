@@ -128,7 +128,7 @@ impl TeamActor {
                 let mut c = c.clone();
                 c.act(CredentialAction::Delete, now)?;
                 c.reason = Some(reason.to_owned());
-                tasks.extend(self.next_task(&mut c)?);
+                self.next_task(&mut c)?.add_to(&mut tasks, &mut done);
                 credentials.push(c);
             }
         }

@@ -53,7 +53,14 @@ impl Handler<CredentialTaskStep> for TeamActor {
                     else {
                         return Err(CredentialError::Missing.into());
                     };
-                    let next = me.next_task(&mut c)?;
+                    // The failed task is this credential's own only while it
+                    // is still the one the credential waits on.
+                    if c.task == Some(task.id) {
+                        c.failed = true;
+                    }
+                    let (mut tasks, mut done) = (Vec::new(), vec![task.id]);
+                    me.next_task(&mut c)?.add_to(&mut tasks, &mut done);
+                    done.dedup();
                     let audit = me.audit_about(
                         msg.actor,
                         "credential.retried",
@@ -62,8 +69,8 @@ impl Handler<CredentialTaskStep> for TeamActor {
                     );
                     let changes = Changes {
                         credentials: vec![&c],
-                        tasks: next.iter().collect(),
-                        done_tasks: vec![task.id],
+                        tasks: tasks.iter().collect(),
+                        done_tasks: done,
                         ..Changes::default()
                     };
                     me.store.commit(&changes, &audit)?;
@@ -93,8 +100,8 @@ impl Handler<RetryCredential> for TeamActor {
             if !c.failed {
                 return Err(AccessError::NotFailed.into());
             }
-            let old = c.task;
-            let next = me.next_task(&mut c)?;
+            let (mut tasks, mut done) = (Vec::new(), Vec::new());
+            me.next_task(&mut c)?.add_to(&mut tasks, &mut done);
             let audit = me.audit_about(
                 msg.actor,
                 "credential.retried",
@@ -103,8 +110,8 @@ impl Handler<RetryCredential> for TeamActor {
             );
             let changes = Changes {
                 credentials: vec![&c],
-                tasks: next.iter().collect(),
-                done_tasks: old.into_iter().collect(),
+                tasks: tasks.iter().collect(),
+                done_tasks: done,
                 ..Changes::default()
             };
             me.store.commit(&changes, &audit)?;

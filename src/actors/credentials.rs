@@ -22,6 +22,21 @@ use crate::store::{Changes, SealedSecret};
 
 pub use super::credential_steps::{CredentialTaskStep, RetryCredential};
 
+/// A credential's next task, and the failed task it replaces.
+#[derive(Debug, Default)]
+pub(super) struct NextTask {
+    pub task: Option<Task>,
+    pub replaced: Option<TaskId>,
+}
+
+impl NextTask {
+    /// Adds the task to `tasks` and what it replaces to `done`.
+    pub fn add_to(self, tasks: &mut Vec<Task>, done: &mut Vec<TaskId>) {
+        tasks.extend(self.task);
+        done.extend(self.replaced);
+    }
+}
+
 /// A new secret: its keyed hash for the data plane and, when the data plane
 /// has a view window, the sealed clear value until then.
 #[derive(Debug, Clone)]
@@ -34,20 +49,28 @@ pub struct NewSecret {
 
 impl TeamActor {
     /// The task that takes the credential's next step, if one is needed and
-    /// none is outstanding.
-    pub(super) fn next_task(&self, c: &mut Credential) -> Result<Option<Task>, TeamCommandError> {
+    /// none is outstanding. A task that failed is never outstanding: it is
+    /// replaced (returned in [`NextTask::replaced`], to be removed from the
+    /// outbox in the same commit), so every new desired state reaches the
+    /// data plane.
+    pub(super) fn next_task(&self, c: &mut Credential) -> Result<NextTask, TeamCommandError> {
         if c.task.is_some() && !c.failed {
-            return Ok(None);
+            return Ok(NextTask::default());
         }
+        let replaced = if c.failed { c.task.take() } else { None };
+        c.failed = false;
+        c.last_error = None;
         let Some(op) = c.next_op() else {
-            return Ok(None);
+            return Ok(NextTask {
+                task: None,
+                replaced,
+            });
         };
         let Some(access) = self.store.access(c.access)? else {
             return Err(AccessError::Missing.into());
         };
         let now = self.clock.now();
         c.task_seq += 1;
-        c.failed = false;
         let task = Task {
             id: TaskId::generate(now),
             key: format!("credential:{}:{}:{}", c.id, c.task_seq, op.as_str()),
@@ -76,7 +99,10 @@ impl TeamActor {
             created_at: now,
         };
         c.task = Some(task.id);
-        Ok(Some(task))
+        Ok(NextTask {
+            task: Some(task),
+            replaced,
+        })
     }
 
     pub(super) fn own_credential(&self, id: CredentialId) -> Result<Credential, TeamCommandError> {
@@ -141,7 +167,7 @@ impl TeamActor {
                 done.push(task.id);
                 removed = c.is_gone();
                 if !removed {
-                    tasks.extend(self.next_task(&mut c)?);
+                    self.next_task(&mut c)?.add_to(&mut tasks, &mut done);
                 }
                 format!(
                     "{op} of credential {} ({}) done on {plane}",
@@ -296,7 +322,7 @@ impl Handler<CreateCredential> for TeamActor {
                 last_error: None,
                 agent_secret: msg.secret.for_agent.clone(),
             };
-            let task = me.next_task(&mut c)?;
+            let task = me.next_task(&mut c)?.task;
             let secret = msg
                 .secret
                 .sealed
@@ -379,7 +405,8 @@ impl Handler<ChangeCredential> for TeamActor {
                 }
                 None => String::new(),
             };
-            let task = me.next_task(&mut c)?;
+            let (mut tasks, mut done) = (Vec::new(), Vec::new());
+            me.next_task(&mut c)?.add_to(&mut tasks, &mut done);
             let notifications = match &msg.provider {
                 Some((_, reason)) => me.notify(
                     me.team_id,
@@ -406,7 +433,8 @@ impl Handler<ChangeCredential> for TeamActor {
             let changes = Changes {
                 credentials: vec![&c],
                 secrets: secret.iter().collect(),
-                tasks: task.iter().collect(),
+                tasks: tasks.iter().collect(),
+                done_tasks: done,
                 notifications,
                 ..Changes::default()
             };

@@ -281,6 +281,13 @@ pub(super) fn parse(
         };
         let view_window = duration_of(&name, &settings, "view_window", DEFAULT_VIEW_WINDOW)?;
         let max_renew_grace = duration_of(&name, &settings, "max_renew_grace", DEFAULT_MAX_GRACE)?;
+        // The agent's secret reaches the consumer only through the view
+        // window: with none, nobody could ever see it.
+        if view_window.is_zero() && webhook.as_ref().is_some_and(|w| w.generates_secrets) {
+            return Err(ConfigError::new(format!(
+                "dataplanes.{name}: generates_secrets = true needs a view_window longer than \"0\": the secret the agent makes up is shown to the consumer only within the view window; set view_window (such as \"1h\") or turn generates_secrets off"
+            )));
+        }
         let plane = DataPlaneConfig {
             name: name.clone(),
             kind,

@@ -3,8 +3,9 @@
 //! The protocol is in docs/agent-protocol.md.
 //!
 //! Answers: 2xx = done (optionally with the secret the agent made up, and a
-//! message); 4xx other than 408 and 429 = refused for good; 5xx, 408, 429,
-//! timeouts and connection errors = try again later (after `Retry-After`).
+//! message); 3xx (never followed) and 4xx other than 408 and 429 = refused
+//! for good; 5xx, 408, 429, timeouts and connection errors = try again later
+//! (after `Retry-After`).
 
 use std::time::Duration;
 
@@ -48,6 +49,10 @@ impl WebhookPlane {
             .clone()
             .expect("a webhook data plane has webhook settings");
         let client = reqwest::Client::builder()
+            // A redirect is never followed: a 302 would be re-sent as a GET
+            // and taken for done, a 307 would re-post the signed body (with
+            // a clear secret) to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout)
             .user_agent(concat!("agora/", env!("CARGO_PKG_VERSION")))
@@ -178,6 +183,11 @@ impl DataPlane for WebhookPlane {
             };
             let status = res.status().as_u16();
             let wait = retry_after(res.headers());
+            let location = res
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(200).collect::<String>());
             let text = res.text().await.unwrap_or_default();
             let answer: AgentAnswer = serde_json::from_str(&text).unwrap_or_default();
             let said = |fallback: String| {
@@ -200,9 +210,12 @@ impl DataPlane for WebhookPlane {
                             )
                         });
                     match (wants_secret, answer.secret, w) {
-                        (true, Some(secret), Some(w))
-                            if !secret.is_empty() && !self.view_window.is_zero() =>
-                        {
+                        (true, Some(secret), _) if secret.trim().is_empty() => {
+                            Err(DataPlaneError::Permanent(
+                                "the agent answered with an empty secret".into(),
+                            ))
+                        }
+                        (true, Some(secret), Some(w)) => {
                             let sealed = self.vault.seal(
                                 secret.as_bytes(),
                                 &crate::domain::credential::secret_aad(
@@ -221,6 +234,10 @@ impl DataPlane for WebhookPlane {
                         _ => Ok(Outcome::Done),
                     }
                 }
+                300..=399 => Err(DataPlaneError::Permanent(format!(
+                    "the agent answered with a redirect ({status}{}); Agora does not follow redirects: set the data plane's url to the agent itself",
+                    location.map(|l| format!(" to {l}")).unwrap_or_default()
+                ))),
                 408 | 429 => Err(DataPlaneError::Busy(
                     said(format!("the agent is busy ({status})")),
                     wait,

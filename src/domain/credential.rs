@@ -178,8 +178,8 @@ impl Credential {
             }
             _ => return refuse(self),
         }
-        self.failed = false;
-        self.last_error = None;
+        // A failed step stays recorded as failed: the next task replaces it
+        // (`failed` tells the actor there is one to replace).
         Ok(())
     }
 

@@ -176,4 +176,51 @@ impl Store {
             .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
             .map(|b| Timestamp::from_millis(i64::from_be_bytes(b))))
     }
+
+    /// Credentials whose outstanding task was given up on while they no
+    /// longer say so: a version before 2026-12-01 cleared the failure when
+    /// the user acted, leaving the credential waiting on a dead task for
+    /// good. Each is marked failed again (its Retry shows, and its next
+    /// change replaces the task). Returns how many were repaired.
+    pub fn repair_stuck_credentials(&self, now: Timestamp) -> Result<usize, StoreError> {
+        use crate::domain::audit::{AuditRecord, Subject};
+        use crate::domain::ids::{AuditId, TaskId};
+        let mut repaired = 0;
+        for k in self.outbox_failed.iter().keys() {
+            let Some(id) = TaskId::from_bytes(&k?[16..]) else {
+                continue;
+            };
+            let Some(task) = self.task(id)? else { continue };
+            let Some(work) = &task.credential else {
+                continue;
+            };
+            let Some(mut c) = self.credential(work.credential)? else {
+                continue;
+            };
+            if c.task != Some(task.id) || c.failed {
+                continue;
+            }
+            c.failed = true;
+            c.last_error = task.last_error.clone();
+            let audit = AuditRecord {
+                id: AuditId::generate(now),
+                at: now,
+                actor: None,
+                team: Some(c.team),
+                action: "credential.repaired".into(),
+                detail: format!(
+                    "credential {} ({}) waits on a task that gave up: shown as failed again",
+                    c.name, c.key_id
+                ),
+                subject: Some(Subject::Credential(c.id)),
+            };
+            let changes = super::Changes {
+                credentials: vec![&c],
+                ..super::Changes::default()
+            };
+            self.commit(&changes, &audit)?;
+            repaired += 1;
+        }
+        Ok(repaired)
+    }
 }

@@ -22,6 +22,11 @@ pub struct Mode {
     pub delay: Duration,
     /// Refuse everything with 422 and a message.
     pub refuse: bool,
+    /// Answer with this redirect status and `Location`, applying nothing.
+    pub redirect: Option<(u16, String)>,
+    /// Answer provision and renew with this secret instead of one made up
+    /// (when Agora sends none): `Some("")` answers an empty one.
+    pub secret: Option<String>,
 }
 
 #[derive(Default)]
@@ -33,6 +38,8 @@ pub struct Seen {
     /// Credential key id → (active, secret version, secret) as the agent holds it.
     pub credentials: HashMap<String, (bool, u64, Option<String>)>,
     pub bad_signatures: u32,
+    /// Every signed document received, whole, with its headers.
+    pub documents: Vec<(HashMap<String, String>, serde_json::Value)>,
 }
 
 pub struct Agent {
@@ -106,11 +113,23 @@ async fn handle(req: HttpRequest, body: web::Bytes, cx: web::Data<Shared>) -> Ht
         return HttpResponse::UnprocessableEntity()
             .json(serde_json::json!({"message": "route /weather/ is not on this gateway"}));
     }
+    if let Some((status, to)) = &mode.redirect {
+        let status = actix_web::http::StatusCode::from_u16(*status).unwrap();
+        return HttpResponse::build(status)
+            .insert_header(("Location", to.as_str()))
+            .finish();
+    }
     let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let op = doc["operation"].as_str().unwrap_or("").to_owned();
     let key = doc["idempotency_key"].as_str().unwrap_or("").to_owned();
     let mut s = seen.lock().unwrap();
     s.deliveries.push((op.clone(), key.clone()));
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    s.documents.push((headers, doc.clone()));
     if random_unit() < mode.fail_rate {
         return HttpResponse::InternalServerError().json(serde_json::json!({"message": "flaky"}));
     }
@@ -155,7 +174,10 @@ async fn handle(req: HttpRequest, body: web::Bytes, cx: web::Data<Shared>) -> Ht
     // An agent that makes up secrets returns one for provision and renew
     // (the same one when a key comes again).
     if doc.get("secret").is_none() && (op == "provision" || op == "renew") {
-        let made = format!("agent-made-{}", &key[key.len().saturating_sub(12)..]);
+        let made = mode
+            .secret
+            .clone()
+            .unwrap_or_else(|| format!("agent-made-{}", &key[key.len().saturating_sub(12)..]));
         return HttpResponse::Ok().json(serde_json::json!({"message": "done", "secret": made}));
     }
     HttpResponse::Ok().json(serde_json::json!({"message": "done"}))
