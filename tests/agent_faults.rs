@@ -479,3 +479,166 @@ async fn whatever_happens_once_the_agent_accepts_it_holds_the_desired_state() {
     );
     assert_eq!(seen.bad_signatures, 0);
 }
+
+/// The JSON block after `<!-- example: NAME -->` in docs/agent-protocol.md.
+fn documented_example(name: &str) -> serde_json::Value {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agent-protocol.md"),
+    )
+    .unwrap();
+    let marker = format!("<!-- example: {name} -->");
+    let after = &page[page.find(&marker).expect("the example is marked") + marker.len()..];
+    let body = &after[after.find("```json\n").expect("a json block follows") + 8..];
+    serde_json::from_str(&body[..body.find("```").unwrap()]).expect("the example is JSON")
+}
+
+/// Where a delivery's shape differs from the documented one: the same keys
+/// at every level, and the same JSON type wherever the example is not null.
+fn differences(
+    path: &str,
+    doc: &serde_json::Value,
+    real: &serde_json::Value,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (doc, real) {
+        (Value::Null, _) => {}
+        (Value::Object(d), Value::Object(r)) => {
+            for k in d.keys().filter(|k| !r.contains_key(*k)) {
+                out.push(format!("{path}.{k}: documented, not sent"));
+            }
+            for k in r.keys().filter(|k| !d.contains_key(*k)) {
+                out.push(format!("{path}.{k}: sent, not documented"));
+            }
+            for (k, v) in d {
+                if let Some(rv) = r.get(k) {
+                    differences(&format!("{path}.{k}"), v, rv, out);
+                }
+            }
+        }
+        (Value::String(_), Value::String(_))
+        | (Value::Number(_), Value::Number(_))
+        | (Value::Bool(_), Value::Bool(_)) => {}
+        (d, r) => out.push(format!("{path}: documented {d}, sent {r}")),
+    }
+}
+
+#[actix_web::test]
+async fn every_operation_is_sent_as_docs_agent_protocol_shows() {
+    let (app, agent, _s) = with_agent(&[]).await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "gw").await;
+    let (id, _, _) = admin.create_credential(&h, "Edge", "api_key").await;
+    app.run_due().await;
+    for action in ["suspend", "enable", "renew", "delete"] {
+        // A renewal answers with its new secret's page; the others redirect.
+        assert!(
+            [200, 303].contains(&act(&admin, &h, &id, action).await),
+            "{action}"
+        );
+        app.run_due().await;
+    }
+    let app_page = format!("/teams/{}/applications/{}", h.c.team, h.c.application);
+    admin
+        .submit(
+            &app_page,
+            &format!("{app_page}/archive"),
+            &[("confirmed", "yes")],
+        )
+        .await;
+    app.run_due().await;
+
+    let provision = documented_example("provision");
+    let mut without_secret = provision.clone();
+    without_secret.as_object_mut().unwrap().remove("secret");
+    let grant = documented_example("grant");
+    let credential_key = regex::Regex::new(r"^credential:[0-9A-Z]{26}:[0-9]+:[a-z]+$").unwrap();
+    let access_key = regex::Regex::new(r"^access:[0-9A-Z]{26}:[0-9]+:[a-z]+$").unwrap();
+    let seen = agent.seen.lock().unwrap();
+    let mut ops = Vec::new();
+    let mut problems = Vec::new();
+    for (headers, doc) in &seen.documents {
+        let op = doc["operation"].as_str().unwrap().to_owned();
+        let (example, key_shape) = match op.as_str() {
+            "provision" | "renew" => (&provision, &credential_key),
+            "suspend" | "enable" | "deprovision" => (&without_secret, &credential_key),
+            "grant" | "revoke" => (&grant, &access_key),
+            other => panic!("an undocumented operation: {other}"),
+        };
+        differences(&op, example, doc, &mut problems);
+        let key = doc["idempotency_key"].as_str().unwrap();
+        assert!(key_shape.is_match(key), "{op}: {key}");
+        assert!(key.ends_with(&format!(":{op}")), "{key}");
+        // The documented headers, with the values the table gives them.
+        assert_eq!(
+            headers.get("idempotency-key").map(String::as_str),
+            Some(key)
+        );
+        assert_eq!(
+            headers.get("content-type").map(String::as_str),
+            Some("application/json")
+        );
+        assert!(
+            headers
+                .get("x-agora-timestamp")
+                .is_some_and(|t| t.parse::<i64>().is_ok())
+        );
+        assert!(
+            headers
+                .get("x-agora-signature")
+                .is_some_and(|s| s.starts_with("v1="))
+        );
+        ops.push(op);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    for op in [
+        "grant",
+        "provision",
+        "suspend",
+        "enable",
+        "renew",
+        "deprovision",
+        "revoke",
+    ] {
+        assert!(ops.iter().any(|o| o == op), "{op} was delivered: {ops:?}");
+    }
+    // The README and the protocol say the same key shapes the wire carries.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in ["README.md", "docs/agent-protocol.md"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        assert!(text.contains(":<n>:<op"), "{file} gives the credential key");
+        assert!(
+            text.contains("access:<access id>:<version>:<op"),
+            "{file} gives the access key"
+        );
+        assert!(
+            text.contains("attempt N failed, next at …"),
+            "{file} quotes the page"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_secret_hash_is_empty_when_the_agent_makes_the_secrets_as_documented() {
+    let (app, agent, _s) = with_agent(&[("AGORA_DATAPLANES__GW__GENERATES_SECRETS", "true")]).await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "gw").await;
+    let page = h.new_credential_path();
+    admin
+        .submit(&page, &page, &[("name", "Edge"), ("kind", "api_key")])
+        .await;
+    app.run_due().await;
+    let seen = agent.seen.lock().unwrap();
+    let (_, doc) = seen
+        .documents
+        .iter()
+        .find(|(_, d)| d["operation"] == "provision")
+        .expect("a provision");
+    assert_eq!(doc["credential"]["secret_hash"], "");
+    assert!(doc.get("secret").is_none());
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/agent-protocol.md"),
+    )
+    .unwrap();
+    assert!(text.contains("and `\"\"` (empty) when the agent makes the secrets"));
+}

@@ -80,8 +80,9 @@ pub fn agent_aad(credential: CredentialId, version: u32) -> Vec<u8> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Task {
     pub id: TaskId,
-    /// Unique per intended change: `access:<id>:<version>:<op>`. A data plane
-    /// that sees a key again answers as before and changes nothing.
+    /// Unique per intended change: `access:<id>:<version>:<op>` for an
+    /// access, `credential:<id>:<n>:<op>` for a credential. A data plane that
+    /// sees a key again answers as before and changes nothing.
     pub key: String,
     /// For access tasks; a credential task carries its step in `credential`.
     pub op: TaskOp,

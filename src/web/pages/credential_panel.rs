@@ -37,7 +37,8 @@ pub struct CredentialRow {
     pub last_used: String,
     pub error: String,
     pub reason: String,
-    /// "waiting for data plane (attempt 2 failed, next at …)" while retrying.
+    /// "waiting for data plane (attempt 2 failed, next at …)" while retrying:
+    /// the same words as an access's progress on the application page.
     pub progress: String,
     pub failed: bool,
 }
@@ -75,8 +76,8 @@ pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow,
                 "waiting for the provider to set it up by hand".to_owned()
             }
             Some(t) if t.attempts > 0 => format!(
-                "waiting for data plane (attempt {}, next at {})",
-                t.attempts + 1,
+                "waiting for data plane (attempt {} failed, next at {})",
+                t.attempts,
                 t.next_at.display()
             ),
             Some(_) => "waiting for data plane".to_owned(),
