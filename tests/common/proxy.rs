@@ -232,6 +232,32 @@ impl TwoApis {
             .create_credential(&billing, "Billing key", "api_key")
             .await;
         app.run_due().await;
+        // The billing provider cannot nest a route of its own inside /weather/.
+        let l = &billing.c.listing;
+        let page = format!(
+            "/provider/{}/products/{}/resources/new",
+            l.provider, l.product
+        );
+        let res = admin
+            .submit(
+                &page,
+                &page,
+                &[
+                    ("name", "Weather, taken over"),
+                    ("route", "/weather/v2/"),
+                    ("dataplane", "embedded"),
+                    ("credential_types", "api_key"),
+                    ("access_approval", "automatic"),
+                    ("rows", "0"),
+                    ("action", "save"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            422,
+            "a nested route of another product is refused"
+        );
         TwoApis {
             weather,
             weather_key,
@@ -397,6 +423,21 @@ impl TwoApis {
             failures.push(format!(
                 "a client's X-Agora-Application reached the upstream: {status} {body:?}"
             ));
+        }
+        // No route nests inside /weather/: the billing key does not reach it
+        // there, and the weather key still does.
+        for (target, key, reached) in [
+            ("/weather/v2/x", &self.billing_key, None),
+            ("/weather/v2/x", &self.weather_key, Some("weather")),
+        ] {
+            let (status, body) = raw(proxy.port, target, &[("X-API-Key", key)]);
+            let ok = match reached {
+                None => [400, 401, 403, 404].contains(&status) && !body.contains("upstream"),
+                Some(up) => status == 200 && body.starts_with(up),
+            };
+            if !ok {
+                failures.push(format!("nested route: GET {target} → {status} {body:?}"));
+            }
         }
         // The billing key is no key for weather either.
         let (status, body) = raw(
