@@ -26,6 +26,7 @@ pub fn sweep(state: &AppState) -> Result<SweepReport, crate::store::StoreError> 
         .store
         .purge_sessions(|s| s.alive(now, sec.session_idle_timeout, sec.session_lifetime))?;
     let invitations = state.store.purge_invitations(now)?;
+    state.store.purge_requests(now)?;
     let secrets = purge_secrets(state, now)?;
     notify_windows_closing(state, now)?;
     state

@@ -145,6 +145,7 @@ impl Application {
                 sec.login_throttle_window,
             ),
             metrics: Default::default(),
+            reveals: Default::default(),
             store,
             clock,
             config,

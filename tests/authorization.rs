@@ -188,6 +188,11 @@ const TABLE: &[(&str, &str, Rule)] = &[
         Rule::Member,
     ),
     (
+        "GET",
+        "/teams/{team_id}/credentials/{credential_id}/secret",
+        Rule::Acting,
+    ),
+    (
         "POST",
         "/teams/{team_id}/credentials/{credential_id}/view",
         Rule::Acting,

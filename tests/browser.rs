@@ -729,6 +729,18 @@ async fn a_developer_walks_a_credential_through_its_life() {
     shows(&cy, "Store this secret safely now").await;
     let key = field_value(&cy, "secret").await;
     assert!(key.starts_with("agora_"), "{key}");
+    // A real reload of the result page repeats nothing: the same secret,
+    // still one credential.
+    let made = |name: &'static str| {
+        let app_id = h.c.application.parse().unwrap();
+        let all = app.state.store.credentials_of_app(app_id).unwrap();
+        all.iter().filter(|c| c.name == name).count()
+    };
+    cy.refresh().await.unwrap();
+    shows(&cy, "Store this secret safely now").await;
+    assert_eq!(field_value(&cy, "secret").await, key);
+    assert_eq!(made("Browser key"), 1);
+    assert!(path(&cy).await.ends_with("/secret"), "a GET page");
     app.run_due().await;
     assert_eq!(call(key.clone()).await, 200);
 
@@ -756,6 +768,23 @@ async fn a_developer_walks_a_credential_through_its_life() {
     shows(&cy, "Your renewed credential").await;
     let renewed = field_value(&cy, "secret").await;
     assert_ne!(renewed, key);
+    let version = || {
+        let app_id = h.c.application.parse().unwrap();
+        let all = app.state.store.credentials_of_app(app_id).unwrap();
+        all.iter()
+            .find(|c| c.name == "Browser key")
+            .unwrap()
+            .secret_version
+    };
+    assert_eq!(version(), 2);
+    cy.refresh().await.unwrap();
+    shows(&cy, "Your renewed credential").await;
+    assert_eq!(
+        field_value(&cy, "secret").await,
+        renewed,
+        "a reload renews nothing"
+    );
+    assert_eq!(version(), 2);
     app.run_due().await;
     assert_eq!(
         call(key.clone()).await,

@@ -91,7 +91,7 @@ async fn secrets_stay_out_of_the_log_and_the_database() {
             &[("confirmed", "yes"), ("grace", "1h")],
         )
         .await;
-    let renewed = input_value(&res.text().await.unwrap(), "secret");
+    let renewed = input_value(&admin.secret_page(res).await, "secret");
     app.run_due().await;
     assert_eq!(
         authorize(

@@ -145,10 +145,15 @@ async fn acknowledged_changes_survive_sigkill() {
                             .send()
                             .await;
                         let Ok(res) = res else { return };
-                        if res.status() != 200 {
+                        if res.status() != 303 {
                             return;
                         }
-                        let Ok(html) = res.text().await else { return };
+                        // The secret is on the GET page the create leads to.
+                        let to = location(&res);
+                        let Ok(page) = b.client.get(format!("{}{to}", b.base)).send().await else {
+                            return;
+                        };
+                        let Ok(html) = page.text().await else { return };
                         let key = input_value(&html, "secret");
                         let marker = format!("/teams/{h_team}/credentials/");
                         let id = ids_after(&html, &marker).into_iter().next().unwrap();
@@ -204,12 +209,26 @@ async fn acknowledged_changes_survive_sigkill() {
                         .await;
                     let Ok(res) = res else { return };
                     let status = res.status().as_u16();
-                    let body = res.text().await.unwrap_or_default();
+                    let to = res
+                        .headers()
+                        .get("location")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    // A renewal's new secret is on the GET page it leads to.
+                    let body = if to.ends_with("/secret") {
+                        match b.client.get(format!("{}{to}", b.base)).send().await {
+                            Ok(page) => page.text().await.unwrap_or_default(),
+                            Err(_) => String::new(),
+                        }
+                    } else {
+                        String::new()
+                    };
                     let mut k = known.lock().unwrap();
                     let e = k.get_mut(&id).unwrap();
                     if (200..400).contains(&status) {
                         e.changes[at].1 = true;
-                        if verb == "renew" && status == 200 {
+                        if verb == "renew" && body.contains("id=\"secret\"") {
                             e.key = input_value(&body, "secret");
                             e.key_unsure = false;
                         }

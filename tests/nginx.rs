@@ -153,7 +153,7 @@ async fn nginx_lets_through_only_what_agora_allows() {
             &[("confirmed", "yes"), ("grace", "1h")],
         )
         .await;
-    let new_key = input_value(&res.text().await.unwrap(), "secret");
+    let new_key = input_value(&admin.secret_page(res).await, "secret");
     app.run_due().await;
     assert_eq!(get(key.clone()).await.0, 200, "old key in the grace period");
     assert_eq!(get(new_key.clone()).await.0, 200, "new key");

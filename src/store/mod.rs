@@ -13,6 +13,7 @@ mod credentials;
 mod embedded;
 mod invitations;
 mod notifications;
+mod once;
 mod sessions;
 mod subscriptions;
 mod teams;
@@ -21,6 +22,7 @@ mod work;
 
 pub use embedded::{EmbeddedChange, EmbeddedCredential};
 pub use notifications::UNREAD_CAP;
+pub use once::Claim;
 pub use work::{AppWrite, Changes, SealedSecret};
 
 use std::path::Path;
@@ -173,6 +175,7 @@ pub struct Store {
     notification: sled::Tree,
     notification_unread: sled::Tree,
     window_notice: sled::Tree,
+    request_once: sled::Tree,
     /// Unread counts of the header badge, kept between notification changes.
     unread: Arc<cache::Versioned<UserId, usize>>,
     /// Each application's credentials as its page shows them, kept between
@@ -257,6 +260,7 @@ impl Store {
             notification: tree("notification")?,
             notification_unread: tree("notification_unread")?,
             window_notice: tree("window_notice")?,
+            request_once: tree("request_once")?,
             unread: Arc::new(cache::Versioned::new(UNREAD_PEOPLE)),
             app_credentials: Arc::new(cache::Versioned::new(CACHED_CREDENTIALS)),
             route_claims: Arc::default(),

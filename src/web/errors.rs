@@ -25,6 +25,8 @@ pub enum WebError {
     NotAForm(String),
     #[error("the request body did not arrive in time")]
     BodyTimeout,
+    #[error("this form was already sent and is being handled")]
+    AlreadySent,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -64,6 +66,7 @@ impl ResponseError for WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::NotAForm(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            WebError::AlreadySent => StatusCode::CONFLICT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +87,10 @@ impl ResponseError for WebError {
             WebError::NotAForm(kind) => (
                 "Not a form",
                 format!("This address takes HTML form posts (application/x-www-form-urlencoded), not {kind}. Scripts: send the form fields as a browser does."),
+            ),
+            WebError::AlreadySent => (
+                "Already sent",
+                "This form was already sent, and nothing was done twice. Go back to the page you came from and reload it to see the result.".to_owned(),
             ),
             WebError::BodyTimeout => (
                 "Too slow",

@@ -7,8 +7,10 @@ pub mod flash;
 pub mod form;
 pub mod metrics;
 pub mod middleware;
+pub mod once;
 pub mod pages;
 pub mod render;
+pub mod reveal;
 pub mod session;
 pub mod throttle;
 
@@ -57,6 +59,8 @@ pub struct AppState {
     pub keys: Keys,
     pub throttle: throttle::LoginThrottle,
     pub metrics: metrics::Metrics,
+    /// Secrets just made, held for the GET page their POST leads to.
+    pub reveals: reveal::Reveals,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -168,6 +172,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/teams/{team_id}/credentials/{credential_id}",
             web::get().to(credentials::show),
+        )
+        .route(
+            "/teams/{team_id}/credentials/{credential_id}/secret",
+            web::get().to(credentials::secret_result),
         )
         .route(
             "/teams/{team_id}/credentials/{credential_id}/view",

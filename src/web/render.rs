@@ -34,6 +34,12 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// A fresh one-time id for a form that creates or rotates something
+    /// (see `web::once`): made only where a template asks for one.
+    pub fn request_id(&self) -> String {
+        crate::crypto::random::token()
+    }
+
     pub fn new(visitor: &Visitor, title: impl Into<String>) -> Self {
         let (user_name, platform_admin, teams) = match &visitor.user {
             Some(u) => (

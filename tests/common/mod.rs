@@ -234,15 +234,36 @@ impl Browser {
         csrf_of(&self.html(page).await)
     }
 
-    /// Opens `page`, takes its CSRF token and posts `fields` to `action`.
+    /// Opens `page`, takes its CSRF token (and the one-time request id of
+    /// its first form that has one, as a browser sends it) and posts
+    /// `fields` to `action`.
     pub async fn submit(
         &self,
         page: &str,
         action: &str,
         fields: &[(&str, &str)],
     ) -> reqwest::Response {
-        let token = self.token(page).await;
-        self.post(action, &token, fields).await
+        let html = self.html(page).await;
+        let token = csrf_of(&html);
+        let mut fields = fields.to_vec();
+        let request_id = attr_after(&html, "name=\"request_id\" value=\"");
+        if let Some(id) = &request_id
+            && !fields.iter().any(|(k, _)| *k == "request_id")
+        {
+            fields.push(("request_id", id.as_str()));
+        }
+        self.post(action, &token, &fields).await
+    }
+
+    /// Follows a redirect to the page that shows a new secret; returns that page.
+    pub async fn secret_page(&self, res: reqwest::Response) -> String {
+        assert_eq!(res.status(), 303, "a secret is shown on a GET page");
+        let to = location(&res);
+        assert!(to.ends_with("/secret"), "{to}");
+        let page = self.get(&to).await;
+        assert_eq!(page.status(), 200);
+        assert_eq!(page.headers()["cache-control"], "no-store");
+        page.text().await.unwrap()
     }
 
     pub async fn post(
@@ -741,9 +762,7 @@ impl Browser {
         let res = self
             .submit(&page, &page, &[("name", name), ("kind", kind)])
             .await;
-        assert_eq!(res.status(), 200, "the secret page");
-        assert_eq!(res.headers()["cache-control"], "no-store");
-        let html = res.text().await.unwrap();
+        let html = self.secret_page(res).await;
         let secret = input_value(&html, "secret");
         let client_id = if kind == "oauth_client" {
             input_value(&html, "client-id")

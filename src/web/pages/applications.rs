@@ -354,6 +354,9 @@ pub struct ConfirmPage {
     pub action: String,
     pub button: String,
     pub back: String,
+    /// The one-time id of a form that rotates something, carried on to
+    /// the confirmed POST; empty for the others.
+    pub request_id: String,
 }
 
 #[derive(Deserialize)]
@@ -429,6 +432,7 @@ async fn confirmed_change(
             action: format!("{back}/{verb}"),
             button: format!("Yes, {verb} {}", app.details.name),
             back,
+            request_id: String::new(),
         });
     }
     change(state, m, &app, archive).await

@@ -1,5 +1,5 @@
 //! Suspend, Enable, Renew and Delete: each confirmed (a confirm page without
-//! JavaScript, a dialog with it); Renew answers with the new secret.
+//! JavaScript, a dialog with it); Renew leads to the page of the new secret.
 
 use std::time::Duration;
 
@@ -17,8 +17,9 @@ use crate::web::extractors::TeamActing;
 use crate::web::flash::FlashKind;
 use crate::web::render::{Layout, PageResult, page, redirect_flash};
 
-use super::credentials::{GRACES, new_secret, secret_page, team_credential};
+use super::credentials::{GRACES, hold_secret, new_secret, secret_url, team_credential};
 pub use crate::domain::credential::secret_aad;
+use crate::web::once::{self, Once};
 
 #[derive(Deserialize)]
 pub struct ActionForm {
@@ -26,6 +27,9 @@ pub struct ActionForm {
     confirmed: String,
     #[serde(default)]
     grace: String,
+    /// Renew's one-time id: a resubmitted renewal never rotates again.
+    #[serde(default)]
+    request_id: String,
 }
 
 fn question(action: &str, c: &Credential, grace: &str) -> (String, String, String) {
@@ -155,8 +159,22 @@ async fn act(
             ),
             button,
             back: base,
+            request_id: if verb == "renew" {
+                f.request_id.clone()
+            } else {
+                String::new()
+            },
         });
     }
+    let ticket = match action {
+        CredentialAction::Renew { .. } => {
+            match once::begin(&state, m.who.user().id, &f.request_id)? {
+                Once::Act(t) => Some(t),
+                Once::Repeat(res) => return Ok(res),
+            }
+        }
+        _ => None,
+    };
     let (secret, new) = match action {
         CredentialAction::Renew { .. } => {
             let (s, n) = new_secret(&state, c.id, c.secret_version + 1, &c.dataplane);
@@ -171,9 +189,34 @@ async fn act(
         actor: m.who.user().id,
         provider: None,
     };
-    match state.teams.send(m.team.id, cmd).await? {
-        Ok(()) => match secret {
-            None if matches!(action, CredentialAction::Renew { .. }) => Ok(redirect_flash(
+    let result = state.teams.send(m.team.id, cmd).await?;
+    let Some(ticket) = ticket else {
+        return Ok(match result {
+            Ok(()) if action == CredentialAction::Delete => redirect_flash(
+                &m.who.0,
+                &format!("/teams/{}/applications/{}", m.team.id, c.application),
+                FlashKind::Success,
+                format!("{} is deleted: calls with it are refused.", c.name),
+            ),
+            Ok(()) => redirect_flash(
+                &m.who.0,
+                &base,
+                FlashKind::Success,
+                format!("{} is {}.", c.name, action.verb()),
+            ),
+            Err(TeamCommandError::Store(e)) => return Err(e.into()),
+            Err(refused) => redirect_flash(&m.who.0, &base, FlashKind::Error, refused.to_string()),
+        });
+    };
+    // A renewal: its result is recorded for a resubmit to find.
+    match (result, secret) {
+        (Ok(()), Some(secret)) => {
+            let c = state.store.credential(c.id)?.ok_or(WebError::NotFound)?;
+            hold_secret(&state, &m, &c, &secret, true)?;
+            ticket.done(&state, &secret_url(&m, c.id)).await
+        }
+        (Ok(()), None) => {
+            let res = redirect_flash(
                 &m.who.0,
                 &base,
                 FlashKind::Success,
@@ -181,31 +224,21 @@ async fn act(
                     "{} is being renewed. Its data plane makes up the new secret: view it here once done.",
                     c.name
                 ),
-            )),
-            Some(secret) => {
-                let c = state.store.credential(c.id)?.ok_or(WebError::NotFound)?;
-                secret_page(&m, &c, &secret, false, "Your renewed credential", now)
+            );
+            ticket.done_with(&state, res, &base).await
+        }
+        (Err(e), _) => {
+            ticket.release(&state)?;
+            match e {
+                TeamCommandError::Store(e) => Err(e.into()),
+                refused => Ok(redirect_flash(
+                    &m.who.0,
+                    &base,
+                    FlashKind::Error,
+                    refused.to_string(),
+                )),
             }
-            None if action == CredentialAction::Delete => Ok(redirect_flash(
-                &m.who.0,
-                &format!("/teams/{}/applications/{}", m.team.id, c.application),
-                FlashKind::Success,
-                format!("{} is deleted: calls with it are refused.", c.name),
-            )),
-            None => Ok(redirect_flash(
-                &m.who.0,
-                &base,
-                FlashKind::Success,
-                format!("{} is {}.", c.name, action.verb()),
-            )),
-        },
-        Err(TeamCommandError::Store(e)) => Err(e.into()),
-        Err(refused) => Ok(redirect_flash(
-            &m.who.0,
-            &base,
-            FlashKind::Error,
-            refused.to_string(),
-        )),
+        }
     }
 }
 

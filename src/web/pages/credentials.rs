@@ -26,7 +26,9 @@ use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamActing, TeamMember};
 use crate::web::flash::FlashKind;
+use crate::web::once::{self, Once};
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
+use crate::web::reveal::Hold;
 
 pub use super::credential_actions::act_on;
 pub use super::credential_panel::{CredentialRow, credential_row, show, view};
@@ -243,6 +245,8 @@ pub struct NewForm {
     name: String,
     #[serde(default)]
     kind: String,
+    #[serde(default)]
+    request_id: String,
 }
 
 #[derive(Template)]
@@ -286,6 +290,42 @@ pub(super) fn secret_page(
     Ok(no_store(res))
 }
 
+/// Where a new secret is shown: a GET page, so a reload repeats nothing.
+pub(super) fn secret_url(m: &TeamMember, c: CredentialId) -> String {
+    format!("/teams/{}/credentials/{c}/secret", m.team.id)
+}
+
+/// Holds a new clear secret for this session's result page (see `web::reveal`).
+pub(super) fn hold_secret(
+    state: &AppState,
+    m: &TeamMember,
+    c: &Credential,
+    secret: &str,
+    renewed: bool,
+) -> Result<(), WebError> {
+    let session = m
+        .who
+        .0
+        .user
+        .as_ref()
+        .map(|u| u.session_hash)
+        .ok_or(WebError::NotFound)?;
+    state.reveals.hold(
+        &state.vault,
+        Hold {
+            session: &session,
+            credential: c.id,
+            version: c.secret_version,
+            made_by_plane: false,
+            renewed,
+            once: c.window_until.is_none(),
+        },
+        secret,
+        state.clock.now(),
+    );
+    Ok(())
+}
+
 pub async fn create(
     state: web::Data<AppState>,
     TeamActing(m): TeamActing,
@@ -293,6 +333,10 @@ pub async fn create(
     Form(f): Form<NewForm>,
 ) -> PageResult {
     let cx = context(&state, &m, &path)?;
+    let ticket = match once::begin(&state, m.who.user().id, &f.request_id)? {
+        Once::Act(t) => t,
+        Once::Repeat(res) => return Ok(res),
+    };
     let mut errors = FormErrors::default();
     let name = errors.check(parse_short_name(&f.name, "name", 80));
     let kind = CredentialType::parse(&f.kind).filter(|k| cx.accepted.contains(k));
@@ -319,25 +363,66 @@ pub async fn create(
             Ok(()) => {
                 let c = state.store.credential(id)?.ok_or(WebError::NotFound)?;
                 let Some(secret) = secret else {
-                    return Ok(redirect_flash(
+                    let panel = format!("/teams/{}/credentials/{}", m.team.id, c.id);
+                    let res = redirect_flash(
                         &m.who.0,
-                        &format!("/teams/{}/credentials/{}", m.team.id, c.id),
+                        &panel,
                         FlashKind::Success,
                         "The credential is created. Its data plane makes up the secret: view it here once the credential is active.",
-                    ));
+                    );
+                    return ticket.done_with(&state, res, &panel).await;
                 };
-                return secret_page(
-                    &m,
-                    &c,
-                    &secret,
-                    false,
-                    "Your new credential",
-                    state.clock.now(),
-                );
+                hold_secret(&state, &m, &c, &secret, false)?;
+                return ticket.done(&state, &secret_url(&m, c.id)).await;
             }
             Err(TeamCommandError::Store(e)) => return Err(e.into()),
             Err(refused) => errors.add(FieldError::new("name", refused.to_string())),
         }
     }
+    ticket.release(&state)?;
     form_again(&new_page(&m, &cx, &f.kind, f.name, errors))
+}
+
+#[derive(Template)]
+#[template(path = "credentials/shown.html")]
+struct ShownPage {
+    layout: Layout,
+    name: String,
+    panel: String,
+    /// Until when View Credential can show it again, if it can.
+    viewable_until: Option<String>,
+    can_renew: bool,
+}
+
+/// The page a Create Credential or a Renew credential leads to: the new
+/// secret while this session may still see it here; afterwards, what to do.
+pub async fn secret_result(
+    state: web::Data<AppState>,
+    TeamActing(m): TeamActing,
+    path: web::Path<(String, String)>,
+) -> PageResult {
+    let c = team_credential(&state, &m, &path.1)?;
+    let now = state.clock.now();
+    let session = m.who.0.user.as_ref().map(|u| u.session_hash);
+    let revealed = session.and_then(|s| state.reveals.take(&state.vault, &s, c.id, now));
+    if let Some(r) = revealed {
+        let heading = if r.renewed {
+            "Your renewed credential"
+        } else {
+            "Your new credential"
+        };
+        return secret_page(&m, &c, &r.secret, r.made_by_plane, heading, now);
+    }
+    let res = page(&ShownPage {
+        layout: Layout::new(&m.who.0, "The secret was shown"),
+        name: c.name.clone(),
+        panel: format!("/teams/{}/credentials/{}", m.team.id, c.id),
+        viewable_until: c
+            .viewable(now)
+            .then(|| c.window_until.map(|u| u.display()))
+            .flatten(),
+        can_renew: c.desired != crate::domain::credential::Desired::Deleted
+            && state.dataplanes.can_renew(&c.dataplane),
+    })?;
+    Ok(no_store(res))
 }

@@ -1,0 +1,107 @@
+//! One-time request ids: a form that creates or rotates something carries
+//! one, and the first POST with it claims it. A repeated POST (the browser's
+//! resubmit on reload, a double click) finds the claim and is led to the
+//! first one's result instead of acting again.
+
+use serde::{Deserialize, Serialize};
+
+use super::codec::{decode, encode};
+use super::{Store, StoreError};
+use crate::clock::Timestamp;
+use crate::crypto::digest::sha256;
+use crate::domain::ids::UserId;
+
+/// What a claim found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The id is new: act, then record where the result is.
+    Fresh,
+    /// Acted on before: its result is here.
+    Done(String),
+    /// Claimed, with no result recorded yet: being handled now (or cut short
+    /// by a crash, in which case it may or may not have happened).
+    InFlight,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    at: Timestamp,
+    result: Option<String>,
+}
+
+/// Claims are kept this long, well past any reload of a form.
+const KEEP_MS: i64 = 24 * 3_600 * 1_000;
+
+fn once_key(user: UserId, id: &str) -> [u8; 32] {
+    let mut k = [0u8; 32];
+    k[..16].copy_from_slice(&user.to_bytes());
+    k[16..].copy_from_slice(&sha256(id.as_bytes())[..16]);
+    k
+}
+
+impl Store {
+    /// Claims `id` for `user`, atomically: of two POSTs with one id, one is
+    /// `Fresh` and the other sees its claim.
+    pub fn claim_request(
+        &self,
+        user: UserId,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Claim, StoreError> {
+        let key = once_key(user, id);
+        let value = encode(&Record {
+            at: now,
+            result: None,
+        })?;
+        match self
+            .request_once
+            .compare_and_swap(key, None as Option<&[u8]>, Some(value))?
+        {
+            Ok(()) => Ok(Claim::Fresh),
+            Err(e) => match e.current.map(|v| decode::<Record>(&v)).transpose()? {
+                Some(Record {
+                    result: Some(to), ..
+                }) => Ok(Claim::Done(to)),
+                _ => Ok(Claim::InFlight),
+            },
+        }
+    }
+
+    /// Records where the claimed request's result is.
+    pub fn finish_request(
+        &self,
+        user: UserId,
+        id: &str,
+        now: Timestamp,
+        result: &str,
+    ) -> Result<(), StoreError> {
+        let value = encode(&Record {
+            at: now,
+            result: Some(result.to_owned()),
+        })?;
+        self.request_once.insert(once_key(user, id), value)?;
+        Ok(())
+    }
+
+    /// Gives a claim back: the request changed nothing (its form is shown
+    /// again with errors, and may be sent again with the same id).
+    pub fn release_request(&self, user: UserId, id: &str) -> Result<(), StoreError> {
+        self.request_once.remove(once_key(user, id))?;
+        Ok(())
+    }
+
+    /// Forgets claims older than a day; returns how many.
+    pub fn purge_requests(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let mut purged = 0;
+        for kv in self.request_once.iter() {
+            let (k, v) = kv?;
+            let old =
+                decode::<Record>(&v).map_or(true, |r| now.as_millis() - r.at.as_millis() > KEEP_MS);
+            if old {
+                self.request_once.remove(k)?;
+                purged += 1;
+            }
+        }
+        Ok(purged)
+    }
+}

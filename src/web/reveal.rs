@@ -1,0 +1,113 @@
+//! The clear secret of a credential just created or renewed, held for the
+//! GET page its POST redirects to: sealed in memory, bound to the session
+//! that made it, never in a URL. With a view window it stays viewable there
+//! for a few minutes (a reload shows it again); with none it is shown once
+//! and then forgotten, and Agora keeps no copy at all.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::clock::Timestamp;
+use crate::crypto::vault::Vault;
+use crate::domain::ids::CredentialId;
+
+/// How long the result page keeps showing a secret that also has a view window.
+pub const RESULT_PAGE_FOR: Duration = Duration::from_secs(10 * 60);
+
+/// Secrets held at most; past this, the oldest are dropped.
+const MAX_HELD: usize = 10_000;
+
+struct Held {
+    version: u32,
+    sealed: Vec<u8>,
+    made_by_plane: bool,
+    renewed: bool,
+    /// Shown once, then forgotten (a zero view window).
+    once: bool,
+    until: Timestamp,
+}
+
+/// What the result page shows.
+pub struct Revealed {
+    pub secret: String,
+    pub made_by_plane: bool,
+    pub renewed: bool,
+}
+
+#[derive(Default)]
+pub struct Reveals {
+    held: Mutex<HashMap<([u8; 32], CredentialId), Held>>,
+}
+
+fn aad(session: &[u8; 32], id: CredentialId, version: u32) -> Vec<u8> {
+    let mut aad = b"reveal:".to_vec();
+    aad.extend_from_slice(session);
+    aad.extend_from_slice(&id.to_bytes());
+    aad.extend_from_slice(&version.to_be_bytes());
+    aad
+}
+
+pub struct Hold<'a> {
+    pub session: &'a [u8; 32],
+    pub credential: CredentialId,
+    pub version: u32,
+    pub made_by_plane: bool,
+    pub renewed: bool,
+    pub once: bool,
+}
+
+impl Reveals {
+    /// Holds `secret` for the session's result page.
+    pub fn hold(&self, vault: &Vault, h: Hold<'_>, secret: &str, now: Timestamp) {
+        let sealed = vault.seal(secret.as_bytes(), &aad(h.session, h.credential, h.version));
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.len() >= MAX_HELD {
+            held.retain(|_, v| v.until > now);
+            if held.len() >= MAX_HELD {
+                held.clear();
+            }
+        }
+        held.insert(
+            (*h.session, h.credential),
+            Held {
+                version: h.version,
+                sealed,
+                made_by_plane: h.made_by_plane,
+                renewed: h.renewed,
+                once: h.once,
+                until: now.plus(RESULT_PAGE_FOR),
+            },
+        );
+    }
+
+    /// The secret held for this session and credential, if any is left; a
+    /// shown-once secret is forgotten as it is taken.
+    pub fn take(
+        &self,
+        vault: &Vault,
+        session: &[u8; 32],
+        credential: CredentialId,
+        now: Timestamp,
+    ) -> Option<Revealed> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (*session, credential);
+        let h = held.get(&key)?;
+        if h.until <= now {
+            held.remove(&key);
+            return None;
+        }
+        let clear = vault
+            .open(&h.sealed, &aad(session, credential, h.version))
+            .ok()?;
+        let revealed = Revealed {
+            secret: String::from_utf8(clear).ok()?,
+            made_by_plane: h.made_by_plane,
+            renewed: h.renewed,
+        };
+        if h.once {
+            held.remove(&key);
+        }
+        Some(revealed)
+    }
+}
