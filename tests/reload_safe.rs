@@ -166,3 +166,158 @@ async fn with_a_zero_view_window_the_secret_is_shown_exactly_once() {
     assert!(later.contains("was shown once"), "{later}");
     assert!(later.contains("Renew credential"), "what to do: {later}");
 }
+
+/// Posts the form on `page` to `action` twice with the same request id, as a
+/// browser's resubmit does; returns both answers' redirects.
+async fn twice(b: &Browser, page: &str, action: &str, fields: &[(&str, &str)]) -> (String, String) {
+    let html = b.html(page).await;
+    let (token, id) = (csrf_of(&html), request_id_of(&html));
+    let mut fields = fields.to_vec();
+    fields.push(("request_id", id.as_str()));
+    let first = b.post(action, &token, &fields).await;
+    assert_eq!(
+        first.status(),
+        303,
+        "{action}: {}",
+        first.text().await.unwrap()
+    );
+    let again = b.post(action, &token, &fields).await;
+    assert_eq!(again.status(), 303, "{action} again");
+    (location(&first), location(&again))
+}
+
+#[actix_web::test]
+async fn every_create_form_is_guarded_against_a_resubmit() {
+    use agora::domain::ids::{ProductId, TeamId};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let store = &app.state.store;
+
+    // A team.
+    let teams_before = store.teams().unwrap().len();
+    let (a, b) = twice(
+        &admin,
+        "/admin/teams/new",
+        "/admin/teams/new",
+        &[("name", "Resubmitted"), ("admin_email", ADMIN_EMAIL)],
+    )
+    .await;
+    assert_eq!(a, b);
+    assert_eq!(store.teams().unwrap().len(), teams_before + 1, "one team");
+
+    // A product, a resource and a plan.
+    let provider = admin.create_team("Provider").await;
+    admin.make_provider(&provider).await;
+    let new_product = format!("/provider/{provider}/products/new");
+    let (a, b) = twice(
+        &admin,
+        &new_product,
+        &new_product,
+        &[
+            ("name", "Weather"),
+            ("summary", "Forecasts"),
+            ("description", ""),
+            ("tags", ""),
+        ],
+    )
+    .await;
+    assert_eq!(a, b, "one product");
+    let product = a.rsplit('/').next().unwrap().to_owned();
+    let pid: ProductId = product.parse().unwrap();
+    let new_resource = format!("/provider/{provider}/products/{product}/resources/new");
+    twice(
+        &admin,
+        &new_resource,
+        &new_resource,
+        &[
+            ("name", "Forecast"),
+            ("route", "/weather/"),
+            ("dataplane", "embedded"),
+            ("credential_types", "api_key"),
+            ("access_approval", "automatic"),
+            ("rows", "0"),
+            ("action", "save"),
+        ],
+    )
+    .await;
+    let resources = store.resources(pid).unwrap();
+    assert_eq!(resources.len(), 1, "one resource");
+    let resource = resources[0].id.to_string();
+    let new_plan = format!("/provider/{provider}/products/{product}/plans/new");
+    twice(
+        &admin,
+        &new_plan,
+        &new_plan,
+        &[
+            ("name", "Standard"),
+            ("per_minute", "100"),
+            ("per_day", ""),
+            ("approval", "automatic"),
+            ("resources", &resource),
+        ],
+    )
+    .await;
+    let plans = store.plans(pid).unwrap();
+    assert_eq!(plans.len(), 1, "one plan");
+    let plan = plans[0].id.to_string();
+    assert_eq!(admin.publish(&provider, &product).await.status(), 303);
+
+    // A subscription, an application and an access request.
+    let buyers = admin.create_team("Buyers").await;
+    let subscribe = format!("/marketplace/products/{product}/plans/{plan}/subscribe");
+    let (a, b) = twice(&admin, &subscribe, &subscribe, &[("team_id", &buyers)]).await;
+    assert_eq!(a, b, "one subscription");
+    let subscription = a.rsplit('/').next().unwrap().to_owned();
+    let new_app = format!("/teams/{buyers}/applications/new");
+    let (a, b) = twice(
+        &admin,
+        &new_app,
+        &new_app,
+        &[("name", "Mobile"), ("description", "")],
+    )
+    .await;
+    assert_eq!(a, b);
+    let buyers_id: TeamId = buyers.parse().unwrap();
+    assert_eq!(
+        store.applications_of(buyers_id).unwrap().len(),
+        1,
+        "one application"
+    );
+    let application = store.applications_of(buyers_id).unwrap()[0].id;
+    let request = format!("/marketplace/products/{product}/resources/{resource}/request-access");
+    let application_text = application.to_string();
+    let (a, b) = twice(
+        &admin,
+        &request,
+        &request,
+        &[
+            ("application", &application_text),
+            ("subscription", &subscription),
+            ("name", ""),
+        ],
+    )
+    .await;
+    assert_eq!(a, b);
+    assert_eq!(
+        store.accesses_of_app(application).unwrap().len(),
+        1,
+        "one access request"
+    );
+
+    // A member added to the team.
+    app.member(&admin, "dee@example.com", "Dee", None).await;
+    let members_before = store.members(buyers_id).unwrap().len();
+    let (a, b) = twice(
+        &admin,
+        &format!("/teams/{buyers}"),
+        &format!("/teams/{buyers}/members"),
+        &[("email", "dee@example.com"), ("role", "developer")],
+    )
+    .await;
+    assert_eq!(a, b);
+    assert_eq!(
+        store.members(buyers_id).unwrap().len(),
+        members_before + 1,
+        "one member"
+    );
+}

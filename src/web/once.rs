@@ -95,3 +95,41 @@ impl Ticket {
         Ok(())
     }
 }
+
+/// Runs a create under the guard: the first POST with `request_id` acts; if
+/// it answers with a redirect (done), that is recorded as the result a
+/// repeat is led to; any other answer (the form again, with errors) gives
+/// the id back, since nothing was made.
+pub async fn guarded<Fut>(
+    state: &AppState,
+    user: UserId,
+    request_id: &str,
+    act: impl FnOnce() -> Fut,
+) -> Result<HttpResponse, WebError>
+where
+    Fut: std::future::Future<Output = Result<HttpResponse, WebError>>,
+{
+    let ticket = match begin(state, user, request_id)? {
+        Once::Act(t) => t,
+        Once::Repeat(res) => return Ok(res),
+    };
+    let result = act().await;
+    match &result {
+        Ok(res) if res.status() == actix_web::http::StatusCode::SEE_OTHER => {
+            let to = res
+                .headers()
+                .get(actix_web::http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("/")
+                .to_owned();
+            if let Some(id) = &ticket.id {
+                state
+                    .store
+                    .finish_request(ticket.user, id, state.clock.now(), &to)?;
+                state.store.flush().await?;
+            }
+        }
+        _ => ticket.release(state)?,
+    }
+    result
+}

@@ -25,6 +25,7 @@ use crate::web::errors::WebError;
 use crate::web::extractors::SignedIn;
 use crate::web::flash::FlashKind;
 use crate::web::form::Pairs;
+use crate::web::once::guarded;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
 
 pub use super::access_views::{choose, resource_access, resource_credentials};
@@ -240,11 +241,26 @@ pub async fn form(
     )?)
 }
 
+/// Request Access, under the double-submit guard.
 pub async fn submit(
     state: web::Data<AppState>,
     who: SignedIn,
     path: web::Path<(String, String)>,
     Form(f): Form<Pairs>,
+) -> PageResult {
+    let request_id = f.get("request_id").to_owned();
+    let user = who.user().id;
+    guarded(&state, user, &request_id, || {
+        request(state.clone(), who, path, f)
+    })
+    .await
+}
+
+async fn request(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+    f: Pairs,
 ) -> PageResult {
     let (p, r) = target(&state, &who, &path)?;
     let teams = who.acting_teams();

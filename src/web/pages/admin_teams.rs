@@ -16,6 +16,7 @@ use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::PlatformAdmin;
 use crate::web::flash::FlashKind;
+use crate::web::once::guarded;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
 
 pub struct TeamRow {
@@ -81,12 +82,28 @@ pub struct NewTeamForm {
     description: String,
     #[serde(default)]
     admin_email: String,
+    #[serde(default)]
+    request_id: String,
 }
 
+/// A new team, under the double-submit guard.
 pub async fn submit(
     state: web::Data<AppState>,
     PlatformAdmin(who): PlatformAdmin,
     Form(f): Form<NewTeamForm>,
+) -> PageResult {
+    let request_id = f.request_id.clone();
+    let user = who.user().id;
+    guarded(&state, user, &request_id, || {
+        create_team(state.clone(), who, f)
+    })
+    .await
+}
+
+async fn create_team(
+    state: web::Data<AppState>,
+    who: crate::web::extractors::SignedIn,
+    f: NewTeamForm,
 ) -> PageResult {
     let mut errors = FormErrors::default();
     let name = errors.check(TeamName::parse(&f.name));

@@ -17,6 +17,7 @@ use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamActing, TeamMember};
 use crate::web::flash::FlashKind;
+use crate::web::once::guarded;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
 
 pub struct AppRow {
@@ -82,6 +83,8 @@ pub struct AppFields {
     name: String,
     #[serde(default)]
     description: String,
+    #[serde(default)]
+    request_id: String,
 }
 
 fn form_page(m: &TeamMember, app_id: Option<String>, f: AppFields, errors: FormErrors) -> FormPage {
@@ -127,6 +130,7 @@ pub async fn edit_form(
     let f = AppFields {
         name: app.details.name,
         description: app.details.description,
+        request_id: String::new(),
     };
     page(&form_page(
         &m,
@@ -177,7 +181,11 @@ pub async fn create(
     TeamActing(m): TeamActing,
     Form(f): Form<AppFields>,
 ) -> PageResult {
-    save(&state, &m, None, f).await
+    let request_id = f.request_id.clone();
+    guarded(&state, m.who.user().id, &request_id, || {
+        save(&state, &m, None, f)
+    })
+    .await
 }
 
 pub async fn update(

@@ -18,6 +18,7 @@ use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::SignedIn;
 use crate::web::flash::FlashKind;
+use crate::web::once::guarded;
 use crate::web::render::{Layout, PageResult, form_again, page, redirect_flash};
 use crate::web::{AppState, urlencode};
 
@@ -349,13 +350,30 @@ pub async fn subscribe_form(
 pub struct SubscribeForm {
     #[serde(default)]
     team_id: String,
+    #[serde(default)]
+    request_id: String,
 }
 
+/// Subscribe, under the double-submit guard.
 pub async fn subscribe(
     state: web::Data<AppState>,
     who: SignedIn,
     path: web::Path<(String, String)>,
     Form(f): Form<SubscribeForm>,
+) -> PageResult {
+    let request_id = f.request_id.clone();
+    let user = who.user().id;
+    guarded(&state, user, &request_id, || {
+        subscribe_now(state.clone(), who, path, f)
+    })
+    .await
+}
+
+async fn subscribe_now(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+    f: SubscribeForm,
 ) -> PageResult {
     let (p, plan) = subscribe_target(&state, &who, &path)?;
     let teams = who.acting_teams();

@@ -17,6 +17,7 @@ use crate::web::csrf::{Form, NoFields};
 use crate::web::errors::WebError;
 use crate::web::extractors::{ProviderMember, TeamMember};
 use crate::web::flash::FlashKind;
+use crate::web::once::guarded;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
 
 /// The product in the path, when it belongs to the team in the path.
@@ -112,6 +113,8 @@ struct ProductForm {
 #[derive(Deserialize, Default)]
 pub struct ProductFields {
     #[serde(default)]
+    request_id: String,
+    #[serde(default)]
     name: String,
     #[serde(default)]
     summary: String,
@@ -161,6 +164,7 @@ pub async fn edit_form(
     let p = own_product(&state, &m, &path.1)?;
     let d = p.details;
     let fields = ProductFields {
+        request_id: String::new(),
         name: d.name,
         summary: d.summary,
         description: d.description,
@@ -226,7 +230,11 @@ pub async fn create(
     ProviderMember(m): ProviderMember,
     Form(f): Form<ProductFields>,
 ) -> PageResult {
-    save(&state, &m, None, f).await
+    let request_id = f.request_id.clone();
+    guarded(&state, m.who.user().id, &request_id, || {
+        save(&state, &m, None, f)
+    })
+    .await
 }
 
 pub async fn update(

@@ -13,6 +13,7 @@ use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{ProviderMember, TeamMember};
 use crate::web::form::Pairs;
+use crate::web::once::guarded;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page};
 
 pub struct ResourceChoice {
@@ -205,7 +206,11 @@ pub async fn create(
     Form(f): Form<Pairs>,
 ) -> PageResult {
     let p = own_product(&state, &m, &path.1)?;
-    save(&state, &m, &p, None, f).await
+    let request_id = f.get("request_id").to_owned();
+    guarded(&state, m.who.user().id, &request_id, || {
+        save(&state, &m, &p, None, f)
+    })
+    .await
 }
 
 pub async fn update(

@@ -15,6 +15,7 @@ use crate::web::csrf::{Form, NoFields};
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamAdmin, TeamMember};
 use crate::web::flash::FlashKind;
+use crate::web::once::guarded;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
 
 pub struct MemberRow {
@@ -98,12 +99,28 @@ pub struct AddForm {
     email: String,
     #[serde(default)]
     role: String,
+    #[serde(default)]
+    request_id: String,
 }
 
+/// Adds a member, under the double-submit guard.
 pub async fn add_member(
     state: web::Data<AppState>,
     TeamAdmin(m): TeamAdmin,
     Form(f): Form<AddForm>,
+) -> PageResult {
+    let request_id = f.request_id.clone();
+    let user = m.who.user().id;
+    guarded(&state, user, &request_id, || {
+        add_member_now(state.clone(), m, f)
+    })
+    .await
+}
+
+async fn add_member_now(
+    state: web::Data<AppState>,
+    m: crate::web::extractors::TeamMember,
+    f: AddForm,
 ) -> PageResult {
     let mut errors = FormErrors::default();
     let role = errors.check(TeamRole::parse(&f.role));
