@@ -340,6 +340,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/admin/users", Rule::Platform),
     ("GET", "/admin/users/new", Rule::Platform),
     ("POST", "/admin/users/new", Rule::Platform),
+    ("GET", "/admin/users/{user_id}/invitation", Rule::Platform),
     ("POST", "/admin/users/{user_id}/invitation", Rule::Platform),
 ];
 

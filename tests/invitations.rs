@@ -120,9 +120,10 @@ async fn a_new_link_replaces_the_old_one() {
             &[],
         )
         .await;
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["cache-control"], "no-store");
-    let second = link_of(&res.text().await.unwrap());
+    assert_eq!(res.status(), 303);
+    let page = admin.get(&location(&res)).await;
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let second = link_of(&page.text().await.unwrap());
     assert_ne!(first, second);
     let b = app.browser();
     assert_eq!(b.get(&app.path_of(&first)).await.status(), 404);

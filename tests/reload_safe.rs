@@ -321,3 +321,56 @@ async fn every_create_form_is_guarded_against_a_resubmit() {
         "one member"
     );
 }
+
+#[actix_web::test]
+async fn a_resubmitted_invitation_makes_one_link_and_it_keeps_working() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (a, b) = twice(
+        &admin,
+        "/admin/users/new",
+        "/admin/users/new",
+        &[
+            ("email", "new@example.com"),
+            ("display_name", "New"),
+            ("team", ""),
+            ("role", "developer"),
+        ],
+    )
+    .await;
+    assert_eq!(a, b, "one invitation");
+    let page = admin.get(&a).await;
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let link = link_of(&page.text().await.unwrap());
+    assert!(
+        !a.contains(&link[link.len() - 10..]),
+        "the link is not in the URL"
+    );
+    // A new link, resubmitted: the link shown stays the valid one.
+    let user = a
+        .trim_end_matches("/invitation")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let action = format!("/admin/users/{user}/invitation");
+    let (c, d) = twice(&admin, "/admin/users", &action, &[]).await;
+    assert_eq!(c, d);
+    let second = link_of(&admin.html(&c).await);
+    assert_ne!(second, link);
+    let b = app.browser();
+    assert_eq!(
+        b.get(&app.path_of(&link)).await.status(),
+        404,
+        "replaced once"
+    );
+    assert_eq!(
+        b.get(&app.path_of(&second)).await.status(),
+        200,
+        "not replaced again"
+    );
+    // Another session sees no link on that page.
+    let other = app.browser();
+    assert_eq!(other.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 303);
+    assert!(!other.html(&c).await.contains(&second));
+}

@@ -343,6 +343,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/users/new", web::post().to(admin_users::submit))
         .route(
             "/admin/users/{user_id}/invitation",
+            web::get().to(admin_users::invitation),
+        )
+        .route(
+            "/admin/users/{user_id}/invitation",
             web::post().to(admin_users::reinvite),
         );
 }

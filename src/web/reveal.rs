@@ -1,8 +1,8 @@
-//! The clear secret of a credential just created or renewed, held for the
-//! GET page its POST redirects to: sealed in memory, bound to the session
-//! that made it, never in a URL. With a view window it stays viewable there
-//! for a few minutes (a reload shows it again); with none it is shown once
-//! and then forgotten, and Agora keeps no copy at all.
+//! A secret just made — a credential's clear secret, an invitation link —
+//! held for the GET page its POST redirects to: sealed in memory, bound to
+//! the session that made it, never in a URL. It stays viewable there for a
+//! few minutes (a reload shows it again); a secret with no view window is
+//! shown once and then forgotten, and Agora keeps no copy at all.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,7 +10,28 @@ use std::time::Duration;
 
 use crate::clock::Timestamp;
 use crate::crypto::vault::Vault;
-use crate::domain::ids::CredentialId;
+use crate::domain::ids::{CredentialId, UserId};
+
+/// Whose secret it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Credential(CredentialId),
+    /// The invitation link of a person who has not set a password yet.
+    Invitation(UserId),
+}
+
+impl Subject {
+    fn bytes(self) -> [u8; 17] {
+        let (tag, id) = match self {
+            Subject::Credential(c) => (0, c.to_bytes()),
+            Subject::Invitation(u) => (1, u.to_bytes()),
+        };
+        let mut out = [0u8; 17];
+        out[0] = tag;
+        out[1..].copy_from_slice(&id);
+        out
+    }
+}
 
 /// How long the result page keeps showing a secret that also has a view window.
 pub const RESULT_PAGE_FOR: Duration = Duration::from_secs(10 * 60);
@@ -37,20 +58,20 @@ pub struct Revealed {
 
 #[derive(Default)]
 pub struct Reveals {
-    held: Mutex<HashMap<([u8; 32], CredentialId), Held>>,
+    held: Mutex<HashMap<([u8; 32], Subject), Held>>,
 }
 
-fn aad(session: &[u8; 32], id: CredentialId, version: u32) -> Vec<u8> {
+fn aad(session: &[u8; 32], subject: Subject, version: u32) -> Vec<u8> {
     let mut aad = b"reveal:".to_vec();
     aad.extend_from_slice(session);
-    aad.extend_from_slice(&id.to_bytes());
+    aad.extend_from_slice(&subject.bytes());
     aad.extend_from_slice(&version.to_be_bytes());
     aad
 }
 
 pub struct Hold<'a> {
     pub session: &'a [u8; 32],
-    pub credential: CredentialId,
+    pub subject: Subject,
     pub version: u32,
     pub made_by_plane: bool,
     pub renewed: bool,
@@ -60,7 +81,7 @@ pub struct Hold<'a> {
 impl Reveals {
     /// Holds `secret` for the session's result page.
     pub fn hold(&self, vault: &Vault, h: Hold<'_>, secret: &str, now: Timestamp) {
-        let sealed = vault.seal(secret.as_bytes(), &aad(h.session, h.credential, h.version));
+        let sealed = vault.seal(secret.as_bytes(), &aad(h.session, h.subject, h.version));
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         if held.len() >= MAX_HELD {
             held.retain(|_, v| v.until > now);
@@ -69,7 +90,7 @@ impl Reveals {
             }
         }
         held.insert(
-            (*h.session, h.credential),
+            (*h.session, h.subject),
             Held {
                 version: h.version,
                 sealed,
@@ -87,18 +108,18 @@ impl Reveals {
         &self,
         vault: &Vault,
         session: &[u8; 32],
-        credential: CredentialId,
+        subject: Subject,
         now: Timestamp,
     ) -> Option<Revealed> {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (*session, credential);
+        let key = (*session, subject);
         let h = held.get(&key)?;
         if h.until <= now {
             held.remove(&key);
             return None;
         }
         let clear = vault
-            .open(&h.sealed, &aad(session, credential, h.version))
+            .open(&h.sealed, &aad(session, subject, h.version))
             .ok()?;
         let revealed = Revealed {
             secret: String::from_utf8(clear).ok()?,

@@ -332,9 +332,10 @@ impl Browser {
                 ],
             )
             .await;
-        assert_eq!(res.status(), 200, "invitation page");
-        assert_eq!(res.headers()["cache-control"], "no-store");
-        link_of(&res.text().await.expect("body"))
+        assert_eq!(res.status(), 303, "to the invitation's page");
+        let page = self.get(&location(&res)).await;
+        assert_eq!(page.headers()["cache-control"], "no-store");
+        link_of(&page.text().await.expect("body"))
     }
 }
 

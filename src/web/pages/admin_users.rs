@@ -13,10 +13,12 @@ use crate::domain::ids::{TeamId, UserId};
 use crate::domain::team::TeamRole;
 use crate::store::{Conflict, Invitation, StoreError};
 use crate::web::AppState;
-use crate::web::csrf::{Form, NoFields};
+use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::PlatformAdmin;
-use crate::web::render::{FormErrors, Layout, PageResult, form_again, page};
+use crate::web::once::guarded;
+use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect};
+use crate::web::reveal::{Hold, Subject};
 use crate::web::session::session_hash;
 
 pub struct UserRow {
@@ -122,6 +124,8 @@ pub struct NewUserForm {
     team: String,
     #[serde(default)]
     role: String,
+    #[serde(default)]
+    request_id: String,
 }
 
 #[derive(Template)]
@@ -134,10 +138,21 @@ struct InvitedPage {
     expires: String,
 }
 
+/// Invite someone, under the double-submit guard.
 pub async fn submit(
     state: web::Data<AppState>,
     PlatformAdmin(who): PlatformAdmin,
     Form(f): Form<NewUserForm>,
+) -> PageResult {
+    let request_id = f.request_id.clone();
+    let user = who.user().id;
+    guarded(&state, user, &request_id, || invite(state.clone(), who, f)).await
+}
+
+async fn invite(
+    state: web::Data<AppState>,
+    who: crate::web::extractors::SignedIn,
+    f: NewUserForm,
 ) -> PageResult {
     let mut errors = FormErrors::default();
     let email = errors.check(Email::parse(&f.email));
@@ -226,12 +241,56 @@ async fn invited(
     )?;
     state.store.flush().await?;
     tracing::info!(user = %user.id, "invitation issued");
+    // Shown on a GET page, to this session only: a reload makes no new link.
+    let session = visitor
+        .user
+        .as_ref()
+        .map(|u| u.session_hash)
+        .ok_or(WebError::NotFound)?;
+    let link = format!("{}/invitations/{token}", state.public_url);
+    state.reveals.hold(
+        &state.vault,
+        Hold {
+            session: &session,
+            subject: Subject::Invitation(user.id),
+            version: 0,
+            made_by_plane: false,
+            renewed: false,
+            once: false,
+        },
+        &format!("{link}\n{}", expires_at.display()),
+        now,
+    );
+    Ok(redirect(&format!("/admin/users/{}/invitation", user.id)))
+}
+
+/// The page an invitation leads to: its link, while this session may see it.
+pub async fn invitation(
+    state: web::Data<AppState>,
+    PlatformAdmin(who): PlatformAdmin,
+    path: web::Path<String>,
+) -> PageResult {
+    let id: UserId = path.parse().map_err(|_| WebError::NotFound)?;
+    let user = state.store.user(id)?.ok_or(WebError::NotFound)?;
+    let session = who.0.user.as_ref().map(|u| u.session_hash);
+    let held = session.and_then(|s| {
+        state
+            .reveals
+            .take(&state.vault, &s, Subject::Invitation(id), state.clock.now())
+    });
+    let (link, expires) = match held {
+        Some(r) => {
+            let (link, expires) = r.secret.split_once('\n').unwrap_or((&r.secret, ""));
+            (link.to_owned(), expires.to_owned())
+        }
+        None => (String::new(), String::new()),
+    };
     let mut res: HttpResponse = page(&InvitedPage {
-        layout: Layout::new(visitor, "Invitation ready"),
+        layout: Layout::new(&who.0, "Invitation ready"),
         name: user.display_name.to_string(),
         email: user.email.to_string(),
-        link: format!("{}/invitations/{token}", state.public_url),
-        expires: expires_at.display(),
+        link,
+        expires,
     })?;
     // The link is a credential: no cache may keep this page.
     res.headers_mut().insert(
@@ -241,11 +300,18 @@ async fn invited(
     Ok(res)
 }
 
+#[derive(Deserialize)]
+pub struct ReinviteForm {
+    #[serde(default)]
+    request_id: String,
+}
+
+/// A new invitation link, replacing the old one, under the double-submit guard.
 pub async fn reinvite(
     state: web::Data<AppState>,
     PlatformAdmin(who): PlatformAdmin,
     path: web::Path<String>,
-    Form(_): Form<NoFields>,
+    Form(f): Form<ReinviteForm>,
 ) -> PageResult {
     let id: UserId = path.parse().map_err(|_| WebError::NotFound)?;
     let user = state.store.user(id)?.ok_or(WebError::NotFound)?;
@@ -254,5 +320,8 @@ pub async fn reinvite(
             "This person has already set a password.".to_owned(),
         ));
     }
-    invited(&state, &who.0, &user, who.user().id).await
+    guarded(&state, who.user().id, &f.request_id, || {
+        invited(&state, &who.0, &user, who.user().id)
+    })
+    .await
 }

@@ -28,7 +28,7 @@ use crate::web::extractors::{TeamActing, TeamMember};
 use crate::web::flash::FlashKind;
 use crate::web::once::{self, Once};
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
-use crate::web::reveal::Hold;
+use crate::web::reveal::{Hold, Subject};
 
 pub use super::credential_actions::act_on;
 pub use super::credential_panel::{CredentialRow, credential_row, show, view};
@@ -314,7 +314,7 @@ pub(super) fn hold_secret(
         &state.vault,
         Hold {
             session: &session,
-            credential: c.id,
+            subject: Subject::Credential(c.id),
             version: c.secret_version,
             made_by_plane: false,
             renewed,
@@ -404,7 +404,11 @@ pub async fn secret_result(
     let c = team_credential(&state, &m, &path.1)?;
     let now = state.clock.now();
     let session = m.who.0.user.as_ref().map(|u| u.session_hash);
-    let revealed = session.and_then(|s| state.reveals.take(&state.vault, &s, c.id, now));
+    let revealed = session.and_then(|s| {
+        state
+            .reveals
+            .take(&state.vault, &s, Subject::Credential(c.id), now)
+    });
     if let Some(r) = revealed {
         let heading = if r.renewed {
             "Your renewed credential"
