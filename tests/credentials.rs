@@ -781,7 +781,7 @@ async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
     let (id, _, _) = admin.create_credential(&h, "Ops key", "api_key").await;
     app.run_due().await;
     let html = admin.html(&queue).await;
-    assert!(html.contains("Mark done: credential"), "{html}");
+    assert!(html.contains("Mark provisioned: credential"), "{html}");
     let task = credential(&app, &id).unwrap().task.unwrap();
     let res = admin
         .submit(
@@ -814,4 +814,62 @@ async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
         (c.desired, c.observed, c.failed),
         (Desired::Active, Observed::Active, false)
     );
+}
+
+#[actix_web::test]
+async fn on_a_manual_data_plane_the_words_follow_the_step_asked_for() {
+    let app = spawn_app_with(&[("AGORA_DATAPLANES__OPS__KIND", "manual")]).await;
+    let admin = app.admin().await;
+    let c = app.consumer(&admin, "ops", "automatic").await;
+    let provider = c.listing.provider.clone();
+    let res = admin.request_access_for(&c).await;
+    let access = location(&res).split('/').rev().nth(2).unwrap().to_owned();
+    app.run_due().await;
+    let queue = format!("/provider/{provider}/provisioning");
+    assert!(
+        admin
+            .html(&queue)
+            .await
+            .contains("Mark provisioned: Mobile")
+    );
+    admin
+        .submit(
+            &queue,
+            &format!("/provider/{provider}/access/{access}/provisioned"),
+            &[],
+        )
+        .await;
+    let team = c.team.clone();
+    let h = Holder { c, access };
+    let (id, _, _) = admin.create_credential(&h, "Ops key", "api_key").await;
+    app.run_due().await;
+    let panel = format!("/teams/{team}/credentials/{id}");
+    assert!(
+        admin
+            .html(&panel)
+            .await
+            .contains("waiting for the provider to set it up by hand")
+    );
+    let task = credential(&app, &id).unwrap().task.unwrap();
+    admin
+        .submit(
+            &queue,
+            &format!("/provider/{provider}/tasks/{task}/provisioned"),
+            &[],
+        )
+        .await;
+    admin
+        .submit(&panel, &format!("{panel}/delete"), &[("confirmed", "yes")])
+        .await;
+    app.run_due().await;
+    let html = admin.html(&panel).await;
+    assert!(html.contains("Deleting"), "{html}");
+    assert!(
+        html.contains("waiting for the provider to remove it by hand"),
+        "{html}"
+    );
+    assert!(!html.contains("set it up by hand"), "{html}");
+    let html = admin.html(&queue).await;
+    assert!(html.contains("Mark removed: credential"), "{html}");
+    assert!(html.contains("Mark failed: credential"), "{html}");
 }

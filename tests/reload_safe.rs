@@ -374,3 +374,49 @@ async fn a_resubmitted_invitation_makes_one_link_and_it_keeps_working() {
     assert_eq!(other.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 303);
     assert!(!other.html(&c).await.contains(&second));
 }
+
+#[actix_web::test]
+async fn a_renewal_with_grace_says_until_when_the_previous_secret_works() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (id, _, _) = admin.create_credential(&h, "Edge", "api_key").await;
+    app.run_due().await;
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+    admin
+        .submit(
+            &panel,
+            &format!("{panel}/renew"),
+            &[("confirmed", "yes"), ("grace", "24h")],
+        )
+        .await;
+    app.advance(std::time::Duration::from_secs(3_600));
+    let c = app
+        .state
+        .store
+        .credential(id.parse::<CredentialId>().unwrap())
+        .unwrap()
+        .unwrap();
+    let until = c.grace_until.unwrap().display();
+    let expected = format!("previous secret works until {until} — 23 hours 0 minutes left");
+    let page = admin.html(&panel).await;
+    assert!(page.contains(&expected), "the panel: {page}");
+    assert!(
+        page.contains(&format!("the previous secret works until {until}")),
+        "the history"
+    );
+    let list = format!("/teams/{}/applications/{}", h.c.team, h.c.application);
+    assert!(
+        admin.html(&list).await.contains(&expected),
+        "the application's list"
+    );
+    let provider = format!("/provider/{}/credentials", h.c.listing.provider);
+    assert!(
+        admin.html(&provider).await.contains(&expected),
+        "the provider's list"
+    );
+    app.advance(std::time::Duration::from_secs(23 * 3_600 + 1));
+    let admin = app.browser();
+    assert_eq!(admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 303);
+    assert!(!admin.html(&panel).await.contains("Renewal grace"), "over");
+}

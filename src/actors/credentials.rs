@@ -423,10 +423,15 @@ impl Handler<ChangeCredential> for TeamActor {
                 msg.actor,
                 &format!("credential.{}", msg.action.verb()),
                 format!(
-                    "{} credential {} ({}){by}",
+                    "{} credential {} ({}){by}{}",
                     msg.action.verb(),
                     c.name,
-                    c.key_id
+                    c.key_id,
+                    match (msg.action, c.grace_until) {
+                        (CredentialAction::Renew { .. }, Some(until)) =>
+                            format!("; the previous secret works until {}", until.display()),
+                        _ => String::new(),
+                    }
                 ),
                 Some(Subject::Credential(c.id)),
             );

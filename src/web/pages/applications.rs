@@ -234,7 +234,11 @@ pub fn access_row(state: &AppState, a: &AccessRequest) -> Result<AccessRow, WebE
         (Provisioning::Pending, Some(t))
             if t.state == crate::domain::outbox::TaskState::Waiting =>
         {
-            "waiting for the provider to set it up by hand".to_owned()
+            if t.op_name() == "revoke" {
+                "waiting for the provider to remove it by hand".to_owned()
+            } else {
+                "waiting for the provider to set it up by hand".to_owned()
+            }
         }
         (Provisioning::Pending, Some(t)) if t.attempts > 0 => format!(
             "waiting for data plane (attempt {} failed, next at {})",

@@ -41,6 +41,20 @@ pub struct CredentialRow {
     /// the same words as an access's progress on the application page.
     pub progress: String,
     pub failed: bool,
+    /// After a renewal with grace: "previous secret works until … — 23 hours left".
+    pub grace: String,
+}
+
+/// What a task waiting for the provider's hand asks of them.
+fn by_hand(op: Option<crate::domain::credential::CredentialOp>) -> &'static str {
+    use crate::domain::credential::CredentialOp as Op;
+    match op {
+        Some(Op::Deprovision) => "waiting for the provider to remove it by hand",
+        Some(Op::Suspend) => "waiting for the provider to suspend it by hand",
+        Some(Op::Enable) => "waiting for the provider to enable it by hand",
+        Some(Op::Renew) => "waiting for the provider to install the new secret by hand",
+        Some(Op::Provision) | None => "waiting for the provider to set it up by hand",
+    }
 }
 
 pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow, WebError> {
@@ -73,7 +87,7 @@ pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow,
         progress: match c.task.map(|t| state.store.task(t)).transpose()?.flatten() {
             Some(t) if c.failed => format!("gave up after {} attempt(s)", t.attempts),
             Some(t) if t.state == crate::domain::outbox::TaskState::Waiting => {
-                "waiting for the provider to set it up by hand".to_owned()
+                by_hand(t.credential.as_ref().map(|w| w.op)).to_owned()
             }
             Some(t) if t.attempts > 0 => format!(
                 "waiting for data plane (attempt {} failed, next at {})",
@@ -84,7 +98,20 @@ pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow,
             None => String::new(),
         },
         failed: c.failed,
+        grace: grace_text(c, state.clock.now()),
     })
+}
+
+/// Until when the previous secret keeps working, while it does.
+pub fn grace_text(c: &Credential, now: crate::clock::Timestamp) -> String {
+    match c.grace_until {
+        Some(until) if until > now && c.desired != Desired::Deleted => format!(
+            "previous secret works until {} — {}",
+            until.display(),
+            time_left(now, until)
+        ),
+        _ => String::new(),
+    }
 }
 
 #[derive(Template)]

@@ -28,6 +28,9 @@ pub struct WorkRow {
     pub error: String,
     /// For a credential step: what to show, and where its buttons post.
     pub credential: Option<(String, String)>,
+    /// The provider's button, the same words in both queues: "Mark
+    /// provisioned", or "Mark removed" for a removal.
+    pub mark: &'static str,
 }
 
 fn rows(state: &AppState, m: &TeamMember, tasks: Vec<Task>) -> Result<Vec<WorkRow>, WebError> {
@@ -40,9 +43,15 @@ fn rows(state: &AppState, m: &TeamMember, tasks: Vec<Task>) -> Result<Vec<WorkRo
                     format!("/provider/{}/tasks/{}", m.team.id, t.id),
                 )
             });
+            let op = t.op_name();
             out.push(WorkRow {
+                mark: if matches!(op, "revoke" | "deprovision") {
+                    "Mark removed"
+                } else {
+                    "Mark provisioned"
+                },
                 access: access_row(state, &a)?,
-                op: t.op_name(),
+                op,
                 attempts: t.attempts,
                 error: t.last_error.unwrap_or_default(),
                 credential,
