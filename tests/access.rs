@@ -424,9 +424,67 @@ async fn access_is_tracked_from_the_product_for_the_visitors_teams_only() {
         c.team, c.application
     );
     let html = admin.html(&choose).await;
-    assert!(html.contains("Request access to Forecast"));
+    assert!(html.contains("Forecast"), "{html}");
+    assert!(
+        html.contains("see the request"),
+        "the application's own request is shown: {html}"
+    );
+}
+
+#[actix_web::test]
+async fn the_applications_request_list_shows_what_was_asked_instead_of_a_refusal() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let c = app.consumer(&admin, "embedded", "manual").await;
+    let res = admin.request_access_for(&c).await;
+    assert_eq!(res.status(), 303);
+    let choose = format!(
+        "/teams/{}/applications/{}/request-access",
+        c.team, c.application
+    );
+    let html = admin.html(&choose).await;
+    assert!(html.contains("state-pending"), "{html}");
+    assert!(html.contains("see the request"), "{html}");
+    assert!(
+        !html.contains("Request Access to Forecast"),
+        "no button that would be refused: {html}"
+    );
+    let access = app
+        .state
+        .store
+        .accesses_of_app(c.application.parse().unwrap())
+        .unwrap()[0]
+        .id;
+    assert!(html.contains(&format!("#access-{access}")), "{html}");
+    // Rejected: it can be asked again.
+    let approvals = format!("/provider/{}/approvals", c.listing.provider);
+    let res = admin
+        .submit(
+            &approvals,
+            &format!("/provider/{}/access/{access}/reject", c.listing.provider),
+            &[("reason", "Not for this use")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = admin.html(&choose).await;
+    assert!(html.contains("state-rejected"), "{html}");
+    assert!(html.contains("Request Access to Forecast"), "{html}");
     assert!(html.contains(&format!(
         "application={}&amp;subscription={}",
         c.application, c.subscription
     )));
+    // The resource's Access page links each application, with its team.
+    let track = format!(
+        "/marketplace/products/{}/resources/{}/access",
+        c.listing.product, c.listing.resource
+    );
+    let html = admin.html(&track).await;
+    assert!(
+        html.contains(&format!(
+            "Buyers – <a href=\"/teams/{}/applications/{}\">Mobile</a>",
+            c.team, c.application
+        )),
+        "{html}"
+    );
+    assert!(html.contains(">not yet<"), "{html}");
 }

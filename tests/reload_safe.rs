@@ -48,6 +48,11 @@ async fn a_resubmitted_create_makes_one_credential_and_leads_to_its_secret() {
     let html = shown.text().await.unwrap();
     let key = input_value(&html, "secret");
     assert!(key.starts_with("agora_") && !to.contains(&key[7..20]));
+    // Without JavaScript the whole secret shows, wrapping, in a text area.
+    assert!(
+        html.contains("<textarea id=\"secret\" class=\"secret\" readonly"),
+        "{html}"
+    );
     // A reload of the result page shows it again, for this session only.
     assert_eq!(input_value(&admin.html(&to).await, "secret"), key);
     let other = app.browser();
@@ -225,6 +230,12 @@ async fn every_create_form_is_guarded_against_a_resubmit() {
     let product = a.rsplit('/').next().unwrap().to_owned();
     let pid: ProductId = product.parse().unwrap();
     let new_resource = format!("/provider/{provider}/products/{product}/resources/new");
+    // The form's hidden default button is kept from screen readers.
+    let form = admin.html(&new_resource).await;
+    assert!(
+        form.contains("tabindex=\"-1\" aria-hidden=\"true\">Save</button>"),
+        "{form}"
+    );
     twice(
         &admin,
         &new_resource,

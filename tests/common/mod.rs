@@ -717,9 +717,17 @@ impl Browser {
     }
 }
 
-/// The value of the read-only input `id` on a page.
+/// The value of the read-only input (or text area) `id` on a page.
 pub fn input_value(html: &str, id: &str) -> String {
-    attr_after(html, &format!("id=\"{id}\" readonly value=\"")).expect("the input is on the page")
+    if let Some(v) = attr_after(html, &format!("id=\"{id}\" readonly value=\"")) {
+        return v;
+    }
+    let open = html
+        .find(&format!("<textarea id=\"{id}\""))
+        .expect("the field is on the page");
+    let start = open + html[open..].find('>').expect("the tag closes") + 1;
+    let end = start + html[start..].find("</textarea>").expect("the area closes");
+    html[start..end].to_owned()
 }
 
 /// A consumer with provisioned access, ready for credentials.

@@ -59,6 +59,11 @@ pub struct Offer {
     pub resource_id: String,
     pub resource: String,
     pub subscription: String,
+    /// The application's latest request for this resource through this
+    /// subscription: its approval state and where it is shown.
+    pub existing: Option<(&'static str, String)>,
+    /// Whether a new request can be made (none, or only ended ones).
+    pub can_request: bool,
 }
 
 #[derive(Template)]
@@ -78,6 +83,7 @@ pub async fn choose(
     path: web::Path<(String, String)>,
 ) -> PageResult {
     let app = team_app(&state, &m, &path.1)?;
+    let requests = state.store.accesses_of_app(app.id)?;
     let mut offers = Vec::new();
     for s in state.store.subscriptions_of_team(m.team.id)? {
         if s.state != SubscriptionState::Active {
@@ -91,7 +97,21 @@ pub async fn choose(
         };
         for r in state.store.resources(s.product)? {
             if plan.spec.resources.contains(&r.id) {
+                let latest = requests
+                    .iter()
+                    .filter(|a| a.resource == r.id && a.subscription == s.id)
+                    .max_by_key(|a| a.id);
                 offers.push(Offer {
+                    existing: latest.map(|a| {
+                        (
+                            a.approval.as_str(),
+                            format!(
+                                "/teams/{}/applications/{}#access-{}",
+                                m.team.id, app.id, a.id
+                            ),
+                        )
+                    }),
+                    can_request: latest.is_none_or(|a| !a.approval.is_live()),
                     product_id: product.id.to_string(),
                     product: product.details.name.clone(),
                     plan: plan.spec.name.clone(),

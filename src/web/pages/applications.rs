@@ -212,6 +212,9 @@ pub struct AccessRow {
     pub dataplane: String,
     pub approval: &'static str,
     pub provisioning: &'static str,
+    /// What a person reads for the provisioning state ("not yet" for none).
+    pub provisioning_label: &'static str,
+    pub team_id: String,
     /// "Provisioning… (attempt 2, next at …)" and the like.
     pub progress: String,
     pub requested: String,
@@ -273,6 +276,11 @@ pub fn access_row(state: &AppState, a: &AccessRequest) -> Result<AccessRow, WebE
         dataplane: a.dataplane.clone(),
         approval: a.approval.as_str(),
         provisioning: a.provisioning.as_str(),
+        provisioning_label: match a.provisioning {
+            crate::domain::access::Provisioning::None => "not yet",
+            other => other.as_str(),
+        },
+        team_id: a.team.to_string(),
         progress,
         requested: a.created_at.display(),
         decided: a.decided_at.map(|t| t.display()).unwrap_or_default(),
