@@ -873,3 +873,54 @@ async fn on_a_manual_data_plane_the_words_follow_the_step_asked_for() {
     assert!(html.contains("Mark removed: credential"), "{html}");
     assert!(html.contains("Mark failed: credential"), "{html}");
 }
+
+/// The `data-confirm` text of the form posting to `action` on a page.
+fn dialog_of(html: &str, action: &str) -> String {
+    let at = html
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("a form to {action}"));
+    let rest = &html[at..];
+    let start = rest.find("data-confirm=\"").expect("a dialog") + 14;
+    rest[start..start + rest[start..].find('"').unwrap()].to_owned()
+}
+
+/// The heading and first paragraph of a confirm page, as the dialog joins them.
+fn confirm_words(html: &str) -> String {
+    let between = |open: &str, close: &str| {
+        let s = html.find(open).expect("the tag") + open.len();
+        html[s..s + html[s..].find(close).unwrap()].to_owned()
+    };
+    format!(
+        "{} {}",
+        between("<h1>", "</h1>"),
+        between("</h1>\n<p>", "</p>")
+    )
+}
+
+#[actix_web::test]
+async fn every_dialog_says_what_its_confirm_page_says() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (id, _, _) = admin.create_credential(&h, "Edge", "api_key").await;
+    app.run_due().await;
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+    let html = admin.html(&panel).await;
+    for verb in ["suspend", "delete", "renew"] {
+        let action = format!("{panel}/{verb}");
+        let dialog = dialog_of(&html, &action);
+        let page = admin.submit(&panel, &action, &[("grace", "1h")]).await;
+        assert_eq!(page.status(), 200, "{verb}: the confirm page");
+        let words = confirm_words(&page.text().await.unwrap());
+        assert!(
+            words.starts_with(&dialog),
+            "{verb}: page {words:?}, dialog {dialog:?}"
+        );
+    }
+    let app_page = format!("/teams/{}/applications/{}", h.c.team, h.c.application);
+    let html = admin.html(&app_page).await;
+    let action = format!("{app_page}/archive");
+    let dialog = dialog_of(&html, &action);
+    let page = admin.submit(&app_page, &action, &[]).await;
+    assert_eq!(confirm_words(&page.text().await.unwrap()), dialog);
+}

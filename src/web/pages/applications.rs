@@ -301,6 +301,9 @@ pub struct CredentialSection {
 #[derive(Template)]
 #[template(path = "applications/show.html")]
 struct ShowPage {
+    /// The archive and delete dialogs' words, the same as their confirm pages'.
+    confirm_archive: String,
+    confirm_delete: String,
     credentials: Vec<CredentialSection>,
     layout: Layout,
     team_id: String,
@@ -351,6 +354,8 @@ pub async fn show(
             .subject_audit(Subject::Application(app.id), 30)?,
     )?;
     page(&ShowPage {
+        confirm_archive: dialog(app_question(&app.details.name, true)),
+        confirm_delete: dialog(app_question(&app.details.name, false)),
         layout: Layout::new(&m.who.0, app.details.name.clone()),
         team_id: m.team.id.to_string(),
         team_name: m.team.name.to_string(),
@@ -420,6 +425,28 @@ async fn change(state: &AppState, m: &TeamMember, app: &Application, archive: bo
     Ok(redirect_flash(&m.who.0, &to, kind, message))
 }
 
+/// What archiving or deleting an application asks: the words of both the
+/// JavaScript dialog and the confirm page shown without it.
+pub fn app_question(name: &str, archive: bool) -> (String, String) {
+    if archive {
+        (
+            format!("Archive {name}?"),
+            "Its access to every resource is revoked and removed from the data planes. An archived application can then be deleted.".to_owned(),
+        )
+    } else {
+        (
+            format!("Delete {name}?"),
+            "The application and its access requests are deleted for good. The team's activity keeps a record.".to_owned(),
+        )
+    }
+}
+
+/// The text of a confirm dialog: the question and what follows, as the
+/// confirm page says them.
+pub fn dialog((heading, message): (String, String)) -> String {
+    format!("{heading} {message}")
+}
+
 /// Archive or delete after confirmation: without `confirmed=yes`, the confirm page.
 async fn confirmed_change(
     state: &AppState,
@@ -431,24 +458,16 @@ async fn confirmed_change(
     let app = team_app(state, m, raw)?;
     if confirmed != "yes" {
         let back = format!("/teams/{}/applications/{}", m.team.id, app.id);
-        let (verb, title, message) = if archive {
-            (
-                "archive",
-                "Archive application",
-                "Its access to every resource is revoked and removed from the data planes. An archived application can then be deleted.",
-            )
+        let (verb, title) = if archive {
+            ("archive", "Archive application")
         } else {
-            (
-                "delete",
-                "Delete application",
-                "The application and its access requests are deleted for good. The team's activity keeps a record.",
-            )
+            ("delete", "Delete application")
         };
-        let shown = if archive { "Archive" } else { "Delete" };
+        let (heading, message) = app_question(&app.details.name, archive);
         return page(&ConfirmPage {
             layout: Layout::new(&m.who.0, title),
-            heading: format!("{shown} {}?", app.details.name),
-            message: message.to_owned(),
+            heading,
+            message,
             action: format!("{back}/{verb}"),
             button: format!("Yes, {verb} {}", app.details.name),
             back,

@@ -32,7 +32,9 @@ pub struct ActionForm {
     request_id: String,
 }
 
-fn question(action: &str, c: &Credential, grace: &str) -> (String, String, String) {
+/// What each action asks: the heading and message of both the JavaScript
+/// dialog and the confirm page shown without it, and the confirm button.
+pub(super) fn question(action: &str, c: &Credential) -> (String, String, String) {
     match action {
         "suspend" => (
             format!("Suspend {}?", c.name),
@@ -46,13 +48,7 @@ fn question(action: &str, c: &Credential, grace: &str) -> (String, String, Strin
         ),
         "renew" => (
             format!("Renew {}?", c.name),
-            format!(
-                "A new secret replaces the current one{}.",
-                match grace {
-                    "none" | "" => ", which stops working at once".to_owned(),
-                    g => format!("; the current one keeps working for {g}"),
-                }
-            ),
+            "A new secret replaces the current one, which keeps working for the grace period chosen, if any.".to_owned(),
             "Yes, renew credential".to_owned(),
         ),
         _ => (
@@ -139,7 +135,14 @@ async fn act(
         _ => return Err(WebError::NotFound),
     };
     if f.confirmed != "yes" {
-        let (heading, message, button) = question(verb, &c, &f.grace);
+        let (heading, mut message, button) = question(verb, &c);
+        if verb == "renew" {
+            let chosen = GRACES
+                .iter()
+                .find(|(v, _, _)| *v == f.grace)
+                .map_or("none", |(_, label, _)| label);
+            message = format!("{message} Grace period: {chosen}.");
+        }
         let grace = if verb == "renew" {
             f.grace.clone()
         } else {

@@ -134,6 +134,31 @@ struct PanelPage {
     graces: Vec<(&'static str, &'static str)>,
     history: Vec<AuditRow>,
     errors: FormErrors,
+    /// Each action's dialog, in the words of its confirm page.
+    confirm: Confirms,
+}
+
+/// The dialogs of the panel's actions.
+struct Confirms {
+    enable: String,
+    suspend: String,
+    delete: String,
+    renew: String,
+}
+
+impl Confirms {
+    fn of(c: &Credential) -> Self {
+        let say = |verb: &str| {
+            let (heading, message, _) = super::credential_actions::question(verb, c);
+            super::applications::dialog((heading, message))
+        };
+        Self {
+            enable: say("enable"),
+            suspend: say("suspend"),
+            delete: say("delete"),
+            renew: say("renew"),
+        }
+    }
 }
 
 fn panel(
@@ -170,6 +195,7 @@ fn panel(
             .unwrap_or_default(),
         can_renew: state.dataplanes.can_renew(&c.dataplane),
         can_suspend: state.dataplanes.can_suspend(&c.dataplane),
+        confirm: Confirms::of(c),
         graces: GRACES
             .iter()
             .filter(|(_, _, secs)| Duration::from_secs(*secs) <= max_grace)
