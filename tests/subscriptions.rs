@@ -512,3 +512,28 @@ async fn two_decisions_at_once_are_applied_one_after_the_other() {
         .count();
     assert_eq!(decisions, 1, "exactly one decision was recorded");
 }
+
+#[actix_web::test]
+async fn an_active_subscription_offers_request_access_as_the_next_step() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let c = app.consumer(&admin, "embedded", "automatic").await;
+    let page = admin
+        .html(&format!(
+            "/teams/{}/subscriptions/{}",
+            c.team, c.subscription
+        ))
+        .await;
+    assert!(
+        page.contains("Next: request access for an application"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "/marketplace/products/{}/resources/{}/request-access?subscription={}",
+            c.listing.product, c.listing.resource, c.subscription
+        )),
+        "{page}"
+    );
+    assert!(page.contains("Request Access to Forecast"), "{page}");
+}

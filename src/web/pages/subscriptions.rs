@@ -98,6 +98,8 @@ struct ShowPage {
     ended_by_provider: bool,
     can_cancel: bool,
     history: Vec<AuditRow>,
+    /// Once active: Request Access to each resource the plan includes.
+    next_steps: Vec<(String, String)>,
 }
 
 pub async fn show(
@@ -107,11 +109,30 @@ pub async fn show(
 ) -> PageResult {
     let s = team_subscription(&state, &m, &path.1)?;
     let names = describe(&state, &s)?;
-    let quota = state
-        .store
-        .plan(s.product, s.plan)?
+    let plan = state.store.plan(s.product, s.plan)?;
+    let quota = plan
+        .as_ref()
         .map(|p| p.spec.quota.to_string())
         .unwrap_or_default();
+    // The next step once active: Request Access to the plan's resources.
+    let active = s.state == crate::domain::subscription::SubscriptionState::Active;
+    let mut next_steps = Vec::new();
+    if active && m.role.can_act() {
+        for r in state.store.resources(s.product)? {
+            if plan
+                .as_ref()
+                .is_some_and(|p| p.spec.resources.contains(&r.id))
+            {
+                next_steps.push((
+                    format!(
+                        "/marketplace/products/{}/resources/{}/request-access?subscription={}",
+                        s.product, r.id, s.id
+                    ),
+                    r.spec.name,
+                ));
+            }
+        }
+    }
     let history = audit_rows(
         &state.store,
         state.store.subject_audit(Subject::Subscription(s.id), 50)?,
@@ -123,8 +144,8 @@ pub async fn show(
         requested_by: names.requested_by,
         quota,
         ended_by_provider: s.ended_by == Some(Party::Provider),
-        can_cancel: m.role.can_act()
-            && s.state == crate::domain::subscription::SubscriptionState::Active,
+        can_cancel: m.role.can_act() && active,
+        next_steps,
         sub: row(&state, &s)?,
         history,
     })
