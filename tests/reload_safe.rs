@@ -413,6 +413,13 @@ async fn a_renewal_with_grace_says_until_when_the_previous_secret_works() {
     let page = admin.html(&panel).await;
     assert!(page.contains(&expected), "the panel: {page}");
     assert!(
+        page.contains(&format!(
+            "<a href=\"/marketplace/products/{}/resources\">Forecast</a> <span class=\"help\">of Weather, by Weather provider</span>",
+            h.c.listing.product
+        )),
+        "the resource, its product and provider: {page}"
+    );
+    assert!(
         page.contains(&format!("the previous secret works until {until}")),
         "the history"
     );

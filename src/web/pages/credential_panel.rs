@@ -122,6 +122,10 @@ struct PanelPage {
     app_href: String,
     app_name: String,
     resource_name: String,
+    /// The resource's page, its product and the provider team.
+    resource_href: String,
+    product_name: String,
+    provider_name: String,
     row: CredentialRow,
     can_act: bool,
     deleting: bool,
@@ -180,6 +184,17 @@ fn panel(
         app_href: format!("/teams/{}/applications/{}", m.team.id, c.application),
         app_name: app.map(|a| a.details.name).unwrap_or_default(),
         resource_name: resource.map(|r| r.spec.name).unwrap_or_default(),
+        resource_href: format!("/marketplace/products/{}/resources", c.product),
+        product_name: state
+            .store
+            .product(c.product)?
+            .map(|p| p.details.name)
+            .unwrap_or_default(),
+        provider_name: state
+            .store
+            .team(c.provider)?
+            .map(|t| t.name.to_string())
+            .unwrap_or_default(),
         row: credential_row(state, c)?,
         can_act: m.role.can_act(),
         deleting: c.desired == Desired::Deleted,
