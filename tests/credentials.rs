@@ -656,7 +656,15 @@ async fn viewers_look_other_teams_see_nothing_and_providers_act_with_a_reason() 
     assert_eq!(res.status(), 404);
     assert_eq!(call(&app, &key, &h).await, 200);
     let list = format!("/provider/{}/credentials", h.c.listing.provider);
-    assert!(admin.html(&list).await.contains("CI key"));
+    let rows = admin.html(&list).await;
+    assert!(rows.contains("CI key"));
+    // Each row's actions are named by the credential and its team, each with its own reason.
+    assert!(
+        rows.contains(">Suspend CI key of Buyers</button>"),
+        "{rows}"
+    );
+    assert!(rows.contains(">Delete CI key of Buyers</button>"), "{rows}");
+    assert!(rows.contains("Reason to delete CI key"), "{rows}");
     let act = format!(
         "/provider/{}/credentials/{id}/suspend",
         h.c.listing.provider
