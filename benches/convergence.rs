@@ -106,6 +106,7 @@ fn seed(dir: &std::path::Path) {
             failed: false,
             last_error: None,
             agent_secret: None,
+            plane_grace: false,
         });
         tasks.push(task);
     }

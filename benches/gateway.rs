@@ -178,6 +178,7 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
             failed: false,
             last_error: None,
             agent_secret: None,
+            plane_grace: false,
         });
         if batch.len() == 1_000 {
             let audit = AuditRecord {

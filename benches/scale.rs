@@ -114,6 +114,7 @@ fn seed(dir: &std::path::Path) {
             failed: false,
             last_error: None,
             agent_secret: None,
+            plane_grace: false,
         });
         if creds.len() == 1_000 {
             let audit = AuditRecord {

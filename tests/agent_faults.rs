@@ -532,14 +532,22 @@ async fn every_operation_is_sent_as_docs_agent_protocol_shows() {
     let h = app.holder(&admin, "gw").await;
     let (id, _, _) = admin.create_credential(&h, "Edge", "api_key").await;
     app.run_due().await;
-    for action in ["suspend", "enable", "renew", "delete"] {
-        // A renewal answers with its new secret's page; the others redirect.
-        assert!(
-            [200, 303].contains(&act(&admin, &h, &id, action).await),
-            "{action}"
-        );
+    for action in ["suspend", "enable", "renew"] {
+        assert_eq!(act(&admin, &h, &id, action).await, 303, "{action}");
         app.run_due().await;
     }
+    // A renewal with grace, ended early.
+    let p = panel(&h, &id);
+    let fields = [("confirmed", "yes"), ("grace", "1h")];
+    assert_eq!(
+        post_from(&admin, &p, &format!("{p}/renew"), &fields).await,
+        303
+    );
+    app.run_due().await;
+    assert_eq!(act(&admin, &h, &id, "end-grace").await, 303);
+    app.run_due().await;
+    assert_eq!(act(&admin, &h, &id, "delete").await, 303);
+    app.run_due().await;
     let app_page = format!("/teams/{}/applications/{}", h.c.team, h.c.application);
     admin
         .submit(
@@ -554,7 +562,7 @@ async fn every_operation_is_sent_as_docs_agent_protocol_shows() {
     let mut without_secret = provision.clone();
     without_secret.as_object_mut().unwrap().remove("secret");
     let grant = documented_example("grant");
-    let credential_key = regex::Regex::new(r"^credential:[0-9A-Z]{26}:[0-9]+:[a-z]+$").unwrap();
+    let credential_key = regex::Regex::new(r"^credential:[0-9A-Z]{26}:[0-9]+:[a-z_]+$").unwrap();
     let access_key = regex::Regex::new(r"^access:[0-9A-Z]{26}:[0-9]+:[a-z]+$").unwrap();
     let seen = agent.seen.lock().unwrap();
     let mut ops = Vec::new();
@@ -563,7 +571,9 @@ async fn every_operation_is_sent_as_docs_agent_protocol_shows() {
         let op = doc["operation"].as_str().unwrap().to_owned();
         let (example, key_shape) = match op.as_str() {
             "provision" | "renew" => (&provision, &credential_key),
-            "suspend" | "enable" | "deprovision" => (&without_secret, &credential_key),
+            "suspend" | "enable" | "end_grace" | "deprovision" => {
+                (&without_secret, &credential_key)
+            }
             "grant" | "revoke" => (&grant, &access_key),
             other => panic!("an undocumented operation: {other}"),
         };

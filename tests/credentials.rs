@@ -932,3 +932,71 @@ async fn every_dialog_says_what_its_confirm_page_says() {
     let page = admin.submit(&app_page, &action, &[]).await;
     assert_eq!(confirm_words(&page.text().await.unwrap()), dialog);
 }
+
+#[actix_web::test]
+async fn the_consumer_ends_a_renewals_grace_early_and_the_old_secret_stops_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (id, old_key, _) = admin.create_credential(&h, "Edge", "api_key").await;
+    app.run_due().await;
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+    let res = admin
+        .submit(
+            &panel,
+            &format!("{panel}/renew"),
+            &[("confirmed", "yes"), ("grace", "24h")],
+        )
+        .await;
+    let new_key = input_value(&admin.secret_page(res).await, "secret");
+    app.run_due().await;
+    assert_eq!(
+        call(&app, &old_key, &h).await,
+        200,
+        "the old key, in its grace"
+    );
+    let page = admin.html(&panel).await;
+    assert!(page.contains("End grace period now"), "{page}");
+    // Without JavaScript: a confirm page first, in the dialog's words.
+    let confirm = admin
+        .submit(&panel, &format!("{panel}/end-grace"), &[])
+        .await;
+    assert_eq!(confirm.status(), 200);
+    let confirm = confirm.text().await.unwrap();
+    assert!(
+        confirm.contains("End the grace period of Edge?"),
+        "{confirm}"
+    );
+    assert_eq!(call(&app, &old_key, &h).await, 200, "nothing changed yet");
+    let res = admin
+        .submit(
+            &panel,
+            &format!("{panel}/end-grace"),
+            &[("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        call(&app, &old_key, &h).await,
+        401,
+        "refused from the very next call"
+    );
+    assert_eq!(call(&app, &new_key, &h).await, 200);
+    let page = admin.html(&panel).await;
+    assert!(!page.contains("Renewal grace"), "{page}");
+    assert!(
+        page.contains("ended the grace period of credential Edge"),
+        "the history"
+    );
+    app.run_due().await;
+    let c = credential(&app, &id).unwrap();
+    assert!(
+        !c.plane_grace && c.task.is_none(),
+        "the data plane's record follows"
+    );
+    // A restart reads the data plane's record: still refused.
+    let dir = app.stop().await;
+    let app = spawn_in(dir, &[]).await;
+    assert_eq!(call(&app, &old_key, &h).await, 401);
+    assert_eq!(call(&app, &new_key, &h).await, 200);
+}

@@ -163,6 +163,10 @@ impl TeamActor {
                     c.agent_secret = None;
                 }
                 c.confirm(work.op, work.active, work.secret_version);
+                if work.op == CredentialOp::Renew {
+                    // What the plane now holds: a previous secret in grace, or none.
+                    c.plane_grace = work.grace_until.is_some();
+                }
                 c.task = None;
                 done.push(task.id);
                 removed = c.is_gone();
@@ -321,6 +325,7 @@ impl Handler<CreateCredential> for TeamActor {
                 failed: false,
                 last_error: None,
                 agent_secret: msg.secret.for_agent.clone(),
+                plane_grace: false,
             };
             let task = me.next_task(&mut c)?.task;
             let secret = msg
@@ -421,7 +426,7 @@ impl Handler<ChangeCredential> for TeamActor {
             };
             let audit = me.audit_about(
                 msg.actor,
-                &format!("credential.{}", msg.action.verb()),
+                &format!("credential.{}", msg.action.event()),
                 format!(
                     "{} credential {} ({}){by}{}",
                     msg.action.verb(),
@@ -445,6 +450,9 @@ impl Handler<ChangeCredential> for TeamActor {
             };
             me.store.commit(&changes, &audit)?;
             me.gateway.set_desired(&c.key_id, Some(c.desired));
+            if msg.action == CredentialAction::EndGrace {
+                me.gateway.end_grace(&c.key_id);
+            }
             Ok(())
         });
         self.kicker.kick();

@@ -44,6 +44,8 @@ pub enum CredentialOp {
     Suspend,
     Enable,
     Renew,
+    /// The previous secret stops working now: its grace period ends early.
+    EndGrace,
     Deprovision,
 }
 
@@ -54,6 +56,7 @@ impl CredentialOp {
             CredentialOp::Suspend => "suspend",
             CredentialOp::Enable => "enable",
             CredentialOp::Renew => "renew",
+            CredentialOp::EndGrace => "end_grace",
             CredentialOp::Deprovision => "deprovision",
         }
     }
@@ -64,6 +67,7 @@ impl CredentialOp {
             CredentialOp::Suspend => "suspending…",
             CredentialOp::Enable => "enabling…",
             CredentialOp::Renew => "renewing…",
+            CredentialOp::EndGrace => "ending the grace period…",
             CredentialOp::Deprovision => "deleting…",
         }
     }
@@ -78,15 +82,26 @@ pub enum CredentialAction {
     Renew {
         grace_until: Option<Timestamp>,
     },
+    /// The previous secret of a renewal stops working now, not at the end of its grace.
+    EndGrace,
     Delete,
 }
 
 impl CredentialAction {
+    /// The audit record's action name: `credential.<event>`.
+    pub fn event(self) -> &'static str {
+        match self {
+            CredentialAction::EndGrace => "grace_ended",
+            other => other.verb(),
+        }
+    }
+
     pub fn verb(self) -> &'static str {
         match self {
             CredentialAction::Suspend => "suspended",
             CredentialAction::Enable => "enabled",
             CredentialAction::Renew { .. } => "renewed",
+            CredentialAction::EndGrace => "ended the grace period of",
             CredentialAction::Delete => "deleted",
         }
     }
@@ -158,6 +173,11 @@ pub struct Credential {
     /// until the agent has confirmed the provision or renewal.
     #[serde(default)]
     pub agent_secret: Option<Vec<u8>>,
+    /// Whether the data plane still holds a previous secret in its grace
+    /// period (set when a renewal with grace is carried out); ending the
+    /// grace early then needs a step there.
+    #[serde(default)]
+    pub plane_grace: bool,
 }
 
 impl Credential {
@@ -172,6 +192,11 @@ impl Credential {
                 self.secret_version += 1;
                 self.grace_until = grace_until;
                 self.renewed_at = Some(now);
+            }
+            (Desired::Active | Desired::Inactive, CredentialAction::EndGrace)
+                if self.grace_until.is_some_and(|until| until > now) =>
+            {
+                self.grace_until = None
             }
             (Desired::Active | Desired::Inactive, CredentialAction::Delete) => {
                 self.desired = Desired::Deleted
@@ -193,6 +218,7 @@ impl Credential {
             _ if self.secret_version > self.plane_version => Some(Op::Renew),
             (Desired::Active, Observed::Inactive) => Some(Op::Enable),
             (Desired::Inactive, Observed::Active) => Some(Op::Suspend),
+            _ if self.plane_grace && self.grace_until.is_none() => Some(Op::EndGrace),
             _ => None,
         }
     }
@@ -209,8 +235,10 @@ impl Credential {
                     Observed::Inactive
                 };
                 self.plane_version = secret_version;
+                self.plane_grace = false;
             }
             CredentialOp::Renew => self.plane_version = self.plane_version.max(secret_version),
+            CredentialOp::EndGrace => self.plane_grace = false,
             CredentialOp::Suspend => self.observed = Observed::Inactive,
             CredentialOp::Enable => self.observed = Observed::Active,
             CredentialOp::Deprovision => self.observed = Observed::Removed,
@@ -327,13 +355,15 @@ mod tests {
             failed: false,
             last_error: None,
             agent_secret: None,
+            plane_grace: false,
         }
     }
 
-    const ACTIONS: [CredentialAction; 4] = [
+    const ACTIONS: [CredentialAction; 5] = [
         CredentialAction::Suspend,
         CredentialAction::Enable,
         CredentialAction::Renew { grace_until: None },
+        CredentialAction::EndGrace,
         CredentialAction::Delete,
     ];
 
@@ -417,7 +447,7 @@ mod tests {
     fn step() -> impl Strategy<Value = Option<CredentialAction>> {
         prop_oneof![
             Just(None), // the data plane answers the outstanding step
-            (0..4usize).prop_map(|i| Some(ACTIONS[i])),
+            (0..5usize).prop_map(|i| Some(ACTIONS[i])),
         ]
     }
 

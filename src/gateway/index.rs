@@ -267,6 +267,33 @@ impl Gateway {
         }
     }
 
+    /// Ends a renewal's grace period: the previous secret is refused from the
+    /// next call on, before the data plane's own record changes.
+    pub fn end_grace(&self, key_id: &KeyId) {
+        let mut creds = write(&self.credentials);
+        let Some(old) = creds.get(key_id) else {
+            return;
+        };
+        if old.previous.is_none() {
+            return;
+        }
+        let entry = Entry {
+            credential: old.credential,
+            key_id: old.key_id,
+            kind: old.kind,
+            active: old.active,
+            secret_version: old.secret_version,
+            team: old.team,
+            application: old.application,
+            resource: old.resource,
+            hash: old.hash,
+            previous: None,
+            last_used: AtomicI64::new(old.last_used.load(Ordering::Relaxed)),
+            stored_last_used: AtomicI64::new(old.stored_last_used.load(Ordering::Relaxed)),
+        };
+        creds.insert(*key_id, Arc::new(entry));
+    }
+
     /// What the portal wants for a credential; holds from the next call on.
     pub fn set_desired(&self, key_id: &KeyId, desired: Option<Desired>) {
         let mut map = write(&self.desired);

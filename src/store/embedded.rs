@@ -89,6 +89,10 @@ impl Store {
                             EmbeddedCredential { active: false, ..c }
                         }
                         (CredentialOp::Enable, Some(c)) => EmbeddedCredential { active: true, ..c },
+                        (CredentialOp::EndGrace, Some(c)) => EmbeddedCredential {
+                            previous: None,
+                            ..c
+                        },
                         (CredentialOp::Renew, Some(c)) => {
                             let previous = w.grace_until.map(|until| (c.hash.clone(), until));
                             EmbeddedCredential {

@@ -46,6 +46,11 @@ pub(super) fn question(action: &str, c: &Credential) -> (String, String, String)
             "Calls with this credential are accepted again once the data plane confirms.".to_owned(),
             "Yes, enable credential".to_owned(),
         ),
+        "end-grace" => (
+            format!("End the grace period of {}?", c.name),
+            "The previous secret stops working now; the current one keeps working.".to_owned(),
+            "Yes, end the grace period".to_owned(),
+        ),
         "renew" => (
             format!("Renew {}?", c.name),
             "A new secret replaces the current one, which keeps working for the grace period chosen, if any.".to_owned(),
@@ -96,6 +101,7 @@ async fn act(
         "suspend" => CredentialAction::Suspend,
         "enable" => CredentialAction::Enable,
         "delete" => CredentialAction::Delete,
+        "end-grace" => CredentialAction::EndGrace,
         "renew" => {
             if !state.dataplanes.can_renew(&c.dataplane) {
                 return Ok(redirect_flash(
@@ -200,6 +206,12 @@ async fn act(
                 &format!("/teams/{}/applications/{}", m.team.id, c.application),
                 FlashKind::Success,
                 format!("{} is deleted: calls with it are refused.", c.name),
+            ),
+            Ok(()) if action == CredentialAction::EndGrace => redirect_flash(
+                &m.who.0,
+                &base,
+                FlashKind::Success,
+                format!("The previous secret of {} stops working now.", c.name),
             ),
             Ok(()) => redirect_flash(
                 &m.who.0,

@@ -53,6 +53,7 @@ fn by_hand(op: Option<crate::domain::credential::CredentialOp>) -> &'static str 
         Some(Op::Suspend) => "waiting for the provider to suspend it by hand",
         Some(Op::Enable) => "waiting for the provider to enable it by hand",
         Some(Op::Renew) => "waiting for the provider to install the new secret by hand",
+        Some(Op::EndGrace) => "waiting for the provider to remove the previous secret by hand",
         Some(Op::Provision) | None => "waiting for the provider to set it up by hand",
     }
 }
@@ -148,6 +149,7 @@ struct Confirms {
     suspend: String,
     delete: String,
     renew: String,
+    end_grace: String,
 }
 
 impl Confirms {
@@ -161,6 +163,7 @@ impl Confirms {
             suspend: say("suspend"),
             delete: say("delete"),
             renew: say("renew"),
+            end_grace: say("end-grace"),
         }
     }
 }
