@@ -786,10 +786,15 @@ async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
         .await;
     let provider = l.provider.clone();
     let h = Holder { c, access };
-    let (id, _, _) = admin.create_credential(&h, "Ops key", "api_key").await;
+    let id = create_by_hand(&admin, &h, "Ops key").await;
     app.run_due().await;
     let html = admin.html(&queue).await;
     assert!(html.contains("Mark provisioned: credential"), "{html}");
+    assert!(html.contains("Secret you set on your gateway"), "{html}");
+    assert!(
+        html.contains("plan Standard (100 requests per minute)"),
+        "{html}"
+    );
     let task = credential(&app, &id).unwrap().task.unwrap();
     let res = admin
         .submit(
@@ -810,18 +815,84 @@ async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
         .await;
     app.run_due().await;
     let task = credential(&app, &id).unwrap().task.unwrap();
-    admin
-        .submit(
-            &queue,
-            &format!("/provider/{}/tasks/{task}/provisioned", provider),
-            &[],
-        )
-        .await;
+    let done = format!("/provider/{provider}/tasks/{task}/provisioned");
+    // Without the secret, or with one of the wrong shape: refused, nothing changes.
+    for bad in ["", "short", "has spaces in the secret"] {
+        let res = admin.submit(&queue, &done, &[("secret", bad)]).await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(
+            credential(&app, &id).unwrap().observed,
+            Observed::Absent,
+            "{bad:?}"
+        );
+    }
+    let made = "ops-gateway-made-secret-0042";
+    admin.submit(&queue, &done, &[("secret", made)]).await;
     let c = credential(&app, &id).unwrap();
     assert_eq!(
         (c.desired, c.observed, c.failed),
         (Desired::Active, Observed::Active, false)
     );
+    // The consumer views the secret the provider entered, as usual.
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+    let res = admin
+        .submit(
+            &panel,
+            &format!("{panel}/view"),
+            &[("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(input_value(&res.text().await.unwrap(), "secret"), made);
+    // Renew works the same way: the provider enters the new secret.
+    let res = admin
+        .submit(
+            &panel,
+            &format!("{panel}/renew"),
+            &[("confirmed", "yes"), ("grace", "none")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.run_due().await;
+    let task = credential(&app, &id).unwrap().task.unwrap();
+    assert!(
+        admin
+            .html(&queue)
+            .await
+            .contains("Secret you set on your gateway")
+    );
+    let renewed = "ops-gateway-renewed-secret-0043";
+    admin
+        .submit(
+            &queue,
+            &format!("/provider/{provider}/tasks/{task}/provisioned"),
+            &[("secret", renewed)],
+        )
+        .await;
+    let res = admin
+        .submit(
+            &panel,
+            &format!("{panel}/view"),
+            &[("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(input_value(&res.text().await.unwrap(), "secret"), renewed);
+}
+
+/// Creates a credential on a plane whose provider makes the secrets: it
+/// leads to the credential's page, with no secret yet; returns its id.
+async fn create_by_hand(admin: &Browser, h: &Holder, name: &str) -> String {
+    let page = h.new_credential_path();
+    let res = admin
+        .submit(&page, &page, &[("name", name), ("kind", "api_key")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert!(
+        to.contains("/credentials/") && !to.ends_with("/secret"),
+        "{to}"
+    );
+    to.rsplit('/').next().unwrap().to_owned()
 }
 
 #[actix_web::test]
@@ -849,7 +920,7 @@ async fn on_a_manual_data_plane_the_words_follow_the_step_asked_for() {
         .await;
     let team = c.team.clone();
     let h = Holder { c, access };
-    let (id, _, _) = admin.create_credential(&h, "Ops key", "api_key").await;
+    let id = create_by_hand(&admin, &h, "Ops key").await;
     app.run_due().await;
     let panel = format!("/teams/{team}/credentials/{id}");
     assert!(
@@ -863,7 +934,7 @@ async fn on_a_manual_data_plane_the_words_follow_the_step_asked_for() {
         .submit(
             &queue,
             &format!("/provider/{provider}/tasks/{task}/provisioned"),
-            &[],
+            &[("secret", "ops-gateway-made-secret-0042")],
         )
         .await;
     admin

@@ -19,6 +19,9 @@ pub struct CredentialTaskStep {
     pub task: TaskId,
     pub step: super::access::ProviderStep,
     pub reason: String,
+    /// Marking a provision or renewal done on a plane whose provider makes
+    /// the secrets: the secret they entered, sealed for its view window.
+    pub secret: Option<(Vec<u8>, crate::clock::Timestamp)>,
     pub actor: UserId,
     pub provider: TeamId,
 }
@@ -40,7 +43,11 @@ impl Handler<CredentialTaskStep> for TeamActor {
             };
             match (msg.step, task.state) {
                 (ProviderStep::MarkProvisioned, TaskState::Waiting) => {
-                    me.credential_result(task, Ok(Outcome::Done), 0.0)
+                    let done = match msg.secret.clone() {
+                        Some((sealed, until)) => Outcome::DoneWithSecret { sealed, until },
+                        None => Outcome::Done,
+                    };
+                    me.credential_result(task, Ok(done), 0.0)
                 }
                 (ProviderStep::MarkFailed, TaskState::Waiting) => me.credential_result(
                     task,

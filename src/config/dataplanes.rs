@@ -288,6 +288,13 @@ pub(super) fn parse(
                 "dataplanes.{name}: generates_secrets = true needs a view_window longer than \"0\": the secret the agent makes up is shown to the consumer only within the view window; set view_window (such as \"1h\") or turn generates_secrets off"
             )));
         }
+        // On a manual plane the provider enters the secret they made: the
+        // consumer can only see it within the view window.
+        if view_window.is_zero() && kind == DataPlaneKind::Manual {
+            return Err(ConfigError::new(format!(
+                "dataplanes.{name}: a manual data plane needs a view_window longer than \"0\": the secret the provider enters is shown to the consumer only within it; set view_window (such as \"1d\")"
+            )));
+        }
         let plane = DataPlaneConfig {
             name: name.clone(),
             kind,

@@ -87,8 +87,13 @@ impl DataPlane for ManualPlane {
     }
 
     fn capabilities(&self) -> Capabilities {
+        // The provider makes the secret on their own gateway and enters it
+        // when marking the credential provisioned.
+        // Renewing by hand is installing the new secret the provider makes.
         Capabilities {
             by_hand: true,
+            generates_secrets: true,
+            renew: true,
             ..Capabilities::default()
         }
     }
@@ -156,6 +161,11 @@ impl DataPlanes {
     }
 
     /// Whether the named data plane makes up secrets itself.
+    /// Whether the provider carries out this plane's work by hand.
+    pub fn by_hand(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|p| p.capabilities().by_hand)
+    }
+
     pub fn generates_secrets(&self, name: &str) -> bool {
         self.get(name)
             .is_some_and(|p| p.capabilities().generates_secrets)

@@ -134,9 +134,37 @@ pub fn is_client_secret(secret: &str) -> bool {
     is_hex(secret, SECRET_HEX)
 }
 
+/// Checks a secret a provider made on their own gateway and enters by hand:
+/// 16 to 200 visible ASCII characters, no spaces.
+pub fn check_entered_secret(raw: &str) -> Result<String, crate::domain::FieldError> {
+    let secret = raw.trim();
+    let bad = |m: &str| Err(crate::domain::FieldError::new("secret", m));
+    if secret.is_empty() {
+        return bad(
+            "Enter the secret you set on your gateway: the consumer sees it once it is provisioned.",
+        );
+    }
+    if !(16..=200).contains(&secret.len()) {
+        return bad("A secret has 16 to 200 characters.");
+    }
+    if !secret.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return bad("Use letters, digits and punctuation, without spaces.");
+    }
+    Ok(secret.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entered_secret_is_checked_for_its_shape() {
+        assert!(check_entered_secret("  s3cr3t-from-the-gateway  ").is_ok());
+        assert_eq!(check_entered_secret(" x7 ").unwrap_err().field, "secret");
+        assert!(check_entered_secret("").is_err());
+        assert!(check_entered_secret("has a space in it ok").is_err());
+        assert!(check_entered_secret(&"a".repeat(201)).is_err());
+    }
 
     #[test]
     fn a_key_round_trips_and_any_typo_is_caught() {

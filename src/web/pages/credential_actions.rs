@@ -235,10 +235,17 @@ async fn act(
                 &m.who.0,
                 &base,
                 FlashKind::Success,
-                format!(
-                    "{} is being renewed. Its data plane makes up the new secret: view it here once done.",
-                    c.name
-                ),
+                if state.dataplanes.by_hand(&c.dataplane) {
+                    format!(
+                        "{} is being renewed. The provider sets the new secret on their gateway and enters it: view it here once done.",
+                        c.name
+                    )
+                } else {
+                    format!(
+                        "{} is being renewed. Its data plane makes up the new secret: view it here once done.",
+                        c.name
+                    )
+                },
             );
             ticket.done_with(&state, res, &base).await
         }

@@ -364,12 +364,12 @@ pub async fn create(
                 let c = state.store.credential(id)?.ok_or(WebError::NotFound)?;
                 let Some(secret) = secret else {
                     let panel = format!("/teams/{}/credentials/{}", m.team.id, c.id);
-                    let res = redirect_flash(
-                        &m.who.0,
-                        &panel,
-                        FlashKind::Success,
-                        "The credential is created. Its data plane makes up the secret: view it here once the credential is active.",
-                    );
+                    let said = if state.dataplanes.by_hand(&cx.access.dataplane) {
+                        "The credential is created. The provider sets it up on their gateway and enters its secret: view it here once the credential is active."
+                    } else {
+                        "The credential is created. Its data plane makes up the secret: view it here once the credential is active."
+                    };
+                    let res = redirect_flash(&m.who.0, &panel, FlashKind::Success, said);
                     return ticket.done_with(&state, res, &panel).await;
                 };
                 hold_secret(&state, &m, &c, &secret, false)?;

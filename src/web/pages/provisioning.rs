@@ -31,6 +31,10 @@ pub struct WorkRow {
     /// The provider's button, the same words in both queues: "Mark
     /// provisioned", or "Mark removed" for a removal.
     pub mark: &'static str,
+    /// Marking it done asks for the secret the provider made on their gateway.
+    pub needs_secret: bool,
+    /// The plan the work is for, with its quota.
+    pub plan: String,
 }
 
 fn rows(state: &AppState, m: &TeamMember, tasks: Vec<Task>) -> Result<Vec<WorkRow>, WebError> {
@@ -44,7 +48,11 @@ fn rows(state: &AppState, m: &TeamMember, tasks: Vec<Task>) -> Result<Vec<WorkRo
                 )
             });
             let op = t.op_name();
+            let needs_secret = t.credential.as_ref().is_some_and(|w| needs_secret(w.op))
+                && state.dataplanes.generates_secrets(&t.dataplane);
             out.push(WorkRow {
+                needs_secret,
+                plan: format!("{} ({})", t.grant.plan_name, t.grant.quota),
                 mark: if matches!(op, "revoke" | "deprovision") {
                     "Mark removed"
                 } else {
@@ -98,6 +106,9 @@ pub async fn show(state: web::Data<AppState>, ProviderMember(m): ProviderMember)
 pub struct StepForm {
     #[serde(default)]
     reason: String,
+    /// The secret a provider made on their gateway, for a credential's provision or renewal.
+    #[serde(default)]
+    secret: String,
 }
 
 async fn step(
@@ -166,7 +177,7 @@ async fn answer(
     };
     match work {
         Work::Access => step(state, m, raw, which, reason).await,
-        Work::Task => task_step(state, m, raw, which, reason).await,
+        Work::Task => task_step(state, m, raw, which, reason, &form.secret).await,
     }
 }
 
@@ -194,6 +205,12 @@ step_handler!(task_provisioned, Work::Task, ProviderStep::MarkProvisioned);
 step_handler!(task_failed, Work::Task, ProviderStep::MarkFailed);
 step_handler!(task_retry, Work::Task, ProviderStep::Retry);
 
+/// Whether marking this step done needs the secret the provider made.
+fn needs_secret(op: crate::domain::credential::CredentialOp) -> bool {
+    use crate::domain::credential::CredentialOp as Op;
+    matches!(op, Op::Provision | Op::Renew)
+}
+
 /// A credential task: the same three steps, addressed by the task.
 async fn task_step(
     state: &AppState,
@@ -201,16 +218,48 @@ async fn task_step(
     raw: &str,
     step: ProviderStep,
     reason: String,
+    entered: &str,
 ) -> PageResult {
     let id: crate::domain::ids::TaskId = raw.parse().map_err(|_| WebError::NotFound)?;
     let task = match state.store.task(id)? {
         Some(t) if t.provider == m.team.id && t.credential.is_some() => t,
         _ => return Err(WebError::NotFound),
     };
+    let queue = format!("/provider/{}/provisioning", m.team.id);
+    // The provider made the secret on their gateway: it comes with the
+    // provision or renewal, checked, and is sealed for the view window.
+    let mut secret = None;
+    if let Some(w) = task.credential.as_ref().filter(|w| {
+        step == ProviderStep::MarkProvisioned
+            && needs_secret(w.op)
+            && state.dataplanes.generates_secrets(&task.dataplane)
+    }) {
+        let clear = match crate::domain::key_format::check_entered_secret(entered) {
+            Ok(s) => s,
+            Err(e) => {
+                return Ok(redirect_flash(
+                    &m.who.0,
+                    &queue,
+                    FlashKind::Error,
+                    e.message,
+                ));
+            }
+        };
+        let window = state
+            .config
+            .dataplane(&task.dataplane)
+            .map_or(std::time::Duration::ZERO, |d| d.view_window);
+        let sealed = state.vault.seal(
+            clear.as_bytes(),
+            &crate::domain::credential::secret_aad(w.credential, w.secret_version),
+        );
+        secret = Some((sealed, state.clock.now().plus(window)));
+    }
     let cmd = crate::actors::credentials::CredentialTaskStep {
         task: task.id,
         step,
         reason,
+        secret,
         actor: m.who.user().id,
         provider: m.team.id,
     };
