@@ -488,3 +488,65 @@ async fn the_applications_request_list_shows_what_was_asked_instead_of_a_refusal
     );
     assert!(html.contains(">not yet<"), "{html}");
 }
+
+#[actix_web::test]
+async fn the_request_form_opened_from_an_application_offers_only_its_team_and_leads_back() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let c = app.consumer(&admin, "embedded", "automatic").await;
+    // A second team of the same person, with its own subscription and application.
+    let other = admin.create_team("Second buyers").await;
+    let res = admin
+        .subscribe(&c.listing.product, &c.listing.plan, &other)
+        .await;
+    assert_eq!(res.status(), 303);
+    let other_sub = last_id(&res);
+    let other_app = admin.create_application(&other, "Desktop").await;
+    let base = format!(
+        "/marketplace/products/{}/resources/{}/request-access",
+        c.listing.product, c.listing.resource
+    );
+    // From the product: both teams, each option tagged with its team for the script.
+    let both = admin.html(&base).await;
+    assert!(
+        both.contains(&other_sub) && both.contains(&c.subscription),
+        "{both}"
+    );
+    assert!(both.contains(&format!("data-team=\"{other}\"")), "{both}");
+    assert!(both.contains("data-auto=\"Desktop – Forecast\""), "{both}");
+    assert!(both.contains(&format!(
+        "/marketplace/products/{}/resources\"",
+        c.listing.product
+    )));
+    // From the application: only its team, the application chosen, and the way back.
+    let from = format!("/teams/{}/applications/{}", c.team, c.application);
+    let one = admin
+        .html(&format!("{base}?application={}&from={from}", c.application))
+        .await;
+    assert!(one.contains(&c.subscription), "{one}");
+    assert!(
+        !one.contains(&other_sub) && !one.contains(&other_app),
+        "{one}"
+    );
+    assert!(one.contains(&format!("<option value=\"{}\" data-team", c.application)));
+    assert!(
+        one.contains(&format!("<a href=\"{from}\">← Back</a>")),
+        "{one}"
+    );
+    // The server check stays: a subscription of the other team is refused.
+    let res = admin
+        .submit(
+            &format!("{base}?application={}", c.application),
+            &base,
+            &[
+                ("application", &c.application),
+                ("subscription", &other_sub),
+                ("name", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    // A `from` that leads off-site is not followed.
+    let html = admin.html(&format!("{base}?from=//evil.example/")).await;
+    assert!(!html.contains("evil.example\">"), "{html}");
+}

@@ -835,3 +835,47 @@ async fn a_sign_in_link_whose_next_leads_off_site_keeps_the_person_on_agora() {
         c.close().await.unwrap();
     }
 }
+
+#[actix_web::test]
+async fn the_request_form_narrows_to_one_team_and_its_name_follows_the_application() {
+    let Some((driver, chromium)) = start_driver() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let c = app.consumer(&admin, "embedded", "automatic").await;
+    let other = admin.create_team("Second buyers").await;
+    let res = admin
+        .subscribe(&c.listing.product, &c.listing.plan, &other)
+        .await;
+    let other_sub = last_id(&res);
+    admin.create_application(&other, "Desktop").await;
+    let profiles = tempfile::tempdir().unwrap();
+    let b = signed_in(
+        &driver,
+        &chromium,
+        &profiles.path().join("admin"),
+        &app.base,
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+    )
+    .await;
+    b.goto(&format!(
+        "{}/marketplace/products/{}/resources/{}/request-access",
+        app.base, c.listing.product, c.listing.resource
+    ))
+    .await
+    .unwrap();
+    shows(&b, "Request access to Forecast").await;
+    // Choosing the other team's application moves the subscription to that
+    // team's, and the untouched name follows.
+    choose(&b, "application", "Second buyers – Desktop").await;
+    assert_eq!(field_value(&b, "subscription").await, other_sub);
+    assert_eq!(field_value(&b, "name").await, "Desktop – Forecast");
+    // Once edited, the name stays the person's.
+    fill(&b, "Request access name", "My own name").await;
+    choose(&b, "application", "Buyers – Mobile").await;
+    assert_eq!(field_value(&b, "subscription").await, c.subscription);
+    assert_eq!(field_value(&b, "name").await, "My own name");
+    b.close().await.unwrap();
+}

@@ -530,8 +530,8 @@ async fn an_active_subscription_offers_request_access_as_the_next_step() {
     );
     assert!(
         page.contains(&format!(
-            "/marketplace/products/{}/resources/{}/request-access?subscription={}",
-            c.listing.product, c.listing.resource, c.subscription
+            "/marketplace/products/{}/resources/{}/request-access?subscription={}&#38;from=/teams/{}/subscriptions/{}",
+            c.listing.product, c.listing.resource, c.subscription, c.team, c.subscription
         )),
         "{page}"
     );

@@ -105,15 +105,21 @@ pub struct FieldView {
 struct RequestPage {
     layout: Layout,
     product_id: String,
-    product_name: String,
     resource_id: String,
     resource_name: String,
     name: String,
     auto_name: String,
-    subscriptions: Vec<(String, String)>,
+    /// Subscriptions: id, label, team (so JavaScript can narrow the list).
+    subscriptions: Vec<(String, String, String)>,
     subscription: String,
-    applications: Vec<(String, String)>,
+    /// Applications: id, label, team, and the name a request for it gets.
+    applications: Vec<(String, String, String, String)>,
     application: String,
+    /// The one team the form is narrowed to (opened from its application), or "".
+    scope: String,
+    /// Where the back link leads: the page the person came from.
+    back: String,
+    back_label: String,
     fields: Vec<FieldView>,
     teams: Vec<(String, String)>,
     errors: FormErrors,
@@ -145,6 +151,19 @@ struct Typed {
     subscription: String,
     application: String,
     values: BTreeMap<String, String>,
+    /// Narrowed to this team's subscriptions and applications ("" for all).
+    scope: String,
+    /// The page the person came from (a path on this site), or "".
+    from: String,
+}
+
+/// The visitor's acting teams, or only the one `scope` names.
+fn scoped(who: &SignedIn, scope: &str) -> Vec<Team> {
+    let teams = who.acting_teams();
+    match teams.iter().find(|t| t.id.to_string() == scope) {
+        Some(t) => vec![t.clone()],
+        None => teams,
+    }
 }
 
 fn request_page(
@@ -156,10 +175,20 @@ fn request_page(
     value_errors: BTreeMap<String, String>,
     errors: FormErrors,
 ) -> Result<RequestPage, WebError> {
-    let teams = who.acting_teams();
+    let teams = scoped(who, &typed.scope);
     let subs = subscription_choices(state, &teams, r)?;
     let apps = application_choices(state, &teams)?;
     let auto = auto_name(&apps, &typed.application, r);
+    let resources = format!("/marketplace/products/{}/resources", p.id);
+    let back = match crate::web::safe_next(&typed.from) {
+        "/" => resources.clone(),
+        from => from.to_owned(),
+    };
+    let back_label = if back == resources {
+        format!("{}: resources", p.details.name)
+    } else {
+        "Back".to_owned()
+    };
     let fields = r
         .spec
         .fields
@@ -176,7 +205,6 @@ fn request_page(
     Ok(RequestPage {
         layout: Layout::new(&who.0, format!("Request access to {}", r.spec.name)),
         product_id: p.id.to_string(),
-        product_name: p.details.name.clone(),
         resource_id: r.id.to_string(),
         resource_name: r.spec.name.clone(),
         name: if typed.name.is_empty() {
@@ -185,10 +213,27 @@ fn request_page(
             typed.name
         },
         auto_name: auto,
-        subscriptions: subs.into_iter().map(|c| (c.value, c.label)).collect(),
+        subscriptions: subs
+            .into_iter()
+            .map(|c| (c.value, c.label, c.team.id.to_string()))
+            .collect(),
         subscription: typed.subscription,
-        applications: apps.into_iter().map(|c| (c.value, c.label)).collect(),
+        applications: apps
+            .iter()
+            .map(|c| {
+                let auto = auto_name(&apps, &c.value, r);
+                (
+                    c.value.clone(),
+                    c.label.clone(),
+                    c.team.id.to_string(),
+                    auto,
+                )
+            })
+            .collect(),
         application: typed.application,
+        scope: typed.scope,
+        back,
+        back_label,
         fields,
         teams: teams
             .iter()
@@ -204,6 +249,9 @@ pub struct Preselect {
     application: String,
     #[serde(default)]
     subscription: String,
+    /// The page the person came from, for the back link.
+    #[serde(default)]
+    from: String,
 }
 
 pub async fn form(
@@ -213,7 +261,13 @@ pub async fn form(
     query: web::Query<Preselect>,
 ) -> PageResult {
     let (p, r) = target(&state, &who, &path)?;
-    let teams = who.acting_teams();
+    // Opened for one application: only its team's subscriptions and applications.
+    let scope = application_choices(&state, &who.acting_teams())?
+        .into_iter()
+        .find(|c| c.value == query.application)
+        .map(|c| c.team.id.to_string())
+        .unwrap_or_default();
+    let teams = scoped(&who, &scope);
     let subs = subscription_choices(&state, &teams, &r)?;
     let apps = application_choices(&state, &teams)?;
     let pick = |choices: &[Choice], wanted: &str| {
@@ -229,6 +283,8 @@ pub async fn form(
         subscription: pick(&subs, &query.subscription),
         application: pick(&apps, &query.application),
         values: BTreeMap::new(),
+        scope,
+        from: query.from.clone(),
     };
     page(&request_page(
         &state,
@@ -263,6 +319,7 @@ async fn request(
     f: Pairs,
 ) -> PageResult {
     let (p, r) = target(&state, &who, &path)?;
+    // The server's check stays whatever the form narrowed: every acting team.
     let teams = who.acting_teams();
     let subs = subscription_choices(&state, &teams, &r)?;
     let apps = application_choices(&state, &teams)?;
@@ -283,6 +340,8 @@ async fn request(
         subscription: f.get("subscription").to_owned(),
         application: f.get("application").to_owned(),
         values: sent.clone(),
+        scope: f.get("team").to_owned(),
+        from: f.get("from").to_owned(),
     };
     let mut errors = FormErrors::default();
     let sub = subs.iter().find(|c| c.value == typed.subscription);

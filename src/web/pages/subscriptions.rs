@@ -125,8 +125,8 @@ pub async fn show(
             {
                 next_steps.push((
                     format!(
-                        "/marketplace/products/{}/resources/{}/request-access?subscription={}",
-                        s.product, r.id, s.id
+                        "/marketplace/products/{}/resources/{}/request-access?subscription={}&from=/teams/{}/subscriptions/{}",
+                        s.product, r.id, s.id, m.team.id, s.id
                     ),
                     r.spec.name,
                 ));
