@@ -443,7 +443,10 @@ async fn the_applications_request_list_shows_what_was_asked_instead_of_a_refusal
         c.team, c.application
     );
     let html = admin.html(&choose).await;
-    assert!(html.contains("state-pending"), "{html}");
+    assert!(
+        html.contains("state-pending\">Pending</span>"),
+        "labelled like credential states: {html}"
+    );
     assert!(html.contains("see the request"), "{html}");
     assert!(
         !html.contains("Request Access to Forecast"),
@@ -486,7 +489,7 @@ async fn the_applications_request_list_shows_what_was_asked_instead_of_a_refusal
         )),
         "{html}"
     );
-    assert!(html.contains(">not yet<"), "{html}");
+    assert!(html.contains(">Not yet<"), "{html}");
 }
 
 #[actix_web::test]

@@ -454,11 +454,11 @@ async fn a_provider_publishes_and_a_consumer_subscribes_to_both_plans() {
         .await
         .unwrap();
     let alpha_page = shows(&cy, "Subscriptions of Alpha").await;
-    assert_eq!(alpha_page.matches("active").count(), 2, "{alpha_page}");
+    assert_eq!(alpha_page.matches("Active").count(), 2, "{alpha_page}");
     cy.goto(&format!("{}/teams/{beta}/subscriptions", app.base))
         .await
         .unwrap();
-    let beta_page = shows(&cy, "rejected").await;
+    let beta_page = shows(&cy, "Rejected").await;
     assert!(
         beta_page.contains("Reason: Pro is for pilot customers only"),
         "{beta_page}"

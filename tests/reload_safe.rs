@@ -27,6 +27,12 @@ async fn a_resubmitted_create_makes_one_credential_and_leads_to_its_secret() {
     let h = app.holder(&admin, "embedded").await;
     let page = h.new_credential_path();
     let html = admin.html(&page).await;
+    assert!(
+        html.contains(
+            "<label for=\"name\">Name</label> <span class=\"required-mark\">(required)</span>"
+        ),
+        "required fields are marked before submitting: {html}"
+    );
     let (token, id) = (csrf_of(&html), request_id_of(&html));
     let fields = [
         ("name", "Once"),
