@@ -82,15 +82,34 @@ fn start_driver() -> Option<(Driver, String)> {
 }
 
 async fn browser(driver: &Driver, chromium: &str, profile: &std::path::Path) -> Client {
+    browser_with(driver, chromium, profile, true).await
+}
+
+/// A browser session; `javascript: false` runs the pages as they work without it.
+async fn browser_with(
+    driver: &Driver,
+    chromium: &str,
+    profile: &std::path::Path,
+    javascript: bool,
+) -> Client {
+    let mut args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        format!("--user-data-dir={}", profile.display()),
+        "--window-size=1200,900".into(),
+    ];
+    if !javascript {
+        args.push("--blink-settings=scriptEnabled=false".into());
+    }
     let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", format!("--user-data-dir={}", profile.display()), "--window-size=1200,900"
-            ]
-        }
+        "goog:chromeOptions": { "binary": chromium, "args": args }
     });
     let serde_json::Value::Object(caps) = caps else {
         unreachable!()
@@ -877,5 +896,73 @@ async fn the_request_form_narrows_to_one_team_and_its_name_follows_the_applicati
     choose(&b, "application", "Buyers – Mobile").await;
     assert_eq!(field_value(&b, "subscription").await, c.subscription);
     assert_eq!(field_value(&b, "name").await, "My own name");
+    b.close().await.unwrap();
+}
+
+#[actix_web::test]
+async fn without_javascript_a_credential_is_made_renewed_and_its_grace_ended_and_reloads_repeat_nothing()
+ {
+    let Some((driver, chromium)) = start_driver() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let profiles = tempfile::tempdir().unwrap();
+    let b = browser_with(&driver, &chromium, &profiles.path().join("nojs"), false).await;
+    b.goto(&format!("{}/login", app.base)).await.unwrap();
+    fill(&b, "Email", ADMIN_EMAIL).await;
+    fill(&b, "Password", ADMIN_PASSWORD).await;
+    press(&b, "Sign in").await;
+    shows(&b, "Welcome").await;
+    // agora.js marks the page with class "js" as it runs: it did not run.
+    assert!(b.find(Locator::Css("html.js")).await.is_err(), "scripts are off");
+    let credentials = || {
+        let app_id = h.c.application.parse().unwrap();
+        app.state.store.credentials_of_app(app_id).unwrap().to_vec()
+    };
+    b.goto(&format!("{}{}", app.base, h.new_credential_path()))
+        .await
+        .unwrap();
+    fill(&b, "Name", "Plain key").await;
+    press(&b, "Create Credential").await;
+    shows(&b, "Store this secret safely now").await;
+    let key = field_value(&b, "secret").await;
+    b.refresh().await.unwrap();
+    shows(&b, "Store this secret safely now").await;
+    assert_eq!(field_value(&b, "secret").await, key);
+    assert_eq!(credentials().len(), 1, "a reload made nothing");
+    app.run_due().await;
+
+    // Renew with a grace period, through the confirm page.
+    follow(&b, "Go to the credential").await;
+    choose(&b, "grace", "24 hours").await;
+    press(&b, "Renew credential").await;
+    shows(&b, "Renew Plain key?").await;
+    press(&b, "Yes, renew credential").await;
+    shows(&b, "Your renewed credential").await;
+    let renewed = field_value(&b, "secret").await;
+    b.refresh().await.unwrap();
+    shows(&b, "Your renewed credential").await;
+    assert_eq!(field_value(&b, "secret").await, renewed);
+    assert_eq!(
+        credentials()[0].secret_version,
+        2,
+        "a reload renewed nothing"
+    );
+
+    // The grace shows, and ends early through its confirm page.
+    follow(&b, "Go to the credential").await;
+    shows(&b, "previous secret works until").await;
+    press(&b, "End grace period now").await;
+    shows(&b, "End the grace period of Plain key?").await;
+    press(&b, "Yes, end the grace period").await;
+    shows(&b, "The previous secret of Plain key stops working now.").await;
+    let res = authorize(
+        &app,
+        &[("X-API-Key", &key), ("X-Original-URI", "/weather/x")],
+    )
+    .await;
+    assert_eq!(res.status(), 401);
     b.close().await.unwrap();
 }
