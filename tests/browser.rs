@@ -916,7 +916,10 @@ async fn without_javascript_a_credential_is_made_renewed_and_its_grace_ended_and
     press(&b, "Sign in").await;
     shows(&b, "Welcome").await;
     // agora.js marks the page with class "js" as it runs: it did not run.
-    assert!(b.find(Locator::Css("html.js")).await.is_err(), "scripts are off");
+    assert!(
+        b.find(Locator::Css("html.js")).await.is_err(),
+        "scripts are off"
+    );
     let credentials = || {
         let app_id = h.c.application.parse().unwrap();
         app.state.store.credentials_of_app(app_id).unwrap().to_vec()

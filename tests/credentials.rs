@@ -671,8 +671,28 @@ async fn viewers_look_other_teams_see_nothing_and_providers_act_with_a_reason() 
     );
     admin.submit(&list, &act, &[("reason", "")]).await;
     assert_eq!(call(&app, &key, &h).await, 200, "no reason, no action");
-    admin
+    // Without JavaScript: a confirm page in the dialog's words, the reason carried on.
+    let confirm = admin
         .submit(&list, &act, &[("reason", "Abuse detected")])
+        .await;
+    assert_eq!(confirm.status(), 200);
+    let confirm = confirm.text().await.unwrap();
+    assert!(confirm.contains("Suspend CI key of Buyers?"), "{confirm}");
+    assert!(
+        rows.contains("data-confirm=\"Suspend CI key of Buyers? "),
+        "{rows}"
+    );
+    assert!(
+        confirm.contains("name=\"reason\" value=\"Abuse detected\""),
+        "{confirm}"
+    );
+    assert_eq!(call(&app, &key, &h).await, 200, "nothing yet");
+    admin
+        .submit(
+            &list,
+            &act,
+            &[("reason", "Abuse detected"), ("confirmed", "yes")],
+        )
         .await;
     assert_eq!(call(&app, &key, &h).await, 403);
     let page = admin.html(&panel).await;

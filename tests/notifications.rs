@@ -171,7 +171,7 @@ async fn access_and_credential_events_are_told() {
                 "/provider/{}/credentials/{id}/suspend",
                 h.c.listing.provider
             ),
-            &[("reason", "Abuse detected")],
+            &[("reason", "Abuse detected"), ("confirmed", "yes")],
         )
         .await;
     assert!(has(

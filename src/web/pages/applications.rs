@@ -382,6 +382,8 @@ pub struct ConfirmPage {
     /// The one-time id of a form that rotates something, carried on to
     /// the confirmed POST; empty for the others.
     pub request_id: String,
+    /// Other fields of the first POST carried on to the confirmed one (a reason).
+    pub carry: Vec<(&'static str, String)>,
 }
 
 #[derive(Deserialize)]
@@ -472,6 +474,7 @@ async fn confirmed_change(
             button: format!("Yes, {verb} {}", app.details.name),
             back,
             request_id: String::new(),
+            carry: Vec::new(),
         });
     }
     change(state, m, &app, archive).await

@@ -173,6 +173,7 @@ async fn act(
             } else {
                 String::new()
             },
+            carry: Vec::new(),
         });
     }
     let ticket = match action {

@@ -25,6 +25,28 @@ pub struct ProviderRow {
     pub resource: String,
     pub suspended: bool,
     pub deleting: bool,
+    /// The dialogs of the row's actions, in the words of their confirm pages.
+    pub confirm_toggle: String,
+    pub confirm_delete: String,
+}
+
+/// What a provider's action on a consumer's credential asks: the heading and
+/// message of both the dialog and the confirm page.
+fn question(verb: &str, name: &str, team: &str) -> (String, String) {
+    match verb {
+        "suspend" => (
+            format!("Suspend {name} of {team}?"),
+            "Calls with it are refused until it is enabled again; the team sees your reason.".to_owned(),
+        ),
+        "enable" => (
+            format!("Enable {name} of {team}?"),
+            "Calls with it are accepted again once the data plane confirms; the team sees your reason.".to_owned(),
+        ),
+        _ => (
+            format!("Delete {name} of {team}?"),
+            "This cannot be undone: calls with it are refused from now on, and the team sees your reason.".to_owned(),
+        ),
+    }
 }
 
 #[derive(Template)]
@@ -39,12 +61,20 @@ struct ListPage {
 pub async fn list(state: web::Data<AppState>, ProviderMember(m): ProviderMember) -> PageResult {
     let mut rows = Vec::new();
     for c in state.store.credentials_of_provider(m.team.id)? {
+        let team = state
+            .store
+            .team(c.team)?
+            .map(|t| t.name.to_string())
+            .unwrap_or_default();
+        let toggle = if c.desired == Desired::Inactive {
+            "enable"
+        } else {
+            "suspend"
+        };
         rows.push(ProviderRow {
-            team: state
-                .store
-                .team(c.team)?
-                .map(|t| t.name.to_string())
-                .unwrap_or_default(),
+            confirm_toggle: super::applications::dialog(question(toggle, &c.name, &team)),
+            confirm_delete: super::applications::dialog(question("delete", &c.name, &team)),
+            team,
             app: state
                 .store
                 .application(c.application)?
@@ -72,6 +102,8 @@ pub async fn list(state: web::Data<AppState>, ProviderMember(m): ProviderMember)
 pub struct ReasonForm {
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    confirmed: String,
 }
 
 pub async fn act(
@@ -104,6 +136,25 @@ pub async fn act(
         Ok(r) => r,
         Err(e) => return Ok(redirect_flash(&m.who.0, &back, FlashKind::Error, e.message)),
     };
+    // Without JavaScript's dialog: the confirm page first, with the reason carried on.
+    if f.confirmed != "yes" {
+        let team = state
+            .store
+            .team(c.team)?
+            .map(|t| t.name.to_string())
+            .unwrap_or_default();
+        let (heading, message) = question(&path.2, &c.name, &team);
+        return page(&super::applications::ConfirmPage {
+            layout: Layout::new(&m.who.0, heading.clone()),
+            heading,
+            message,
+            action: format!("/provider/{}/credentials/{}/{}", m.team.id, c.id, path.2),
+            button: format!("Yes, {} {}", path.2, c.name),
+            back,
+            request_id: String::new(),
+            carry: vec![("reason", reason.as_str().to_owned())],
+        });
+    }
     let cmd = ChangeCredential {
         id: c.id,
         action,
