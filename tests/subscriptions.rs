@@ -160,6 +160,14 @@ async fn automatic_plans_activate_at_once_and_allow_one_live_subscription() {
         .await;
     let confirm = expect_page(res, 200, "Yes, cancel the subscription").await;
     assert!(confirm.contains("value=\"moving on\""));
+    // The page says what the dialog says.
+    let said = "Cancel the subscription to Weather – Standard?";
+    assert!(confirm.contains(&format!("<h1>{said}</h1>")), "{confirm}");
+    assert!(
+        dev.html(&show)
+            .await
+            .contains(&format!("data-confirm=\"{said} It ends now."))
+    );
     assert_eq!(state_of(&app, &sub), "active", "nothing changed yet");
     let token = csrf_of(&confirm);
     let res = dev
