@@ -734,7 +734,11 @@ async fn credentials_go_with_the_access_they_live_under() {
         h.c.listing.provider, h.c.subscription
     );
     admin
-        .submit(&approvals, &end, &[("reason", "Contract over")])
+        .submit(
+            &approvals,
+            &end,
+            &[("reason", "Contract over"), ("confirmed", "yes")],
+        )
         .await;
     assert_eq!(call(&app, &key, &h).await, 401);
     // (The removal starts at once; the record may already be gone.)

@@ -289,7 +289,9 @@ async fn only_published_products_take_calls() {
     assert_eq!(status(&app, &call).await, 200);
     let l = &h.c.listing;
     let page = format!("/provider/{}/products/{}", l.provider, l.product);
-    let res = admin.submit(&page, &format!("{page}/unpublish"), &[]).await;
+    let res = admin
+        .submit(&page, &format!("{page}/unpublish"), &[("confirmed", "yes")])
+        .await;
     assert_eq!(res.status(), 303);
     let (s, why) = body(&app, &call).await;
     assert_eq!((s, why.as_str()), (403, "unknown resource"));

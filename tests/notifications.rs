@@ -91,7 +91,7 @@ async fn decisions_reach_the_people_concerned() {
     prov.submit(
         &approvals,
         &format!("/provider/{}/subscriptions/{sub}/end", l.provider),
-        &[("reason", "Contract over")],
+        &[("reason", "Contract over"), ("confirmed", "yes")],
     )
     .await;
     assert!(has(

@@ -195,8 +195,30 @@ async fn a_product_is_checked_kept_and_drafted_until_published() {
     let market = consumer.html("/marketplace").await;
     assert!(market.contains("Weather Pro") && market.contains("Better forecasts"));
 
-    // Unpublishing hides it from the Marketplace.
+    // Unpublishing hides it from the Marketplace, once confirmed (a confirm
+    // page without JavaScript, in the dialog's words).
+    let dialog = "Hide Weather Pro from the Marketplace?";
+    assert!(
+        admin
+            .html(&show)
+            .await
+            .contains(&format!("data-confirm=\"{dialog} "))
+    );
     let res = admin.submit(&show, &format!("{show}/unpublish"), &[]).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains(&format!("<h1>{dialog}</h1>"))
+    );
+    assert!(
+        consumer.html("/marketplace").await.contains("Weather Pro"),
+        "not yet"
+    );
+    let res = admin
+        .submit(&show, &format!("{show}/unpublish"), &[("confirmed", "yes")])
+        .await;
     assert_eq!(res.status(), 303);
     assert!(!consumer.html("/marketplace").await.contains("Weather Pro"));
     assert!(admin.html(&show).await.contains("unpublished"));
@@ -513,7 +535,11 @@ async fn one_provider_cannot_touch_another_providers_products() {
         .await;
     assert_eq!(res.status(), 404);
     let res = dev
-        .submit(&area, &format!("{foreign}/unpublish"), &[])
+        .submit(
+            &area,
+            &format!("{foreign}/unpublish"),
+            &[("confirmed", "yes")],
+        )
         .await;
     assert_eq!(res.status(), 404);
     let p = app

@@ -299,11 +299,26 @@ async fn the_provider_approves_rejects_and_ends_subscriptions() {
         .submit(&approvals, &act(&sub_a, "end"), &[])
         .await;
     assert_eq!(state_of(&app, &sub_a), "active");
-    provider_dev
+    // Without JavaScript: a confirm page first, in the dialog's words, carrying the reason.
+    let confirm = provider_dev
         .submit(
             &approvals,
             &act(&sub_a, "end"),
             &[("reason", "Contract over")],
+        )
+        .await;
+    assert_eq!(confirm.status(), 200);
+    let confirm = confirm.text().await.unwrap();
+    assert!(
+        confirm.contains("name=\"reason\" value=\"Contract over\""),
+        "{confirm}"
+    );
+    assert_eq!(state_of(&app, &sub_a), "active", "not yet");
+    provider_dev
+        .submit(
+            &approvals,
+            &act(&sub_a, "end"),
+            &[("reason", "Contract over"), ("confirmed", "yes")],
         )
         .await;
     assert_eq!(state_of(&app, &sub_a), "cancelled");
@@ -456,7 +471,9 @@ async fn unpublishing_keeps_existing_subscriptions() {
         .await;
     let sub = id_in(&location(&dev.subscribe(&l.product, &l.plan, &team).await));
     let show = format!("/provider/{}/products/{}", l.provider, l.product);
-    admin.submit(&show, &format!("{show}/unpublish"), &[]).await;
+    admin
+        .submit(&show, &format!("{show}/unpublish"), &[("confirmed", "yes")])
+        .await;
 
     let market = dev.html("/marketplace").await;
     assert!(!market.contains("Weather for everyone"), "{market}");

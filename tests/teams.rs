@@ -200,7 +200,7 @@ async fn a_team_admin_manages_their_own_teams_members() {
         .submit(
             &page,
             &format!("/teams/{team}/members/{dev_id}/remove"),
-            &[],
+            &[("confirmed", "yes")],
         )
         .await;
     assert_eq!(res.status(), 303);
@@ -223,7 +223,9 @@ async fn a_team_always_keeps_an_admin() {
         format!("/teams/{team}/members/{me}/remove"),
         format!("/teams/{team}/members/{me}/role"),
     ] {
-        let res = admin.submit(&page, &action, &[("role", "viewer")]).await;
+        let res = admin
+            .submit(&page, &action, &[("role", "viewer"), ("confirmed", "yes")])
+            .await;
         assert_eq!(res.status(), 303);
         assert!(
             admin

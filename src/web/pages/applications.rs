@@ -443,6 +443,29 @@ pub fn app_question(name: &str, archive: bool) -> (String, String) {
     }
 }
 
+/// The confirm page shown without JavaScript before an action: `question`
+/// in the words of its dialog, a form that posts `confirmed=yes` and the
+/// `carry` fields on to `action`.
+pub fn confirm_page(
+    visitor: &crate::web::session::Visitor,
+    (heading, message): (String, String),
+    action: String,
+    button: String,
+    back: String,
+    carry: Vec<(&'static str, String)>,
+) -> PageResult {
+    page(&ConfirmPage {
+        layout: Layout::new(visitor, heading.clone()),
+        heading,
+        message,
+        action,
+        button,
+        back,
+        request_id: String::new(),
+        carry,
+    })
+}
+
 /// The text of a confirm dialog: the question and what follows, as the
 /// confirm page says them.
 pub fn dialog((heading, message): (String, String)) -> String {

@@ -31,6 +31,20 @@ pub struct SubscriptionRow {
     pub requested_by: String,
     pub requested: String,
     pub decided: String,
+    /// Ending's dialog, in the words of its confirm page.
+    pub confirm_end: String,
+}
+
+/// What ending a subscription asks.
+fn end_question(s: &SubscriptionRow) -> (String, String) {
+    (
+        format!(
+            "End the subscription of {} to {} – {}?",
+            s.team, s.product, s.plan
+        ),
+        "Its access is revoked and removed from the data planes; the team sees your reason."
+            .to_owned(),
+    )
 }
 
 /// Names of a subscription's team, product, plan and requester, for display.
@@ -38,7 +52,8 @@ pub fn describe(state: &AppState, s: &Subscription) -> Result<SubscriptionRow, W
     let store = &state.store;
     let product = store.product(s.product)?;
     let plan = store.plan(s.product, s.plan)?;
-    Ok(SubscriptionRow {
+    let mut row = SubscriptionRow {
+        confirm_end: String::new(),
         id: s.id.to_string(),
         team: store
             .team(s.team)?
@@ -51,7 +66,9 @@ pub fn describe(state: &AppState, s: &Subscription) -> Result<SubscriptionRow, W
         ),
         requested: s.created_at.display(),
         decided: s.decided_at.map(|t| t.display()).unwrap_or_default(),
-    })
+    };
+    row.confirm_end = super::applications::dialog(end_question(&row));
+    Ok(row)
 }
 
 #[derive(Template)]
@@ -138,6 +155,9 @@ pub async fn approve(
 pub struct ReasonForm {
     #[serde(default)]
     reason: String,
+    /// Ending a subscription: set by its confirm page or dialog.
+    #[serde(default)]
+    confirmed: String,
 }
 
 /// A decision that needs a reason: without one, back to the page with the message.
@@ -184,6 +204,17 @@ pub async fn end(
         Ok(r) => r,
         Err(back) => return Ok(*back),
     };
+    if f.confirmed != "yes" {
+        let row = describe(&state, &s)?;
+        return super::applications::confirm_page(
+            &m.who.0,
+            end_question(&row),
+            format!("/provider/{}/subscriptions/{}/end", m.team.id, s.id),
+            "Yes, end the subscription".to_owned(),
+            format!("/provider/{}/approvals", m.team.id),
+            vec![("reason", reason.as_str().to_owned())],
+        );
+    }
     let event = SubscriptionEvent::Cancel {
         by: Party::Provider,
         reason: Some(reason),

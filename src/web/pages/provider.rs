@@ -268,6 +268,8 @@ pub struct PlanRow {
 #[derive(Template)]
 #[template(path = "provider/product.html")]
 struct ProductPage {
+    /// Unpublishing's dialog, in the words of its confirm page.
+    confirm_unpublish: String,
     layout: Layout,
     team_id: String,
     product_id: String,
@@ -349,6 +351,7 @@ pub async fn show(
         state.store.subject_audit(Subject::Product(p.id), 30)?,
     )?;
     page(&ProductPage {
+        confirm_unpublish: super::applications::dialog(unpublish_question(&p.details.name)),
         layout: Layout::new(&m.who.0, p.details.name.clone()),
         team_id: m.team.id.to_string(),
         product_id: p.id.to_string(),
@@ -397,11 +400,38 @@ pub async fn publish(
     set_published(&state, &m, &path.1, true).await
 }
 
+/// What hiding a product asks.
+fn unpublish_question(name: &str) -> (String, String) {
+    (
+        format!("Hide {name} from the Marketplace?"),
+        "Existing subscriptions carry on; nobody new can subscribe until it is published again."
+            .to_owned(),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirmed: String,
+}
+
 pub async fn unpublish(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
     path: web::Path<(String, String)>,
-    Form(_): Form<NoFields>,
+    Form(f): Form<ConfirmForm>,
 ) -> PageResult {
+    if f.confirmed != "yes" {
+        let p = own_product(&state, &m, &path.1)?;
+        let back = format!("/provider/{}/products/{}", m.team.id, p.id);
+        return super::applications::confirm_page(
+            &m.who.0,
+            unpublish_question(&p.details.name),
+            format!("{back}/unpublish"),
+            format!("Yes, hide {}", p.details.name),
+            back,
+            Vec::new(),
+        );
+    }
     set_published(&state, &m, &path.1, false).await
 }

@@ -11,7 +11,7 @@ use crate::domain::account::Email;
 use crate::domain::ids::UserId;
 use crate::domain::team::TeamRole;
 use crate::web::AppState;
-use crate::web::csrf::{Form, NoFields};
+use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamAdmin, TeamMember};
 use crate::web::flash::FlashKind;
@@ -24,6 +24,22 @@ pub struct MemberRow {
     pub email: String,
     pub role: &'static str,
     pub is_self: bool,
+    /// The removal's dialog, in the words of its confirm page.
+    pub confirm_remove: String,
+}
+
+/// What removing a member asks.
+fn remove_question(name: &str, team: &str) -> (String, String) {
+    (
+        format!("Remove {name} from {team}?"),
+        "They lose their role in the team at once; their account stays.".to_owned(),
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct RemoveForm {
+    #[serde(default)]
+    confirmed: String,
 }
 
 #[derive(Template)]
@@ -56,6 +72,10 @@ fn team_page(
     for ms in state.store.members(m.team.id)? {
         if let Some(u) = state.store.user(ms.user_id)? {
             members.push(MemberRow {
+                confirm_remove: super::applications::dialog(remove_question(
+                    &u.display_name.to_string(),
+                    &m.team.name.to_string(),
+                )),
                 user_id: u.id.to_string(),
                 name: u.display_name.to_string(),
                 email: u.email.to_string(),
@@ -218,10 +238,21 @@ pub async fn remove_member(
     state: web::Data<AppState>,
     TeamAdmin(m): TeamAdmin,
     path: web::Path<(String, String)>,
-    Form(_): Form<NoFields>,
+    Form(f): Form<RemoveForm>,
 ) -> PageResult {
     let user: UserId = path.1.parse().map_err(|_| WebError::NotFound)?;
     let name = member_name(&state, user)?;
+    if f.confirmed != "yes" {
+        let back = format!("/teams/{}", m.team.id);
+        return super::applications::confirm_page(
+            &m.who.0,
+            remove_question(&name, &m.team.name.to_string()),
+            format!("{back}/members/{user}/remove"),
+            format!("Yes, remove {name}"),
+            back,
+            Vec::new(),
+        );
+    }
     let result = state
         .teams
         .send(
