@@ -294,6 +294,11 @@ async fn the_provider_approves_rejects_and_ends_subscriptions() {
     let history = dev.html(&format!("/teams/{a}/subscriptions/{sub_a}")).await;
     assert!(history.contains("Prov</strong> approved the subscription to Weather – Standard"));
 
+    // Pending requests come first; active subscriptions, with End, have their own section after them.
+    let page = provider_dev.html(&approvals).await;
+    let at = |h: &str| page.find(h).unwrap_or_else(|| panic!("{h}: {page}"));
+    assert!(at("<h2>Subscription requests</h2>") < at("<h2>Access requests</h2>"));
+    assert!(at("<h2>Access requests</h2>") < at("<h2>Active subscriptions</h2>"));
     // Ending an active subscription needs a reason too.
     provider_dev
         .submit(&approvals, &act(&sub_a, "end"), &[])
