@@ -8,27 +8,22 @@ use std::time::{Duration, Instant};
 
 use agora::domain::credential::{Desired, Observed};
 use agora::domain::ids::CredentialId;
-use common::agent::{Agent, start_agent};
+use common::agent::{Agent, GwPlane, start_agent};
 use common::*;
 
-async fn with_agent(extra: &[(&str, &str)]) -> (TestApp, Agent, tempfile::TempDir) {
+async fn with_agent(extra: &[(&str, &str)]) -> (TestApp, Agent, GwPlane) {
     let agent = start_agent();
-    let secrets = tempfile::tempdir().unwrap();
-    let file = secrets.path().join("agent.secret");
-    std::fs::write(&file, &agent.secret).unwrap();
-    let file = file.display().to_string();
-    let mut env = vec![
-        ("AGORA_DATAPLANES__GW__KIND", "webhook"),
-        ("AGORA_DATAPLANES__GW__URL", agent.url.as_str()),
-        ("AGORA_DATAPLANES__GW__SECRET_FILE", file.as_str()),
+    let plane = GwPlane::for_agent(&agent);
+    let mut env = plane.env();
+    env.extend([
         ("AGORA_PROVISIONING__RETRY_BASE", "2s"),
         ("AGORA_PROVISIONING__RETRY_CAP", "30s"),
         ("AGORA_PROVISIONING__MAX_ATTEMPTS", "30"),
-    ];
+    ]);
     env.extend_from_slice(extra);
     let app = spawn_app_with(&env).await;
     agent.use_clock(app.clock.clone());
-    (app, agent, secrets)
+    (app, agent, plane)
 }
 
 fn credential(app: &TestApp, id: &str) -> agora::domain::credential::Credential {
@@ -308,15 +303,8 @@ async fn a_refusal_fails_with_the_agents_message_and_the_consumer_retries() {
 #[actix_web::test]
 async fn work_left_by_a_restart_resumes() {
     let agent = start_agent();
-    let secrets = tempfile::tempdir().unwrap();
-    let file = secrets.path().join("agent.secret");
-    std::fs::write(&file, &agent.secret).unwrap();
-    let file = file.display().to_string();
-    let env = [
-        ("AGORA_DATAPLANES__GW__KIND", "webhook"),
-        ("AGORA_DATAPLANES__GW__URL", agent.url.as_str()),
-        ("AGORA_DATAPLANES__GW__SECRET_FILE", file.as_str()),
-    ];
+    let plane = GwPlane::for_agent(&agent);
+    let env = plane.env();
     let app = spawn_app_with(&env).await;
     agent.use_clock(app.clock.clone());
     let admin = app.admin().await;

@@ -10,27 +10,22 @@ use std::time::Duration;
 use agora::clock::Clock;
 use agora::domain::credential::{Credential, Desired, Observed};
 use agora::domain::ids::CredentialId;
-use common::agent::{Agent, start_agent};
+use common::agent::{Agent, GwPlane, start_agent};
 use common::*;
 
-async fn with_agent(extra: &[(&str, &str)]) -> (TestApp, Agent, tempfile::TempDir) {
+async fn with_agent(extra: &[(&str, &str)]) -> (TestApp, Agent, GwPlane) {
     let agent = start_agent();
-    let secrets = tempfile::tempdir().unwrap();
-    let file = secrets.path().join("agent.secret");
-    std::fs::write(&file, &agent.secret).unwrap();
-    let file = file.display().to_string();
-    let mut env = vec![
-        ("AGORA_DATAPLANES__GW__KIND", "webhook"),
-        ("AGORA_DATAPLANES__GW__URL", agent.url.as_str()),
-        ("AGORA_DATAPLANES__GW__SECRET_FILE", file.as_str()),
+    let plane = GwPlane::for_agent(&agent);
+    let mut env = plane.env();
+    env.extend([
         ("AGORA_PROVISIONING__RETRY_BASE", "2s"),
         ("AGORA_PROVISIONING__RETRY_CAP", "30s"),
         ("AGORA_PROVISIONING__MAX_ATTEMPTS", "3"),
-    ];
+    ]);
     env.extend_from_slice(extra);
     let app = spawn_app_with(&env).await;
     agent.use_clock(app.clock.clone());
-    (app, agent, secrets)
+    (app, agent, plane)
 }
 
 fn stored(app: &TestApp, id: &str) -> Option<Credential> {
@@ -254,15 +249,8 @@ async fn the_providers_retry_of_a_failed_task_sends_it_again() {
 #[actix_web::test]
 async fn a_credential_left_waiting_on_a_failed_task_shows_failed_again_after_a_restart() {
     let agent = start_agent();
-    let secrets = tempfile::tempdir().unwrap();
-    let file = secrets.path().join("agent.secret");
-    std::fs::write(&file, &agent.secret).unwrap();
-    let file = file.display().to_string();
-    let env = [
-        ("AGORA_DATAPLANES__GW__KIND", "webhook"),
-        ("AGORA_DATAPLANES__GW__URL", agent.url.as_str()),
-        ("AGORA_DATAPLANES__GW__SECRET_FILE", file.as_str()),
-    ];
+    let plane = GwPlane::for_agent(&agent);
+    let env = plane.env();
     let app = spawn_app_with(&env).await;
     agent.use_clock(app.clock.clone());
     let admin = app.admin().await;

@@ -55,16 +55,8 @@ async fn secrets_stay_out_of_the_log_and_the_database() {
         .init();
 
     let agent = start_agent();
-    let secrets = tempfile::tempdir().unwrap();
-    let file = secrets.path().join("agent.secret");
-    std::fs::write(&file, &agent.secret).unwrap();
-    let file = file.display().to_string();
-    let env = [
-        ("AGORA_DATAPLANES__GW__KIND", "webhook"),
-        ("AGORA_DATAPLANES__GW__URL", agent.url.as_str()),
-        ("AGORA_DATAPLANES__GW__SECRET_FILE", file.as_str()),
-    ];
-    let app = spawn_app_with(&env).await;
+    let plane = common::agent::GwPlane::for_agent(&agent);
+    let app = spawn_app_with(&plane.env()).await;
     agent.use_clock(app.clock.clone());
     let admin = app.admin().await;
     let mut canaries: Vec<String> = vec![ADMIN_PASSWORD.to_owned()];
@@ -152,7 +144,7 @@ async fn secrets_stay_out_of_the_log_and_the_database() {
     let mut stored = files(dir.path());
 
     // A webhook agent gets Agora's secret; on our side it stays sealed.
-    let app = spawn_app_with(&env).await;
+    let app = spawn_app_with(&plane.env()).await;
     agent.use_clock(app.clock.clone());
     let admin = app.admin().await;
     let h = app.holder(&admin, "gw").await;

@@ -211,3 +211,33 @@ pub fn start_agent() -> Agent {
         handle,
     }
 }
+
+/// A webhook data plane named `gw` that calls an agent: its signing secret
+/// is kept in a file for as long as this lives.
+pub struct GwPlane {
+    _dir: tempfile::TempDir,
+    file: String,
+    url: String,
+}
+
+impl GwPlane {
+    pub fn for_agent(agent: &Agent) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("agent.secret");
+        std::fs::write(&file, &agent.secret).unwrap();
+        Self {
+            file: file.display().to_string(),
+            url: agent.url.clone(),
+            _dir: dir,
+        }
+    }
+
+    /// Its settings, as `AGORA_*` pairs.
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("AGORA_DATAPLANES__GW__KIND", "webhook"),
+            ("AGORA_DATAPLANES__GW__URL", self.url.as_str()),
+            ("AGORA_DATAPLANES__GW__SECRET_FILE", self.file.as_str()),
+        ]
+    }
+}
