@@ -107,6 +107,7 @@ fn seed(dir: &std::path::Path) {
             last_error: None,
             agent_secret: None,
             plane_grace: false,
+            own_client_id: None,
         });
         tasks.push(task);
     }

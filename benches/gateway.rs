@@ -179,6 +179,7 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
             last_error: None,
             agent_secret: None,
             plane_grace: false,
+            own_client_id: None,
         });
         if batch.len() == 1_000 {
             let audit = AuditRecord {

@@ -115,6 +115,7 @@ fn seed(dir: &std::path::Path) {
             last_error: None,
             agent_secret: None,
             plane_grace: false,
+            own_client_id: None,
         });
         if creds.len() == 1_000 {
             let audit = AuditRecord {

@@ -1095,3 +1095,104 @@ async fn the_consumer_ends_a_renewals_grace_early_and_the_old_secret_stops_at_on
     assert_eq!(call(&app, &old_key, &h).await, 401);
     assert_eq!(call(&app, &new_key, &h).await, 200);
 }
+
+#[actix_web::test]
+async fn on_a_manual_data_plane_an_oauth_client_takes_the_client_id_the_gateway_made() {
+    let app = spawn_app_with(&[("AGORA_DATAPLANES__OPS__KIND", "manual")]).await;
+    let admin = app.admin().await;
+    let c = app.consumer(&admin, "ops", "automatic").await;
+    let l = &c.listing;
+    let edit = format!(
+        "/provider/{}/products/{}/resources/{}",
+        l.provider, l.product, l.resource
+    );
+    let res = admin
+        .submit(
+            &edit,
+            &edit,
+            &[
+                ("name", "Forecast"),
+                ("route", "/weather/"),
+                ("dataplane", "ops"),
+                ("credential_types", "api_key"),
+                ("credential_types", "oauth_client"),
+                ("access_approval", "automatic"),
+                ("rows", "0"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let provider = l.provider.clone();
+    let res = admin.request_access_for(&c).await;
+    let access = location(&res).split('/').rev().nth(2).unwrap().to_owned();
+    app.run_due().await;
+    let queue = format!("/provider/{provider}/provisioning");
+    admin
+        .submit(
+            &queue,
+            &format!("/provider/{provider}/access/{access}/provisioned"),
+            &[],
+        )
+        .await;
+    let h = Holder { c, access };
+    let page = h.new_credential_path();
+    let res = admin
+        .submit(
+            &page,
+            &page,
+            &[("name", "Ops client"), ("kind", "oauth_client")],
+        )
+        .await;
+    let id = location(&res).rsplit('/').next().unwrap().to_owned();
+    app.run_due().await;
+    assert!(
+        admin
+            .html(&queue)
+            .await
+            .contains("Client ID your gateway made")
+    );
+    let task = credential(&app, &id).unwrap().task.unwrap();
+    let done = format!("/provider/{provider}/tasks/{task}/provisioned");
+    let res = admin
+        .submit(
+            &queue,
+            &done,
+            &[
+                ("secret", "ops-gateway-client-secret-01"),
+                ("client_id", "bad id"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        credential(&app, &id).unwrap().observed,
+        Observed::Absent,
+        "refused"
+    );
+    admin
+        .submit(
+            &queue,
+            &done,
+            &[
+                ("secret", "ops-gateway-client-secret-01"),
+                ("client_id", "gw-client-77"),
+            ],
+        )
+        .await;
+    let panel = format!("/teams/{}/credentials/{id}", h.c.team);
+    let res = admin
+        .submit(
+            &panel,
+            &format!("{panel}/view"),
+            &[("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    let html = res.text().await.unwrap();
+    assert_eq!(input_value(&html, "client-id"), "gw-client-77");
+    assert_eq!(input_value(&html, "secret"), "ops-gateway-client-secret-01");
+    assert!(
+        admin.html(&panel).await.contains("gw-client-77"),
+        "the panel shows it too"
+    );
+}

@@ -22,6 +22,8 @@ pub struct CredentialTaskStep {
     /// Marking a provision or renewal done on a plane whose provider makes
     /// the secrets: the secret they entered, sealed for its view window.
     pub secret: Option<(Vec<u8>, crate::clock::Timestamp)>,
+    /// With it, for an OAuth client: the client id the provider's gateway made, if its own.
+    pub client_id: Option<String>,
     pub actor: UserId,
     pub provider: TeamId,
 }
@@ -44,7 +46,11 @@ impl Handler<CredentialTaskStep> for TeamActor {
             match (msg.step, task.state) {
                 (ProviderStep::MarkProvisioned, TaskState::Waiting) => {
                     let done = match msg.secret.clone() {
-                        Some((sealed, until)) => Outcome::DoneWithSecret { sealed, until },
+                        Some((sealed, until)) => Outcome::DoneWithSecret {
+                            sealed,
+                            until,
+                            client_id: msg.client_id.clone(),
+                        },
                         None => Outcome::Done,
                     };
                     me.credential_result(task, Ok(done), 0.0)

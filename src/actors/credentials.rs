@@ -148,7 +148,15 @@ impl TeamActor {
         let mut secret = None;
         let detail = match result {
             Ok(outcome @ (Outcome::Done | Outcome::DoneWithSecret { .. })) => {
-                if let Outcome::DoneWithSecret { sealed, until } = outcome {
+                if let Outcome::DoneWithSecret {
+                    sealed,
+                    until,
+                    client_id,
+                } = outcome
+                {
+                    if client_id.is_some() {
+                        c.own_client_id = client_id;
+                    }
                     c.window_until = Some(until);
                     secret = Some(SealedSecret {
                         credential: c.id,
@@ -326,6 +334,7 @@ impl Handler<CreateCredential> for TeamActor {
                 last_error: None,
                 agent_secret: msg.secret.for_agent.clone(),
                 plane_grace: false,
+                own_client_id: None,
             };
             let task = me.next_task(&mut c)?.task;
             let secret = msg

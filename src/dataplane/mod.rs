@@ -35,6 +35,8 @@ pub enum Outcome {
     DoneWithSecret {
         sealed: Vec<u8>,
         until: crate::clock::Timestamp,
+        /// An OAuth client id the plane made itself (a provider's gateway), if any.
+        client_id: Option<String>,
     },
     /// Handed to people; they mark it provisioned or failed.
     HandedOver,

@@ -226,6 +226,7 @@ impl DataPlane for WebhookPlane {
                             Ok(Outcome::DoneWithSecret {
                                 sealed,
                                 until: now.plus(self.view_window),
+                                client_id: None,
                             })
                         }
                         (true, None, _) => Err(DataPlaneError::Permanent(

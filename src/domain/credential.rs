@@ -178,9 +178,20 @@ pub struct Credential {
     /// grace early then needs a step there.
     #[serde(default)]
     pub plane_grace: bool,
+    /// An OAuth client id the provider's own gateway made (a manual data
+    /// plane); `None`: Agora's `agc_<key id>`.
+    #[serde(default)]
+    pub own_client_id: Option<String>,
 }
 
 impl Credential {
+    /// The client id callers present: the provider's own, or Agora's.
+    pub fn client_id(&self) -> String {
+        self.own_client_id
+            .clone()
+            .unwrap_or_else(|| self.key_id.client_id())
+    }
+
     /// Applies a user's action to the desired state.
     pub fn act(&mut self, action: CredentialAction, now: Timestamp) -> Result<(), CredentialError> {
         let refuse =
@@ -356,6 +367,7 @@ mod tests {
             last_error: None,
             agent_secret: None,
             plane_grace: false,
+            own_client_id: None,
         }
     }
 

@@ -134,6 +134,22 @@ pub fn is_client_secret(secret: &str) -> bool {
     is_hex(secret, SECRET_HEX)
 }
 
+/// Checks an OAuth client id a provider's gateway made: 3 to 200 visible
+/// ASCII characters, no spaces. Empty: Agora's own id is kept.
+pub fn check_entered_client_id(raw: &str) -> Result<Option<String>, crate::domain::FieldError> {
+    let id = raw.trim();
+    if id.is_empty() {
+        return Ok(None);
+    }
+    if !(3..=200).contains(&id.len()) || !id.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(crate::domain::FieldError::new(
+            "client_id",
+            "A client id has 3 to 200 letters, digits or punctuation, without spaces.",
+        ));
+    }
+    Ok(Some(id.to_owned()))
+}
+
 /// Checks a secret a provider made on their own gateway and enters by hand:
 /// 16 to 200 visible ASCII characters, no spaces.
 pub fn check_entered_secret(raw: &str) -> Result<String, crate::domain::FieldError> {

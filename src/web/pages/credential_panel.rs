@@ -70,7 +70,7 @@ pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow,
         kind: c.kind.label(),
         key_id: match c.kind {
             CredentialType::ApiKey => c.key_id.to_string(),
-            CredentialType::OauthClient => c.key_id.client_id(),
+            CredentialType::OauthClient => c.client_id(),
         },
         state: c.state_label(),
         state_class: match c.state_name() {

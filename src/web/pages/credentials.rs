@@ -283,7 +283,7 @@ pub(super) fn secret_page(
         panel: format!("/teams/{}/credentials/{}", m.team.id, c.id),
         name: c.name.clone(),
         is_api_key: c.kind == CredentialType::ApiKey,
-        client_id: c.key_id.client_id(),
+        client_id: c.client_id(),
         secret: shown_secret(c, secret, made_by_plane),
         window,
     })?;

@@ -33,6 +33,8 @@ pub struct WorkRow {
     pub mark: &'static str,
     /// Marking it done asks for the secret the provider made on their gateway.
     pub needs_secret: bool,
+    /// ... and, for an OAuth client, may take the client id it made.
+    pub takes_client_id: bool,
     /// The plan the work is for, with its quota.
     pub plan: String,
 }
@@ -51,6 +53,10 @@ fn rows(state: &AppState, m: &TeamMember, tasks: Vec<Task>) -> Result<Vec<WorkRo
             let needs_secret = t.credential.as_ref().is_some_and(|w| needs_secret(w.op))
                 && state.dataplanes.generates_secrets(&t.dataplane);
             out.push(WorkRow {
+                takes_client_id: needs_secret
+                    && t.credential.as_ref().is_some_and(|w| {
+                        w.kind == crate::domain::resource::CredentialType::OauthClient
+                    }),
                 needs_secret,
                 plan: format!("{} ({})", t.grant.plan_name, t.grant.quota),
                 mark: if matches!(op, "revoke" | "deprovision") {
@@ -109,6 +115,9 @@ pub struct StepForm {
     /// The secret a provider made on their gateway, for a credential's provision or renewal.
     #[serde(default)]
     secret: String,
+    /// For an OAuth client: the client id their gateway made, if its own.
+    #[serde(default)]
+    client_id: String,
 }
 
 async fn step(
@@ -177,7 +186,17 @@ async fn answer(
     };
     match work {
         Work::Access => step(state, m, raw, which, reason).await,
-        Work::Task => task_step(state, m, raw, which, reason, &form.secret).await,
+        Work::Task => {
+            task_step(
+                state,
+                m,
+                raw,
+                which,
+                reason,
+                (&form.secret, &form.client_id),
+            )
+            .await
+        }
     }
 }
 
@@ -218,7 +237,7 @@ async fn task_step(
     raw: &str,
     step: ProviderStep,
     reason: String,
-    entered: &str,
+    (entered, entered_client_id): (&str, &str),
 ) -> PageResult {
     let id: crate::domain::ids::TaskId = raw.parse().map_err(|_| WebError::NotFound)?;
     let task = match state.store.task(id)? {
@@ -229,6 +248,7 @@ async fn task_step(
     // The provider made the secret on their gateway: it comes with the
     // provision or renewal, checked, and is sealed for the view window.
     let mut secret = None;
+    let mut client_id = None;
     if let Some(w) = task.credential.as_ref().filter(|w| {
         step == ProviderStep::MarkProvisioned
             && needs_secret(w.op)
@@ -245,6 +265,19 @@ async fn task_step(
                 ));
             }
         };
+        if w.kind == crate::domain::resource::CredentialType::OauthClient {
+            match crate::domain::key_format::check_entered_client_id(entered_client_id) {
+                Ok(id) => client_id = id,
+                Err(e) => {
+                    return Ok(redirect_flash(
+                        &m.who.0,
+                        &queue,
+                        FlashKind::Error,
+                        e.message,
+                    ));
+                }
+            }
+        }
         let window = state
             .config
             .dataplane(&task.dataplane)
@@ -260,6 +293,7 @@ async fn task_step(
         step,
         reason,
         secret,
+        client_id,
         actor: m.who.user().id,
         provider: m.team.id,
     };
