@@ -7,7 +7,7 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::marketplace::visible_product;
+use super::scoped::visible_product;
 use crate::actors::access::RequestAccess;
 use crate::actors::team::TeamCommandError;
 use crate::domain::FieldError;

@@ -4,7 +4,8 @@
 use actix_web::web;
 use askama::Template;
 
-use super::applications::{AccessRow, access_row, team_app};
+use super::applications::{AccessRow, access_row};
+use super::scoped::team_app;
 use crate::domain::subscription::SubscriptionState;
 use crate::web::AppState;
 use crate::web::extractors::{SignedIn, TeamMember};

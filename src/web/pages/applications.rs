@@ -5,7 +5,9 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
+use super::confirm::{ConfirmPage, Confirmed, dialog};
 use super::history::{AuditRow, audit_rows};
+use super::scoped::team_app;
 use crate::actors::access::{ArchiveApplication, DeleteApplication, SaveApplication};
 use crate::actors::team::TeamCommandError;
 use crate::domain::access::{AccessRequest, Approval, Provisioning};
@@ -100,15 +102,6 @@ fn form_page(m: &TeamMember, app_id: Option<String>, f: AppFields, errors: FormE
         name: f.name,
         description: f.description,
         errors,
-    }
-}
-
-/// The application in the path, when it belongs to the team in the path.
-pub fn team_app(state: &AppState, m: &TeamMember, raw: &str) -> Result<Application, WebError> {
-    let id: ApplicationId = raw.parse().map_err(|_| WebError::NotFound)?;
-    match state.store.application(id)? {
-        Some(a) if a.team == m.team.id => Ok(a),
-        _ => Err(WebError::NotFound),
     }
 }
 
@@ -370,28 +363,6 @@ pub async fn show(
     })
 }
 
-#[derive(Template)]
-#[template(path = "confirm.html")]
-pub struct ConfirmPage {
-    pub layout: Layout,
-    pub heading: String,
-    pub message: String,
-    pub action: String,
-    pub button: String,
-    pub back: String,
-    /// The one-time id of a form that rotates something, carried on to
-    /// the confirmed POST; empty for the others.
-    pub request_id: String,
-    /// Other fields of the first POST carried on to the confirmed one (a reason).
-    pub carry: Vec<(&'static str, String)>,
-}
-
-#[derive(Deserialize)]
-pub struct Confirmed {
-    #[serde(default)]
-    confirmed: String,
-}
-
 async fn change(state: &AppState, m: &TeamMember, app: &Application, archive: bool) -> PageResult {
     let result = if archive {
         let cmd = ArchiveApplication {
@@ -441,35 +412,6 @@ pub fn app_question(name: &str, archive: bool) -> (String, String) {
             "The application and its access requests are deleted for good. The team's activity keeps a record.".to_owned(),
         )
     }
-}
-
-/// The confirm page shown without JavaScript before an action: `question`
-/// in the words of its dialog, a form that posts `confirmed=yes` and the
-/// `carry` fields on to `action`.
-pub fn confirm_page(
-    visitor: &crate::web::session::Visitor,
-    (heading, message): (String, String),
-    action: String,
-    button: String,
-    back: String,
-    carry: Vec<(&'static str, String)>,
-) -> PageResult {
-    page(&ConfirmPage {
-        layout: Layout::new(visitor, heading.clone()),
-        heading,
-        message,
-        action,
-        button,
-        back,
-        request_id: String::new(),
-        carry,
-    })
-}
-
-/// The text of a confirm dialog: the question and what follows, as the
-/// confirm page says them.
-pub fn dialog((heading, message): (String, String)) -> String {
-    format!("{heading} {message}")
 }
 
 /// Archive or delete after confirmation: without `confirmed=yes`, the confirm page.

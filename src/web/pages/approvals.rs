@@ -67,7 +67,7 @@ pub fn describe(state: &AppState, s: &Subscription) -> Result<SubscriptionRow, W
         requested: s.created_at.display(),
         decided: s.decided_at.map(|t| t.display()).unwrap_or_default(),
     };
-    row.confirm_end = super::applications::dialog(end_question(&row));
+    row.confirm_end = super::confirm::dialog(end_question(&row));
     Ok(row)
 }
 
@@ -206,7 +206,7 @@ pub async fn end(
     };
     if f.confirmed != "yes" {
         let row = describe(&state, &s)?;
-        return super::applications::confirm_page(
+        return super::confirm::confirm_page(
             &m.who.0,
             end_question(&row),
             format!("/provider/{}/subscriptions/{}/end", m.team.id, s.id),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_web::web;
 use serde::Deserialize;
 
-use super::applications::ConfirmPage;
+use super::confirm::ConfirmPage;
 use crate::actors::credentials::ChangeCredential;
 use crate::actors::team::TeamCommandError;
 use crate::domain::credential::{Credential, CredentialAction};
@@ -17,7 +17,8 @@ use crate::web::extractors::TeamActing;
 use crate::web::flash::FlashKind;
 use crate::web::render::{Layout, PageResult, page, redirect_flash};
 
-use super::credentials::{GRACES, hold_secret, new_secret, secret_url, team_credential};
+use super::credentials::{GRACES, hold_secret, new_secret, secret_url};
+use super::scoped::team_credential;
 pub use crate::domain::credential::secret_aad;
 use crate::web::once::{self, Once};
 

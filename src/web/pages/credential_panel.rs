@@ -21,7 +21,8 @@ use crate::web::extractors::{TeamActing, TeamMember};
 use crate::web::render::{FormErrors, Layout, PageResult, page, page_with_status};
 use crate::web::throttle::{confirm_password, refused};
 
-use super::credentials::{GRACES, secret_page, team_credential};
+use super::credentials::{GRACES, secret_page};
+use super::scoped::team_credential;
 pub use crate::domain::credential::secret_aad;
 
 /// One credential in a list.
@@ -156,7 +157,7 @@ impl Confirms {
     fn of(c: &Credential) -> Self {
         let say = |verb: &str| {
             let (heading, message, _) = super::credential_actions::question(verb, c);
-            super::applications::dialog((heading, message))
+            super::confirm::dialog((heading, message))
         };
         Self {
             enable: say("enable"),

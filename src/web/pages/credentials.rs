@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::applications::team_app;
+use super::scoped::{team_access, team_app, team_credential};
 use crate::actors::credentials::{CreateCredential, NewSecret};
 use crate::actors::team::TeamCommandError;
 use crate::clock::Timestamp;
@@ -18,7 +18,7 @@ use crate::domain::FieldError;
 use crate::domain::access::{AccessRequest, Approval, Provisioning};
 use crate::domain::account::parse_short_name;
 use crate::domain::credential::{Credential, time_left};
-use crate::domain::ids::{AccessId, CredentialId};
+use crate::domain::ids::CredentialId;
 use crate::domain::key_format::{self, KeyId};
 use crate::domain::resource::CredentialType;
 use crate::web::AppState;
@@ -109,28 +109,6 @@ fn no_store(mut res: HttpResponse) -> HttpResponse {
         header::HeaderValue::from_static("no-store"),
     );
     res
-}
-
-/// The team's access in the path.
-fn team_access(state: &AppState, m: &TeamMember, raw: &str) -> Result<AccessRequest, WebError> {
-    let id: AccessId = raw.parse().map_err(|_| WebError::NotFound)?;
-    match state.store.access(id)? {
-        Some(a) if a.team == m.team.id => Ok(a),
-        _ => Err(WebError::NotFound),
-    }
-}
-
-/// The team's credential in the path.
-pub fn team_credential(
-    state: &AppState,
-    m: &TeamMember,
-    raw: &str,
-) -> Result<Credential, WebError> {
-    let id: CredentialId = raw.parse().map_err(|_| WebError::NotFound)?;
-    match state.store.credential(id)? {
-        Some(c) if c.team == m.team.id => Ok(c),
-        _ => Err(WebError::NotFound),
-    }
 }
 
 /// Whether credentials can be created under this access now.

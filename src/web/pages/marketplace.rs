@@ -5,10 +5,11 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::provider::{PlanRow, approval_words, plan_rows};
+use super::product_views::{PlanRow, approval_words, description_html, plan_rows};
+use super::scoped::visible_product;
 use crate::actors::subscriptions::Subscribe;
 use crate::actors::team::TeamCommandError;
-use crate::domain::ids::{PlanId, ProductId, SubscriptionId, TeamId};
+use crate::domain::ids::{PlanId, SubscriptionId, TeamId};
 use crate::domain::product::Product;
 use crate::domain::resource::Plan;
 use crate::domain::subscription::SubscriptionState;
@@ -125,30 +126,6 @@ pub async fn list(
 ) -> PageResult {
     let layout = Layout::new(&who.0, "Marketplace");
     page(&marketplace_page(&state.market, layout, query.into_inner()))
-}
-
-/// A product is shown to everyone once published; before, and after it is
-/// unpublished, only to its provider team, the platform admin, and teams
-/// that subscribed to it.
-pub fn visible_product(state: &AppState, who: &SignedIn, raw: &str) -> Result<Product, WebError> {
-    let id: ProductId = raw.parse().map_err(|_| WebError::NotFound)?;
-    let p = state.store.product(id)?.ok_or(WebError::NotFound)?;
-    if p.is_published() || who.user().platform_admin {
-        return Ok(p);
-    }
-    let teams = &who.0.user.as_ref().ok_or(WebError::NotFound)?.teams;
-    for (team, _) in teams {
-        if team.id == p.provider
-            || state
-                .store
-                .subscriptions_of_team(team.id)?
-                .iter()
-                .any(|s| s.product == p.id)
-        {
-            return Ok(p);
-        }
-    }
-    Err(WebError::NotFound)
 }
 
 pub struct ResourceCard {
@@ -427,17 +404,4 @@ async fn subscribe_now(
         Err(TeamCommandError::Store(e)) => Err(e.into()),
         Err(refused) => again(refused.to_string()),
     }
-}
-
-/// A product's description as clean HTML: kept rendered since it was saved;
-/// a record from before that is rendered on the blocking pool, never on the
-/// request worker.
-pub async fn description_html(p: &crate::domain::product::Product) -> Result<String, WebError> {
-    if let Some(html) = &p.description_html {
-        return Ok(html.clone());
-    }
-    let text = p.details.description.clone();
-    web::block(move || crate::domain::markdown::render(&text))
-        .await
-        .map_err(WebError::internal)
 }

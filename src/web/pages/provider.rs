@@ -6,28 +6,19 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::history::{AuditRow, audit_rows};
+use super::product_views::{PlanRow, approval_words, plan_rows};
+use super::scoped::own_product;
 use crate::actors::catalog::{SaveProduct, SetPublished};
 use crate::actors::team::{CommandResult, TeamCommandError};
 use crate::domain::audit::Subject;
 use crate::domain::ids::ProductId;
-use crate::domain::product::{Product, ProductDetails};
-use crate::domain::resource::Approval;
+use crate::domain::product::ProductDetails;
 use crate::web::AppState;
 use crate::web::csrf::{Form, NoFields};
-use crate::web::errors::WebError;
 use crate::web::extractors::{ProviderMember, TeamMember};
 use crate::web::flash::FlashKind;
 use crate::web::once::guarded;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
-
-/// The product in the path, when it belongs to the team in the path.
-pub fn own_product(state: &AppState, m: &TeamMember, raw: &str) -> Result<Product, WebError> {
-    let id: ProductId = raw.parse().map_err(|_| WebError::NotFound)?;
-    match state.store.product(id)? {
-        Some(p) if p.provider == m.team.id => Ok(p),
-        _ => Err(WebError::NotFound),
-    }
-}
 
 /// Answers a provider command: to `to` with a success message, or back with the refusal.
 pub fn outcome(m: &TeamMember, result: CommandResult, to: &str, done: String) -> PageResult {
@@ -257,14 +248,6 @@ pub struct ResourceRow {
     pub fields: usize,
 }
 
-pub struct PlanRow {
-    pub id: String,
-    pub name: String,
-    pub resources: String,
-    pub quota: String,
-    pub approval: &'static str,
-}
-
 #[derive(Template)]
 #[template(path = "provider/product.html")]
 struct ProductPage {
@@ -282,41 +265,6 @@ struct ProductPage {
     resources: Vec<ResourceRow>,
     plans: Vec<PlanRow>,
     history: Vec<AuditRow>,
-}
-
-pub fn plan_rows(state: &AppState, p: &Product) -> Result<Vec<PlanRow>, WebError> {
-    let resources = state.store.resources(p.id)?;
-    let name_of = |id| {
-        resources
-            .iter()
-            .find(|r| r.id == id)
-            .map_or("?", |r| r.spec.name.as_str())
-    };
-    Ok(state
-        .store
-        .plans(p.id)?
-        .into_iter()
-        .map(|plan| PlanRow {
-            id: plan.id.to_string(),
-            resources: plan
-                .spec
-                .resources
-                .iter()
-                .map(|id| name_of(*id))
-                .collect::<Vec<_>>()
-                .join(", "),
-            quota: plan.spec.quota.to_string(),
-            approval: approval_words(plan.spec.approval),
-            name: plan.spec.name,
-        })
-        .collect())
-}
-
-pub fn approval_words(a: Approval) -> &'static str {
-    match a {
-        Approval::Automatic => "automatic",
-        Approval::Manual => "manual (the provider approves)",
-    }
 }
 
 pub async fn show(
@@ -351,11 +299,11 @@ pub async fn show(
         state.store.subject_audit(Subject::Product(p.id), 30)?,
     )?;
     page(&ProductPage {
-        confirm_unpublish: super::applications::dialog(unpublish_question(&p.details.name)),
+        confirm_unpublish: super::confirm::dialog(unpublish_question(&p.details.name)),
         layout: Layout::new(&m.who.0, p.details.name.clone()),
         team_id: m.team.id.to_string(),
         product_id: p.id.to_string(),
-        description_html: super::marketplace::description_html(&p).await?,
+        description_html: super::product_views::description_html(&p).await?,
         tags: p.details.tags.iter().map(|t| t.to_string()).collect(),
         state: p.state.as_str(),
         published: p.is_published(),
@@ -424,7 +372,7 @@ pub async fn unpublish(
     if f.confirmed != "yes" {
         let p = own_product(&state, &m, &path.1)?;
         let back = format!("/provider/{}/products/{}", m.team.id, p.id);
-        return super::applications::confirm_page(
+        return super::confirm::confirm_page(
             &m.who.0,
             unpublish_question(&p.details.name),
             format!("{back}/unpublish"),

@@ -72,8 +72,8 @@ pub async fn list(state: web::Data<AppState>, ProviderMember(m): ProviderMember)
             "suspend"
         };
         rows.push(ProviderRow {
-            confirm_toggle: super::applications::dialog(question(toggle, &c.name, &team)),
-            confirm_delete: super::applications::dialog(question("delete", &c.name, &team)),
+            confirm_toggle: super::confirm::dialog(question(toggle, &c.name, &team)),
+            confirm_delete: super::confirm::dialog(question("delete", &c.name, &team)),
             team,
             app: state
                 .store
@@ -144,7 +144,7 @@ pub async fn act(
             .map(|t| t.name.to_string())
             .unwrap_or_default();
         let (heading, message) = question(&path.2, &c.name, &team);
-        return page(&super::applications::ConfirmPage {
+        return page(&super::confirm::ConfirmPage {
             layout: Layout::new(&m.who.0, heading.clone()),
             heading,
             message,

@@ -3,7 +3,8 @@
 use actix_web::web;
 use askama::Template;
 
-use super::provider::{outcome, own_product};
+use super::provider::outcome;
+use super::scoped::own_product;
 use crate::actors::catalog::SavePlan;
 use crate::domain::ids::{PlanId, ResourceId};
 use crate::domain::product::Product;

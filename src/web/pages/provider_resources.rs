@@ -5,7 +5,8 @@
 use actix_web::web;
 use askama::Template;
 
-use super::provider::{outcome, own_product};
+use super::provider::outcome;
+use super::scoped::own_product;
 use crate::actors::catalog::SaveResource;
 use crate::domain::ids::ResourceId;
 use crate::domain::product::Product;

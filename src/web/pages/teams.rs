@@ -72,7 +72,7 @@ fn team_page(
     for ms in state.store.members(m.team.id)? {
         if let Some(u) = state.store.user(ms.user_id)? {
             members.push(MemberRow {
-                confirm_remove: super::applications::dialog(remove_question(
+                confirm_remove: super::confirm::dialog(remove_question(
                     &u.display_name.to_string(),
                     &m.team.name.to_string(),
                 )),
@@ -244,7 +244,7 @@ pub async fn remove_member(
     let name = member_name(&state, user)?;
     if f.confirmed != "yes" {
         let back = format!("/teams/{}", m.team.id);
-        return super::applications::confirm_page(
+        return super::confirm::confirm_page(
             &m.who.0,
             remove_question(&name, &m.team.name.to_string()),
             format!("{back}/members/{user}/remove"),
