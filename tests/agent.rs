@@ -8,22 +8,13 @@ use std::time::{Duration, Instant};
 
 use agora::domain::credential::{Desired, Observed};
 use agora::domain::ids::CredentialId;
-use common::agent::{Agent, GwPlane, start_agent};
+use common::agent::{Agent, GwPlane, spawn_with_agent, start_agent};
 use common::*;
 
+/// A test app whose webhook plane calls a test agent, retrying every 2 s
+/// up to 30 s apart, 30 attempts at most.
 async fn with_agent(extra: &[(&str, &str)]) -> (TestApp, Agent, GwPlane) {
-    let agent = start_agent();
-    let plane = GwPlane::for_agent(&agent);
-    let mut env = plane.env();
-    env.extend([
-        ("AGORA_PROVISIONING__RETRY_BASE", "2s"),
-        ("AGORA_PROVISIONING__RETRY_CAP", "30s"),
-        ("AGORA_PROVISIONING__MAX_ATTEMPTS", "30"),
-    ]);
-    env.extend_from_slice(extra);
-    let app = spawn_app_with(&env).await;
-    agent.use_clock(app.clock.clone());
-    (app, agent, plane)
+    spawn_with_agent("30", extra).await
 }
 
 fn credential(app: &TestApp, id: &str) -> agora::domain::credential::Credential {
@@ -334,13 +325,7 @@ async fn secrets_made_up_by_the_agent_are_kept_for_the_view_window() {
     assert_eq!(res.status(), 303, "no secret page: the agent makes it up");
     let panel = location(&res);
     app.run_due().await;
-    let res = admin
-        .submit(
-            &panel,
-            &format!("{panel}/view"),
-            &[("password", ADMIN_PASSWORD)],
-        )
-        .await;
+    let res = admin.view_credential(&panel, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), 200);
     let secret = input_value(&res.text().await.unwrap(), "secret");
     assert!(

@@ -10,22 +10,13 @@ use std::time::Duration;
 use agora::clock::Clock;
 use agora::domain::credential::{Credential, Desired, Observed};
 use agora::domain::ids::CredentialId;
-use common::agent::{Agent, GwPlane, start_agent};
+use common::agent::{Agent, GwPlane, spawn_with_agent, start_agent};
 use common::*;
 
+/// A test app whose webhook plane calls a test agent, retrying every 2 s
+/// up to 30 s apart, 3 attempts at most.
 async fn with_agent(extra: &[(&str, &str)]) -> (TestApp, Agent, GwPlane) {
-    let agent = start_agent();
-    let plane = GwPlane::for_agent(&agent);
-    let mut env = plane.env();
-    env.extend([
-        ("AGORA_PROVISIONING__RETRY_BASE", "2s"),
-        ("AGORA_PROVISIONING__RETRY_CAP", "30s"),
-        ("AGORA_PROVISIONING__MAX_ATTEMPTS", "3"),
-    ]);
-    env.extend_from_slice(extra);
-    let app = spawn_app_with(&env).await;
-    agent.use_clock(app.clock.clone());
-    (app, agent, plane)
+    spawn_with_agent("3", extra).await
 }
 
 fn stored(app: &TestApp, id: &str) -> Option<Credential> {

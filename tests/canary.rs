@@ -69,13 +69,7 @@ async fn secrets_stay_out_of_the_log_and_the_database() {
     let (id, key, _) = admin.create_credential(&h, "Canary key", "api_key").await;
     app.run_due().await;
     let panel = format!("/teams/{}/credentials/{id}", h.c.team);
-    admin
-        .submit(
-            &panel,
-            &format!("{panel}/view"),
-            &[("password", ADMIN_PASSWORD)],
-        )
-        .await;
+    admin.view_credential(&panel, ADMIN_PASSWORD).await;
     let res = admin
         .submit(
             &panel,

@@ -214,13 +214,7 @@ async fn a_sealed_secret_moved_to_another_credential_does_not_open() {
         )
         .unwrap();
     let panel = format!("/teams/{}/credentials/{b}", h.c.team);
-    let res = admin
-        .submit(
-            &panel,
-            &format!("{panel}/view"),
-            &[("password", ADMIN_PASSWORD)],
-        )
-        .await;
+    let res = admin.view_credential(&panel, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), 500);
     let html = res.text().await.unwrap();
     assert!(!html.contains(&key_a) && !html.contains(&key_b));
@@ -617,13 +611,7 @@ async fn viewers_look_other_teams_see_nothing_and_providers_act_with_a_reason() 
         .await;
     let page = viewer.html(&panel).await;
     assert!(!page.contains("View Credential</button>") && !page.contains("Suspend credential"));
-    let res = viewer
-        .submit(
-            &panel,
-            &format!("{panel}/view"),
-            &[("password", "member password 1")],
-        )
-        .await;
+    let res = viewer.view_credential(&panel, "member password 1").await;
     assert_eq!(res.status(), 403, "viewers never reveal");
     let res = viewer
         .submit(&panel, &format!("{panel}/suspend"), &[("confirmed", "yes")])
@@ -708,13 +696,7 @@ async fn a_zero_view_window_shows_the_secret_once_only() {
     assert_eq!(app.state.store.sealed_secret_count(), 0, "nothing kept");
     let panel = format!("/teams/{}/credentials/{id}", h.c.team);
     assert!(admin.html(&panel).await.contains("no longer viewable"));
-    let res = admin
-        .submit(
-            &panel,
-            &format!("{panel}/view"),
-            &[("password", ADMIN_PASSWORD)],
-        )
-        .await;
+    let res = admin.view_credential(&panel, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), 410);
 }
 
@@ -859,13 +841,7 @@ async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
     );
     // The consumer views the secret the provider entered, as usual.
     let panel = format!("/teams/{}/credentials/{id}", h.c.team);
-    let res = admin
-        .submit(
-            &panel,
-            &format!("{panel}/view"),
-            &[("password", ADMIN_PASSWORD)],
-        )
-        .await;
+    let res = admin.view_credential(&panel, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), 200);
     assert_eq!(input_value(&res.text().await.unwrap(), "secret"), made);
     // Renew works the same way: the provider enters the new secret.
@@ -893,13 +869,7 @@ async fn on_a_manual_data_plane_the_provider_marks_credentials_done() {
             &[("secret", renewed)],
         )
         .await;
-    let res = admin
-        .submit(
-            &panel,
-            &format!("{panel}/view"),
-            &[("password", ADMIN_PASSWORD)],
-        )
-        .await;
+    let res = admin.view_credential(&panel, ADMIN_PASSWORD).await;
     assert_eq!(input_value(&res.text().await.unwrap(), "secret"), renewed);
 }
 
@@ -1181,13 +1151,7 @@ async fn on_a_manual_data_plane_an_oauth_client_takes_the_client_id_the_gateway_
         )
         .await;
     let panel = format!("/teams/{}/credentials/{id}", h.c.team);
-    let res = admin
-        .submit(
-            &panel,
-            &format!("{panel}/view"),
-            &[("password", ADMIN_PASSWORD)],
-        )
-        .await;
+    let res = admin.view_credential(&panel, ADMIN_PASSWORD).await;
     let html = res.text().await.unwrap();
     assert_eq!(input_value(&html, "client-id"), "gw-client-77");
     assert_eq!(input_value(&html, "secret"), "ops-gateway-client-secret-01");

@@ -241,3 +241,23 @@ impl GwPlane {
         ]
     }
 }
+
+/// A test app whose webhook plane `gw` calls a new test agent: retries
+/// start 2 s apart, are at most 30 s apart, and stop after `max_attempts`.
+pub async fn spawn_with_agent(
+    max_attempts: &str,
+    extra: &[(&str, &str)],
+) -> (super::TestApp, Agent, GwPlane) {
+    let agent = start_agent();
+    let plane = GwPlane::for_agent(&agent);
+    let mut env = plane.env();
+    env.extend([
+        ("AGORA_PROVISIONING__RETRY_BASE", "2s"),
+        ("AGORA_PROVISIONING__RETRY_CAP", "30s"),
+        ("AGORA_PROVISIONING__MAX_ATTEMPTS", max_attempts),
+    ]);
+    env.extend_from_slice(extra);
+    let app = super::spawn_app_with(&env).await;
+    agent.use_clock(app.clock.clone());
+    (app, agent, plane)
+}

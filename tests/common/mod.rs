@@ -255,6 +255,12 @@ impl Browser {
         self.post(action, &token, &fields).await
     }
 
+    /// Asks the credential page `panel` to show its secret, confirming with `password`.
+    pub async fn view_credential(&self, panel: &str, password: &str) -> reqwest::Response {
+        self.submit(panel, &format!("{panel}/view"), &[("password", password)])
+            .await
+    }
+
     /// Follows a redirect to the page that shows a new secret; returns that page.
     pub async fn secret_page(&self, res: reqwest::Response) -> String {
         assert_eq!(res.status(), 303, "a secret is shown on a GET page");
