@@ -11,87 +11,16 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use super::entry::{Entry, Limit, Token, Window};
 use crate::clock::{SharedClock, Timestamp};
 use crate::config::EMBEDDED_DATAPLANE;
-use crate::crypto::digest::{constant_time_eq, hmac_sha256, sha256};
+use crate::crypto::digest::sha256;
 use crate::domain::credential::Desired;
 use crate::domain::ids::{ApplicationId, CredentialId, ResourceId, SubscriptionId, TeamId};
 use crate::domain::key_format::{self, KeyId, KeyRejection};
-use crate::domain::outbox::AccessGrant;
 use crate::domain::path::CanonicalPath;
 use crate::domain::resource::{CredentialType, Quota};
-use crate::store::{EmbeddedChange, EmbeddedCredential, Store, StoreError};
-
-/// A credential the embedded data plane holds: what a call checks, and no
-/// more (100,000 of them stay in memory).
-pub struct Entry {
-    credential: CredentialId,
-    key_id: KeyId,
-    kind: CredentialType,
-    active: bool,
-    secret_version: u32,
-    team: TeamId,
-    application: ApplicationId,
-    resource: ResourceId,
-    hash: [u8; 32],
-    previous: Option<([u8; 32], Timestamp)>,
-    /// Milliseconds of the last authorised call; 0: never.
-    last_used: AtomicI64,
-    /// The last-used time already written to storage.
-    stored_last_used: AtomicI64,
-}
-
-fn unhex32(h: &str) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    if let Ok(b) = hex::decode(h) {
-        let n = b.len().min(32);
-        out[..n].copy_from_slice(&b[..n]);
-    }
-    out
-}
-
-impl Entry {
-    fn new(record: EmbeddedCredential) -> Self {
-        Self {
-            credential: record.credential,
-            key_id: record.key_id,
-            kind: record.kind,
-            active: record.active,
-            secret_version: record.secret_version,
-            team: record.team,
-            application: record.application,
-            resource: record.resource,
-            // Binary only: the hex text would double their memory.
-            hash: unhex32(&record.hash),
-            previous: record.previous.map(|(h, until)| (unhex32(&h), until)),
-            last_used: AtomicI64::new(0),
-            stored_last_used: AtomicI64::new(0),
-        }
-    }
-
-    /// Whether `secret` is this credential's, or its previous one within the grace period.
-    fn accepts(&self, pepper: &[u8; 32], secret: &str, now: Timestamp) -> bool {
-        let presented = hmac_sha256(pepper, &[secret.as_bytes()]);
-        constant_time_eq(&presented, &self.hash)
-            || self
-                .previous
-                .is_some_and(|(h, until)| now < until && constant_time_eq(&presented, &h))
-    }
-}
-
-struct Token {
-    key_id: KeyId,
-    secret_version: u32,
-    expires: Timestamp,
-}
-
-#[derive(Default)]
-struct Window {
-    minute: i64,
-    minute_count: u32,
-    day: i64,
-    day_count: u32,
-}
+use crate::store::{EmbeddedChange, Store, StoreError};
 
 /// Why a call is refused, and how to answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,22 +57,6 @@ pub enum Target {
 }
 
 const SHARDS: usize = 16;
-
-/// The part of an access grant a call checks.
-#[derive(Clone, Copy)]
-struct Limit {
-    quota: Quota,
-    subscription: Option<SubscriptionId>,
-}
-
-impl Limit {
-    fn of(grant: &AccessGrant) -> Self {
-        Self {
-            quota: grant.quota,
-            subscription: grant.subscription,
-        }
-    }
-}
 
 pub struct Gateway {
     pepper: [u8; 32],

@@ -4,6 +4,7 @@
 //! client credentials). They are machine endpoints: no session, no CSRF, no
 //! page; they answer from the in-memory [`Gateway`] index.
 
+mod entry;
 pub mod index;
 
 use actix_web::http::StatusCode;
