@@ -8,6 +8,8 @@ pub mod dataplane;
 pub mod domain;
 pub mod gateway;
 pub mod marketplace;
+pub mod metrics;
+pub mod ops;
 pub mod scheduler;
 pub mod startup;
 pub mod store;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
 use crate::actors::provisioner::RunDue;
-use crate::web::AppState;
+use crate::ops::AppState;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct SweepReport {

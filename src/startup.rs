@@ -24,7 +24,8 @@ use crate::marketplace::Marketplace;
 use crate::store::{OpenError, Store};
 use crate::web::errors::WebError;
 use crate::web::middleware::{body_deadline, cookies, observe, security_headers};
-use crate::web::{AppState, Keys, routes};
+use crate::ops::{AppState, Keys};
+use crate::web::routes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -139,7 +140,7 @@ impl Application {
                 csrf: key.derive("csrf"),
                 flash: key.derive("flash"),
             },
-            throttle: crate::web::throttle::LoginThrottle::new(
+            throttle: crate::ops::throttle::LoginThrottle::new(
                 sec.login_max_failures_per_account,
                 sec.login_max_failures_per_address,
                 sec.login_throttle_window,
@@ -153,9 +154,14 @@ impl Application {
         let limit = state.config.server.body_limit;
         let head_timeout = state.config.server.body_timeout;
         let app_state = state.clone();
+        let endpoints = web::Data::new(crate::gateway::Endpoints {
+            gateway: state.gateway.clone(),
+            config: state.config.gateway.clone(),
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .app_data(endpoints.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .wrap(from_fn(cookies))
                 .wrap(from_fn(body_deadline))

@@ -19,7 +19,14 @@ use index::{Presented, Refusal, Target};
 use crate::config::{GatewayConfig, ProxyKind};
 use crate::domain::ids::ResourceId;
 use crate::domain::path::CanonicalPath;
-use crate::web::AppState;
+use std::sync::Arc;
+
+/// What the endpoints answer from: the index and the gateway's settings.
+/// Registered as its own app data, so the gateway needs nothing of the portal.
+pub struct Endpoints {
+    pub gateway: Arc<Gateway>,
+    pub config: GatewayConfig,
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/gateway/authorize", web::route().to(authorize))
@@ -128,8 +135,8 @@ fn refusal(refusal: Refusal) -> HttpResponse {
 }
 
 /// Forward-auth: 200 with who is calling, or 400 / 401 / 403 / 429.
-pub async fn authorize(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let target = match target(&state.config.gateway, &req) {
+pub async fn authorize(state: web::Data<Endpoints>, req: HttpRequest) -> HttpResponse {
+    let target = match target(&state.config, &req) {
         Ok(t) => t,
         Err(r) => return refusal(r),
     };
@@ -186,7 +193,7 @@ fn basic(h: &HeaderMap) -> Option<(String, String)> {
 }
 
 /// `POST /oauth/token` with `grant_type=client_credentials`.
-pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+pub async fn token(state: web::Data<Endpoints>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let Ok(form) = serde_html_form::from_bytes::<TokenForm>(&body) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -232,7 +239,7 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     }
     match state
         .gateway
-        .issue_token(&id, &secret, state.config.gateway.token_ttl)
+        .issue_token(&id, &secret, state.config.token_ttl)
     {
         Some((token, expires_in)) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -6,7 +6,7 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use super::AppState;
+use crate::ops::AppState;
 use super::errors::WebError;
 use super::session::Visitor;
 use crate::domain::account::User;

@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use tracing::Instrument;
 
-use super::AppState;
+use crate::ops::AppState;
 use super::flash;
 use super::session::NewPreCookie;
 

@@ -5,63 +5,16 @@ pub mod errors;
 pub mod extractors;
 pub mod flash;
 pub mod form;
-pub mod metrics;
 pub mod middleware;
 pub mod once;
 pub mod pages;
 pub mod render;
-pub mod reveal;
 pub mod session;
 pub mod throttle;
 
 use actix_web::web;
 
-use actix::Addr;
-
-use crate::actors::provisioner::Provisioner;
-use crate::actors::registry::TeamRegistry;
-use crate::clock::SharedClock;
-use crate::config::Config;
-use crate::crypto::password::PasswordHasher;
-use std::sync::Arc;
-
-use crate::crypto::vault::Vault;
-use crate::dataplane::DataPlanes;
-use crate::gateway::Gateway;
-use crate::marketplace::Marketplace;
-use crate::store::Store;
-
-/// Keys derived from the master key, one per purpose.
-pub struct Keys {
-    pub csrf: [u8; 32],
-    pub flash: [u8; 32],
-}
-
-pub struct AppState {
-    pub config: Config,
-    /// Where people reach this server, for links (no trailing slash).
-    pub public_url: String,
-    pub store: Store,
-    pub clock: SharedClock,
-    pub teams: TeamRegistry,
-    /// The index of published products the Marketplace searches.
-    pub market: Marketplace,
-    pub dataplanes: DataPlanes,
-    /// What the embedded gateway endpoints check.
-    pub gateway: Arc<Gateway>,
-    /// Seals clear secrets for their view window.
-    pub vault: Vault,
-    /// The server pepper of the data planes' keyed hashes.
-    pub pepper: [u8; 32],
-    /// The provisioning engine; `send(RunDue)` runs the due tasks now.
-    pub provisioner: Addr<Provisioner>,
-    pub hasher: PasswordHasher,
-    pub keys: Keys,
-    pub throttle: throttle::LoginThrottle,
-    pub metrics: metrics::Metrics,
-    /// Secrets just made, held for the GET page their POST leads to.
-    pub reveals: reveal::Reveals,
-}
+pub use crate::ops::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use pages::*;

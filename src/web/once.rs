@@ -8,7 +8,7 @@
 
 use actix_web::HttpResponse;
 
-use super::AppState;
+use crate::ops::AppState;
 use super::errors::WebError;
 use super::render::redirect;
 use crate::domain::ids::UserId;

@@ -14,7 +14,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::AppState;
+use crate::ops::AppState;
 use super::errors::WebError;
 use super::flash::{self, Flash};
 use crate::crypto::digest::{hmac_sha256, sha256};

@@ -19,7 +19,7 @@ use crate::domain::request_fields::{FieldKind, RequestField, check_values};
 use crate::domain::resource::Resource;
 use crate::domain::subscription::SubscriptionState;
 use crate::domain::team::Team;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::SignedIn;

@@ -7,7 +7,7 @@ use askama::Template;
 use super::applications::{AccessRow, access_row};
 use super::scoped::team_app;
 use crate::domain::subscription::SubscriptionState;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::extractors::{SignedIn, TeamMember};
 use crate::web::render::{Layout, PageResult, page};
 

@@ -6,13 +6,14 @@ use serde::Deserialize;
 
 use crate::domain::FieldError;
 use crate::domain::account::Password;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::SignedIn;
 use crate::web::flash::FlashKind;
 use crate::web::render::{FormErrors, Layout, PageResult, page, page_with_status, redirect_flash};
-use crate::web::throttle::{PasswordCheck, confirm_password, refused};
+use crate::ops::throttle::PasswordCheck;
+use crate::web::throttle::{confirm_password, refused};
 use actix_web::http::StatusCode;
 
 #[derive(Template)]

@@ -11,7 +11,7 @@ use crate::domain::account::Email;
 use crate::domain::ids::TeamId;
 use crate::domain::team::{Team, TeamName};
 use crate::store::Conflict;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::PlatformAdmin;

@@ -12,13 +12,13 @@ use crate::domain::account::{DisplayName, Email, User};
 use crate::domain::ids::{TeamId, UserId};
 use crate::domain::team::TeamRole;
 use crate::store::{Conflict, Invitation, StoreError};
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::PlatformAdmin;
 use crate::web::once::guarded;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect};
-use crate::web::reveal::{Hold, Subject};
+use crate::ops::reveal::{Hold, Subject};
 use crate::web::session::session_hash;
 
 pub struct UserRow {

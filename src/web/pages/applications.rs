@@ -14,7 +14,7 @@ use crate::domain::access::{AccessRequest, Approval, Provisioning};
 use crate::domain::application::{Application, ApplicationDetails};
 use crate::domain::audit::Subject;
 use crate::domain::ids::ApplicationId;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamActing, TeamMember};

@@ -16,7 +16,7 @@ use crate::domain::ids::SubscriptionId;
 use crate::domain::subscription::{
     Party, Reason, Subscription, SubscriptionEvent, SubscriptionState,
 };
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::{Form, NoFields};
 use crate::web::errors::WebError;
 use crate::web::extractors::{ProviderMember, TeamMember};

@@ -14,7 +14,7 @@ use crate::web::render::{
     FormErrors, Layout, PageResult, page, page_with_status, redirect, redirect_flash,
 };
 use crate::web::session::{Visitor, client_address, session_removal, start_session};
-use crate::web::throttle::{BUSY_MESSAGE, PasswordCheck, check_password, throttled_message};
+use crate::ops::throttle::{BUSY_MESSAGE, PasswordCheck, check_password, throttled_message};
 use crate::web::{AppState, safe_next};
 
 #[derive(Template)]

@@ -10,7 +10,7 @@ use super::confirm::ConfirmPage;
 use crate::actors::credentials::ChangeCredential;
 use crate::actors::team::TeamCommandError;
 use crate::domain::credential::{Credential, CredentialAction};
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::TeamActing;

@@ -14,7 +14,7 @@ use crate::domain::audit::{AuditRecord, Subject};
 use crate::domain::credential::{Credential, Desired, time_left};
 use crate::domain::ids::AuditId;
 use crate::domain::resource::CredentialType;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamActing, TeamMember};

@@ -3,7 +3,7 @@
 use actix_web::web;
 use askama::Template;
 
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::render::{Layout, PageResult, page, redirect};
 use crate::web::session::Visitor;
 

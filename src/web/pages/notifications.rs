@@ -4,7 +4,7 @@ use actix_web::web;
 use askama::Template;
 
 use crate::domain::ids::NotificationId;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::{Form, NoFields};
 use crate::web::errors::WebError;
 use crate::web::extractors::SignedIn;

@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::errors::WebError;
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {

@@ -5,7 +5,7 @@ use actix_web::web;
 
 use crate::domain::product::Product;
 use crate::domain::resource::Approval;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::errors::WebError;
 
 pub struct PlanRow {

@@ -13,7 +13,7 @@ use crate::actors::team::{CommandResult, TeamCommandError};
 use crate::domain::audit::Subject;
 use crate::domain::ids::ProductId;
 use crate::domain::product::ProductDetails;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::{Form, NoFields};
 use crate::web::extractors::{ProviderMember, TeamMember};
 use crate::web::flash::FlashKind;

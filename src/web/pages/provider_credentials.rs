@@ -11,7 +11,7 @@ use crate::actors::credentials::ChangeCredential;
 use crate::domain::credential::{CredentialAction, Desired};
 use crate::domain::ids::CredentialId;
 use crate::domain::subscription::Reason;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::ProviderMember;

@@ -9,7 +9,7 @@ use crate::actors::catalog::SavePlan;
 use crate::domain::ids::{PlanId, ResourceId};
 use crate::domain::product::Product;
 use crate::domain::resource::{PlanSpec, Quota};
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{ProviderMember, TeamMember};

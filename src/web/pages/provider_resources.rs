@@ -12,7 +12,7 @@ use crate::domain::ids::ResourceId;
 use crate::domain::product::Product;
 use crate::domain::request_fields::{FieldKind, FieldRow, MAX_FIELDS, parse_rows};
 use crate::domain::resource::{CredentialType, Resource, ResourceInput, ResourceSpec};
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{ProviderMember, TeamMember};

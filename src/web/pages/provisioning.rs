@@ -13,7 +13,7 @@ use crate::domain::access::Provisioning;
 use crate::domain::ids::AccessId;
 use crate::domain::outbox::Task;
 use crate::domain::subscription::Reason;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{ProviderMember, TeamMember};

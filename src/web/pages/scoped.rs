@@ -6,7 +6,7 @@ use crate::domain::application::Application;
 use crate::domain::credential::Credential;
 use crate::domain::ids::{AccessId, ApplicationId, CredentialId, ProductId};
 use crate::domain::product::Product;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::errors::WebError;
 use crate::web::extractors::{SignedIn, TeamMember};
 

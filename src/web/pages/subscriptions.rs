@@ -12,7 +12,7 @@ use crate::actors::team::TeamCommandError;
 use crate::domain::audit::Subject;
 use crate::domain::ids::SubscriptionId;
 use crate::domain::subscription::{Party, Reason, Subscription, SubscriptionEvent};
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamActing, TeamMember};

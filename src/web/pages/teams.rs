@@ -10,7 +10,7 @@ use crate::domain::FieldError;
 use crate::domain::account::Email;
 use crate::domain::ids::UserId;
 use crate::domain::team::TeamRole;
-use crate::web::AppState;
+use crate::ops::AppState;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamAdmin, TeamMember};

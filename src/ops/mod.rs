@@ -1,0 +1,8 @@
+//! The operations both front ends call: the whole rule of each, below the
+//! pages and the JSON API alike.
+
+pub mod reveal;
+pub mod state;
+pub mod throttle;
+
+pub use state::{AppState, Keys};
