@@ -11,7 +11,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agora::actors::provisioner::RunDue;
+use agora::actors::kicker::RunDue;
 use agora::clock::{Clock, ManualClock, Timestamp};
 use agora::domain::access::{AccessRequest, Approval, Provisioning, TaskOp};
 use agora::domain::audit::AuditRecord;

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use agora::clock::SystemClock;
 use agora::domain::access::Provisioning;
 use agora::domain::credential::Observed;
+use agora::ops::AppState;
 use agora::startup::Application;
-use agora::web::AppState;
 use common::agent::{Agent, start_agent};
 use common::*;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
-use crate::actors::provisioner::RunDue;
+use crate::actors::kicker::RunDue;
 use crate::ops::AppState;
 
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -9,22 +9,23 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::actors::provisioner::{Kicker, Provisioner, RunDue};
+use crate::actors::kicker::{Kicker, RunDue};
+use crate::actors::provisioner::Provisioner;
 use crate::actors::registry::TeamRegistry;
 use crate::actors::team::TeamContext;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::master_key::{MasterKey, MasterKeyError};
-use crate::crypto::password::PasswordHasher;
 use crate::crypto::vault::Vault;
 use crate::dataplane::{DataPlane, DataPlanes};
 use crate::domain::outbox::Backoff;
 use crate::gateway::Gateway;
 use crate::marketplace::Marketplace;
+use crate::ops::password::PasswordHasher;
+use crate::ops::{AppState, Keys};
 use crate::store::{OpenError, Store};
 use crate::web::errors::WebError;
 use crate::web::middleware::{body_deadline, cookies, observe, security_headers};
-use crate::ops::{AppState, Keys};
 use crate::web::routes;
 
 #[derive(Debug, thiserror::Error)]

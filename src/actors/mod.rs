@@ -6,6 +6,7 @@ pub mod applications;
 pub mod catalog;
 pub mod credential_steps;
 pub mod credentials;
+pub mod kicker;
 pub mod provisioner;
 pub mod registry;
 pub mod subscriptions;

@@ -6,13 +6,11 @@
 //! for it, so a task is never delivered twice at once.
 
 use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
 
-use actix::{
-    Actor, ActorFutureExt, AtomicResponse, Context, Handler, Message, Recipient, WrapFuture,
-};
+use actix::{Actor, ActorFutureExt, AtomicResponse, Context, Handler, WrapFuture};
 
 use super::access::ProvisionResult;
+use super::kicker::{RunDue, RunReport};
 use super::registry::TeamRegistry;
 use crate::clock::SharedClock;
 use crate::dataplane::{DataPlaneError, DataPlanes};
@@ -22,35 +20,6 @@ use crate::store::{Store, StoreError};
 const BATCH: usize = 200;
 /// Batches in one run at most, so a run always ends.
 const MAX_BATCHES: usize = 50;
-
-/// Runs the tasks that are due now.
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "Result<RunReport, StoreError>")]
-pub struct RunDue;
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct RunReport {
-    pub attempted: usize,
-    pub done: usize,
-    pub failed: usize,
-}
-
-/// Lets team actors start a run after they queue work ("the first attempt
-/// starts at once"). Set once the provisioner is running.
-#[derive(Clone, Default)]
-pub struct Kicker(Arc<OnceLock<Recipient<RunDue>>>);
-
-impl Kicker {
-    pub fn set(&self, to: Recipient<RunDue>) {
-        let _ = self.0.set(to);
-    }
-
-    pub fn kick(&self) {
-        if let Some(to) = self.0.get() {
-            to.do_send(RunDue);
-        }
-    }
-}
 
 pub struct Provisioner {
     store: Store,

@@ -16,7 +16,7 @@ use crate::domain::subscription::TransitionError;
 use crate::domain::team::{Membership, MembershipError, Team, TeamRole, check_admin_kept};
 use crate::marketplace::Marketplace;
 
-use super::provisioner::Kicker;
+use super::kicker::Kicker;
 use crate::store::{Conflict, Store, StoreError};
 
 /// An actor that received nothing for this long stops; the registry starts a

@@ -1,7 +1,6 @@
-//! Passwords (argon2id), secrets at rest (AES-256-GCM), keyed hashes, randomness.
+//! Secrets at rest (AES-256-GCM), keyed hashes, randomness.
 
 pub mod digest;
 pub mod master_key;
-pub mod password;
 pub mod random;
 pub mod vault;

@@ -193,7 +193,11 @@ fn basic(h: &HeaderMap) -> Option<(String, String)> {
 }
 
 /// `POST /oauth/token` with `grant_type=client_credentials`.
-pub async fn token(state: web::Data<Endpoints>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+pub async fn token(
+    state: web::Data<Endpoints>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
     let Ok(form) = serde_html_form::from_bytes::<TokenForm>(&body) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,

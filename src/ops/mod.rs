@@ -1,6 +1,7 @@
 //! The operations both front ends call: the whole rule of each, below the
 //! pages and the JSON API alike.
 
+pub mod password;
 pub mod reveal;
 pub mod state;
 pub mod throttle;

@@ -11,12 +11,12 @@ use crate::actors::provisioner::Provisioner;
 use crate::actors::registry::TeamRegistry;
 use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::crypto::password::PasswordHasher;
 use crate::crypto::vault::Vault;
 use crate::dataplane::DataPlanes;
 use crate::gateway::Gateway;
 use crate::marketplace::Marketplace;
 use crate::metrics::Metrics;
+use crate::ops::password::PasswordHasher;
 use crate::store::Store;
 
 /// Keys derived from the master key, one per purpose.

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::clock::Timestamp;
-use crate::crypto::password::{Busy, PasswordHasher};
 use crate::domain::account::{Password, PasswordHash};
+use crate::ops::password::{Busy, PasswordHasher};
 
 pub struct LoginThrottle {
     per_account: u32,

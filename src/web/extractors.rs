@@ -6,12 +6,12 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use crate::ops::AppState;
 use super::errors::WebError;
 use super::session::Visitor;
 use crate::domain::account::User;
 use crate::domain::ids::TeamId;
 use crate::domain::team::{Team, TeamRole};
+use crate::ops::AppState;
 
 /// A signed-in visitor.
 pub struct SignedIn(pub Visitor);

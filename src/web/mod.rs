@@ -1,6 +1,7 @@
 //! The portal: routes, the per-request extractors and the pages.
 
 pub mod csrf;
+pub mod error_page;
 pub mod errors;
 pub mod extractors;
 pub mod flash;
@@ -13,8 +14,6 @@ pub mod session;
 pub mod throttle;
 
 use actix_web::web;
-
-pub use crate::ops::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use pages::*;

@@ -8,10 +8,10 @@
 
 use actix_web::HttpResponse;
 
-use crate::ops::AppState;
 use super::errors::WebError;
 use super::render::redirect;
 use crate::domain::ids::UserId;
+use crate::ops::AppState;
 use crate::store::Claim;
 
 /// A claimed request id, to be finished with the result or given back.

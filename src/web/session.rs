@@ -14,7 +14,6 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::ops::AppState;
 use super::errors::WebError;
 use super::flash::{self, Flash};
 use crate::crypto::digest::{hmac_sha256, sha256};
@@ -22,6 +21,7 @@ use crate::crypto::random;
 use crate::domain::account::User;
 use crate::domain::ids::UserId;
 use crate::domain::team::{Team, TeamRole};
+use crate::ops::AppState;
 use crate::store::Session;
 
 pub const SESSION_COOKIE: &str = "agora_session";

@@ -42,4 +42,3 @@ pub async fn confirm_password(
     )
     .await
 }
-

@@ -16,9 +16,9 @@ use actix_web::dev::ServerHandle;
 use agora::clock::ManualClock;
 use agora::config::Config;
 use agora::dataplane::DataPlane;
+use agora::ops::AppState;
 use agora::startup::{Application, StartError};
 use agora::store::OpenError;
-use agora::web::AppState;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
@@ -624,10 +624,10 @@ pub fn last_id(res: &reqwest::Response) -> String {
 
 impl TestApp {
     /// Runs the provisioning work that is due now, as the scheduler would.
-    pub async fn run_due(&self) -> agora::actors::provisioner::RunReport {
+    pub async fn run_due(&self) -> agora::actors::kicker::RunReport {
         self.state
             .provisioner
-            .send(agora::actors::provisioner::RunDue)
+            .send(agora::actors::kicker::RunDue)
             .await
             .expect("provisioner answers")
             .expect("run succeeds")

@@ -7,12 +7,12 @@ use serde::Deserialize;
 use crate::domain::FieldError;
 use crate::domain::account::Password;
 use crate::ops::AppState;
+use crate::ops::throttle::PasswordCheck;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::SignedIn;
 use crate::web::flash::FlashKind;
 use crate::web::render::{FormErrors, Layout, PageResult, page, page_with_status, redirect_flash};
-use crate::ops::throttle::PasswordCheck;
 use crate::web::throttle::{confirm_password, refused};
 use actix_web::http::StatusCode;
 

@@ -11,14 +11,14 @@ use crate::domain::FieldError;
 use crate::domain::account::{DisplayName, Email, User};
 use crate::domain::ids::{TeamId, UserId};
 use crate::domain::team::TeamRole;
-use crate::store::{Conflict, Invitation, StoreError};
 use crate::ops::AppState;
+use crate::ops::reveal::{Hold, Subject};
+use crate::store::{Conflict, Invitation, StoreError};
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::PlatformAdmin;
 use crate::web::once::guarded;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect};
-use crate::ops::reveal::{Hold, Subject};
 use crate::web::session::session_hash;
 
 pub struct UserRow {

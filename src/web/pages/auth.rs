@@ -7,15 +7,16 @@ use serde::Deserialize;
 
 use crate::domain::FieldError;
 use crate::domain::account::{Email, Password};
+use crate::ops::AppState;
+use crate::ops::throttle::{BUSY_MESSAGE, PasswordCheck, check_password, throttled_message};
 use crate::web::csrf::{Form, NoFields};
 use crate::web::errors::WebError;
 use crate::web::flash::FlashKind;
 use crate::web::render::{
     FormErrors, Layout, PageResult, page, page_with_status, redirect, redirect_flash,
 };
+use crate::web::safe_next;
 use crate::web::session::{Visitor, client_address, session_removal, start_session};
-use crate::ops::throttle::{BUSY_MESSAGE, PasswordCheck, check_password, throttled_message};
-use crate::web::{AppState, safe_next};
 
 #[derive(Template)]
 #[template(path = "login.html")]

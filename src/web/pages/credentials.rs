@@ -22,13 +22,13 @@ use crate::domain::ids::CredentialId;
 use crate::domain::key_format::{self, KeyId};
 use crate::domain::resource::CredentialType;
 use crate::ops::AppState;
+use crate::ops::reveal::{Hold, Subject};
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamActing, TeamMember};
 use crate::web::flash::FlashKind;
 use crate::web::once::{self, Once};
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
-use crate::ops::reveal::{Hold, Subject};
 
 pub use super::credential_actions::act_on;
 pub use super::credential_panel::{CredentialRow, credential_row, show, view};

@@ -6,8 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::account::Password;
-use crate::store::{Conflict, StoreError};
 use crate::ops::AppState;
+use crate::store::{Conflict, StoreError};
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::flash::FlashKind;

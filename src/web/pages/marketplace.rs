@@ -14,6 +14,7 @@ use crate::domain::product::Product;
 use crate::domain::resource::Plan;
 use crate::domain::subscription::SubscriptionState;
 use crate::marketplace::{Card, Marketplace};
+use crate::ops::AppState;
 use crate::store::Conflict;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
@@ -21,7 +22,7 @@ use crate::web::extractors::SignedIn;
 use crate::web::flash::FlashKind;
 use crate::web::once::guarded;
 use crate::web::render::{Layout, PageResult, form_again, page, redirect_flash};
-use crate::web::{AppState, urlencode};
+use crate::web::urlencode;
 
 pub const PER_PAGE: usize = 24;
 

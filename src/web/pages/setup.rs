@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use crate::domain::account::{DisplayName, Email, Password, User};
 use crate::domain::ids::UserId;
-use crate::store::{Conflict, StoreError};
 use crate::ops::AppState;
+use crate::store::{Conflict, StoreError};
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::flash::FlashKind;
