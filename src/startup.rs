@@ -164,6 +164,10 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(endpoints.clone())
                 .app_data(web::PayloadConfig::new(limit))
+                // An id or a verb in the path that does not parse names nothing.
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| WebError::NotFound.into()),
+                )
                 .wrap(from_fn(cookies))
                 .wrap(from_fn(body_deadline))
                 .wrap(from_fn(security_headers))

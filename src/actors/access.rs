@@ -8,6 +8,7 @@ use actix::{Context, Handler, Message};
 
 use super::applications::name_taken;
 use super::team::{CommandResult, TeamActor, TeamCommandError};
+use crate::domain::abilities::Abilities;
 use crate::domain::access::{
     AccessError, AccessEvent, AccessRequest, Approval, Provisioning, TaskOp,
 };
@@ -126,7 +127,8 @@ impl TeamActor {
                     continue;
                 }
                 let mut c = c.clone();
-                c.act(CredentialAction::Delete, now)?;
+                // Deleting needs no ability of the data plane.
+                c.act(CredentialAction::Delete, Abilities::default(), now)?;
                 c.reason = Some(reason.to_owned());
                 self.next_task(&mut c)?.add_to(&mut tasks, &mut done);
                 credentials.push(c);

@@ -8,6 +8,7 @@ use actix::{Context, Handler, Message};
 use super::team::{CommandResult, TeamActor, TeamCommandError};
 use crate::clock::Timestamp;
 use crate::dataplane::{DataPlaneError, Outcome};
+use crate::domain::abilities::Abilities;
 use crate::domain::access::{AccessError, Approval, Provisioning};
 use crate::domain::application::ApplicationError;
 use crate::domain::audit::Subject;
@@ -378,6 +379,8 @@ impl Handler<CreateCredential> for TeamActor {
 pub struct ChangeCredential {
     pub id: CredentialId,
     pub action: CredentialAction,
+    /// What the credential's data plane can do, which the action must respect.
+    pub abilities: Abilities,
     /// For a renewal: the new secret.
     pub secret: Option<NewSecret>,
     pub actor: UserId,
@@ -396,7 +399,7 @@ impl Handler<ChangeCredential> for TeamActor {
                 return Err(CredentialError::Missing.into());
             }
             let now = me.clock.now();
-            c.act(msg.action, now)?;
+            c.act(msg.action, msg.abilities, now)?;
             let mut secret = None;
             if let (CredentialAction::Renew { .. }, Some(s)) = (msg.action, &msg.secret) {
                 c.secret_hash = s.hash.clone();

@@ -11,6 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::abilities::{Abilities, Grace};
 use super::ids::{AccessId, ApplicationId, CredentialId, ProductId, ResourceId, TaskId, TeamId};
 use super::key_format::KeyId;
 use super::resource::CredentialType;
@@ -78,9 +79,9 @@ impl CredentialOp {
 pub enum CredentialAction {
     Suspend,
     Enable,
-    /// A new secret; the old one keeps working until `grace_until`, if given.
+    /// A new secret; the old one keeps working for `grace`.
     Renew {
-        grace_until: Option<Timestamp>,
+        grace: Grace,
     },
     /// The previous secret of a renewal stops working now, not at the end of its grace.
     EndGrace,
@@ -113,6 +114,10 @@ pub enum CredentialError {
     NotAllowed(&'static str, &'static str),
     #[error("This data plane cannot renew credentials: create a new credential instead.")]
     RenewUnsupported,
+    #[error("This data plane cannot suspend credentials: delete the credential instead.")]
+    SuspendUnsupported,
+    #[error("This grace period is longer than the data plane allows.")]
+    GraceTooLong,
     #[error(
         "Credentials can be created only for approved access that is provisioned or being provisioned."
     )]
@@ -192,16 +197,34 @@ impl Credential {
             .unwrap_or_else(|| self.key_id.client_id())
     }
 
-    /// Applies a user's action to the desired state.
-    pub fn act(&mut self, action: CredentialAction, now: Timestamp) -> Result<(), CredentialError> {
+    /// Applies a user's action to the desired state, when the credential's
+    /// state and its data plane's `abilities` allow it.
+    pub fn act(
+        &mut self,
+        action: CredentialAction,
+        abilities: Abilities,
+        now: Timestamp,
+    ) -> Result<(), CredentialError> {
         let refuse =
             |c: &Credential| Err(CredentialError::NotAllowed(c.state_name(), action.verb()));
+        match action {
+            CredentialAction::Suspend | CredentialAction::Enable if !abilities.suspend => {
+                return Err(CredentialError::SuspendUnsupported);
+            }
+            CredentialAction::Renew { .. } if !abilities.renew => {
+                return Err(CredentialError::RenewUnsupported);
+            }
+            CredentialAction::Renew { grace } if grace.duration() > abilities.max_renew_grace => {
+                return Err(CredentialError::GraceTooLong);
+            }
+            _ => {}
+        }
         match (self.desired, action) {
             (Desired::Active, CredentialAction::Suspend) => self.desired = Desired::Inactive,
             (Desired::Inactive, CredentialAction::Enable) => self.desired = Desired::Active,
-            (Desired::Active | Desired::Inactive, CredentialAction::Renew { grace_until }) => {
+            (Desired::Active | Desired::Inactive, CredentialAction::Renew { grace }) => {
                 self.secret_version += 1;
-                self.grace_until = grace_until;
+                self.grace_until = (grace != Grace::None).then(|| now.plus(grace.duration()));
                 self.renewed_at = Some(now);
             }
             (Desired::Active | Desired::Inactive, CredentialAction::EndGrace)
@@ -374,7 +397,7 @@ mod tests {
     const ACTIONS: [CredentialAction; 5] = [
         CredentialAction::Suspend,
         CredentialAction::Enable,
-        CredentialAction::Renew { grace_until: None },
+        CredentialAction::Renew { grace: Grace::None },
         CredentialAction::EndGrace,
         CredentialAction::Delete,
     ];
@@ -399,7 +422,7 @@ mod tests {
                 c.desired = d;
                 c.observed = Observed::Active;
                 let before = c.secret_version;
-                let r = c.act(a, Timestamp::from_millis(2_000));
+                let r = c.act(a, Abilities::ALL, Timestamp::from_millis(2_000));
                 assert_eq!(r.is_ok(), allowed(d, a), "{d:?} {a:?}");
                 if r.is_err() {
                     assert_eq!((c.desired, c.secret_version), (d, before));
@@ -416,22 +439,31 @@ mod tests {
         assert_eq!(c.state_name(), "Pending");
         c.confirm(Op::Provision, true, 1);
         assert_eq!((c.next_op(), c.state_name()), (None, "Active"));
-        c.act(CredentialAction::Suspend, Timestamp::from_millis(2))
-            .unwrap();
+        c.act(
+            CredentialAction::Suspend,
+            Abilities::ALL,
+            Timestamp::from_millis(2),
+        )
+        .unwrap();
         c.task = Some(TaskId::generate(Timestamp::from_millis(2)));
         assert_eq!(c.next_op(), Some(Op::Suspend));
         assert_eq!(c.state_label(), "Inactive — suspending…");
         c.confirm(Op::Suspend, false, 1);
         c.act(
-            CredentialAction::Renew { grace_until: None },
+            CredentialAction::Renew { grace: Grace::None },
+            Abilities::ALL,
             Timestamp::from_millis(3),
         )
         .unwrap();
         assert_eq!(c.next_op(), Some(Op::Renew));
         c.confirm(Op::Renew, false, 2);
         assert_eq!(c.next_op(), None);
-        c.act(CredentialAction::Delete, Timestamp::from_millis(4))
-            .unwrap();
+        c.act(
+            CredentialAction::Delete,
+            Abilities::ALL,
+            Timestamp::from_millis(4),
+        )
+        .unwrap();
         assert_eq!(
             (c.next_op(), c.state_name()),
             (Some(Op::Deprovision), "Deleting")
@@ -475,7 +507,7 @@ mod tests {
             for s in steps {
                 match s {
                     Some(a) => {
-                        let ok = c.act(a, Timestamp::from_millis(5)).is_ok();
+                        let ok = c.act(a, Abilities::ALL, Timestamp::from_millis(5)).is_ok();
                         if ok && matches!(a, CredentialAction::Renew { .. }) { versions += 1; }
                         if ok && a == CredentialAction::Delete { deleted = true; }
                         prop_assert!(!(deleted && ok && a != CredentialAction::Delete), "acted after delete");
@@ -504,5 +536,42 @@ mod tests {
             }
             prop_assert!(c.desired == Desired::Deleted || c.plane_version == c.secret_version);
         }
+    }
+
+    #[test]
+    fn what_the_data_plane_cannot_do_is_refused_before_the_state_changes() {
+        let mut c = credential();
+        c.observed = Observed::Active;
+        let none = Abilities::default();
+        let now = Timestamp::from_millis(2_000);
+        for (action, refusal) in [
+            (
+                CredentialAction::Suspend,
+                CredentialError::SuspendUnsupported,
+            ),
+            (
+                CredentialAction::Enable,
+                CredentialError::SuspendUnsupported,
+            ),
+            (
+                CredentialAction::Renew { grace: Grace::None },
+                CredentialError::RenewUnsupported,
+            ),
+        ] {
+            assert_eq!(c.act(action, none, now), Err(refusal));
+        }
+        let day = Abilities {
+            max_renew_grace: std::time::Duration::from_secs(86_400),
+            ..Abilities::ALL
+        };
+        assert_eq!(
+            c.act(CredentialAction::Renew { grace: Grace::Week }, day, now),
+            Err(CredentialError::GraceTooLong)
+        );
+        assert_eq!((c.desired, c.secret_version), (Desired::Active, 1));
+        c.act(CredentialAction::Renew { grace: Grace::Day }, day, now)
+            .unwrap();
+        assert_eq!(c.grace_until, Some(now.plus(Grace::Day.duration())));
+        assert_eq!(c.act(CredentialAction::Delete, none, now), Ok(()));
     }
 }

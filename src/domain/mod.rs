@@ -1,5 +1,6 @@
 //! Domain rules as pure functions and types, with no I/O.
 
+pub mod abilities;
 pub mod access;
 pub mod account;
 pub mod application;

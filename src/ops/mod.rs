@@ -1,9 +1,14 @@
 //! The operations both front ends call: the whole rule of each, below the
 //! pages and the JSON API alike.
 
+pub mod caller;
+pub mod credentials;
+pub mod error;
 pub mod password;
 pub mod reveal;
 pub mod state;
 pub mod throttle;
 
+pub use caller::Caller;
+pub use error::OpError;
 pub use state::{AppState, Keys};

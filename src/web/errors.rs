@@ -1,6 +1,7 @@
 //! What can go wrong answering a page. `error_page` maps each kind to a
 //! status and a page.
 
+use crate::ops::OpError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,5 +41,32 @@ impl From<StoreError> for WebError {
 impl From<actix::MailboxError> for WebError {
     fn from(e: actix::MailboxError) -> Self {
         WebError::internal(format!("team actor unavailable: {e}"))
+    }
+}
+
+impl From<OpError> for WebError {
+    /// What a page cannot show in place: a refusal a handler does not show
+    /// as a message becomes a page of its own.
+    fn from(e: OpError) -> Self {
+        match e {
+            OpError::NotFound => WebError::NotFound,
+            OpError::Forbidden(why) => WebError::Forbidden(why),
+            OpError::Internal(cause) => WebError::Internal(cause),
+            shown => WebError::BadRequest(shown.to_string()),
+        }
+    }
+}
+
+/// The message of a refusal a page shows in place (a flash, a field's
+/// error), or the error page for what it cannot.
+pub fn message_of(e: OpError) -> Result<String, WebError> {
+    match e {
+        OpError::Refused(m) | OpError::Conflict(m) | OpError::Gone(m) => Ok(m),
+        OpError::Invalid(fields) => Ok(fields
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")),
+        other => Err(other.into()),
     }
 }

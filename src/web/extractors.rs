@@ -180,3 +180,16 @@ impl FromRequest for TeamActing {
         }))
     }
 }
+
+impl TeamMember {
+    /// The member as an operation's caller: a signed-in person may change
+    /// what their role allows.
+    pub fn caller(&self) -> crate::ops::Caller {
+        crate::ops::Caller {
+            user: self.who.user().id,
+            team: self.team.clone(),
+            role: self.role,
+            writes: true,
+        }
+    }
+}

@@ -120,6 +120,16 @@ impl FormErrors {
     }
 }
 
+impl From<Vec<FieldError>> for FormErrors {
+    fn from(fields: Vec<FieldError>) -> Self {
+        let mut errors = Self::default();
+        for e in fields {
+            errors.add(e);
+        }
+        errors
+    }
+}
+
 pub type PageResult = Result<HttpResponse, WebError>;
 
 pub fn page<T: Template>(t: &T) -> PageResult {

@@ -1,8 +1,6 @@
 //! The credential panel: its facts, the time left to view the secret, and
 //! View Credential after the password (no-store, audited).
 
-use std::time::Duration;
-
 use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
@@ -10,20 +8,19 @@ use serde::Deserialize;
 use super::history::{AuditRow, audit_rows};
 use crate::domain::FieldError;
 use crate::domain::account::Password;
-use crate::domain::audit::{AuditRecord, Subject};
+use crate::domain::audit::Subject;
 use crate::domain::credential::{Credential, Desired, time_left};
-use crate::domain::ids::AuditId;
+use crate::domain::ids::{CredentialId, TeamId};
 use crate::domain::resource::CredentialType;
-use crate::ops::AppState;
+use crate::ops::credentials;
+use crate::ops::{AppState, OpError};
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::extractors::{TeamActing, TeamMember};
 use crate::web::render::{FormErrors, Layout, PageResult, page, page_with_status};
 use crate::web::throttle::{confirm_password, refused};
 
-use super::credentials::{GRACES, secret_page};
-use super::scoped::team_credential;
-pub use crate::domain::credential::secret_aad;
+use super::credentials::secret_page;
 
 /// One credential in a list.
 pub struct CredentialRow {
@@ -178,10 +175,7 @@ fn panel(
     let now = state.clock.now();
     let app = state.store.application(c.application)?;
     let resource = state.store.resource(c.product, c.resource)?;
-    let max_grace = state
-        .config
-        .dataplane(&c.dataplane)
-        .map_or(Duration::ZERO, |d| d.max_renew_grace);
+    let abilities = credentials::abilities(state, &c.dataplane);
     Ok(PanelPage {
         layout: Layout::new(&m.who.0, c.name.clone()),
         base: format!("/teams/{}/credentials/{}", m.team.id, c.id),
@@ -212,13 +206,12 @@ fn panel(
             .window_until
             .map(|u| time_left(now, u))
             .unwrap_or_default(),
-        can_renew: state.dataplanes.can_renew(&c.dataplane),
-        can_suspend: state.dataplanes.can_suspend(&c.dataplane),
+        can_renew: abilities.renew,
+        can_suspend: abilities.suspend,
         confirm: Confirms::of(c),
-        graces: GRACES
-            .iter()
-            .filter(|(_, _, secs)| Duration::from_secs(*secs) <= max_grace)
-            .map(|(v, l, _)| (*v, *l))
+        graces: abilities
+            .graces()
+            .map(|g| (g.as_str(), g.label()))
             .collect(),
         history: audit_rows(
             &state.store,
@@ -231,9 +224,9 @@ fn panel(
 pub async fn show(
     state: web::Data<AppState>,
     m: TeamMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, CredentialId)>,
 ) -> PageResult {
-    let c = team_credential(&state, &m, &path.1)?;
+    let c = credentials::team_credential(&state, m.team.id, path.1)?;
     page(&panel(&state, &m, &c, FormErrors::default())?)
 }
 
@@ -248,47 +241,31 @@ pub async fn view(
     state: web::Data<AppState>,
     req: actix_web::HttpRequest,
     TeamActing(m): TeamActing,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, CredentialId)>,
     Form(f): Form<ViewForm>,
 ) -> PageResult {
-    let c = team_credential(&state, &m, &path.1)?;
+    let c = credentials::team_credential(&state, m.team.id, path.1)?;
     let checked = confirm_password(&state, &req, m.who.user(), Password::offered(f.password)).await;
     if let Some((status, message)) = refused(checked) {
         let errors = FormErrors::one(FieldError::new("password", message));
         return page_with_status(&panel(&state, &m, &c, errors)?, status);
     }
-    let now = state.clock.now();
-    let sealed = if c.viewable(now) {
-        state.store.sealed_secret(c.id, c.secret_version)?
-    } else {
-        None
-    };
-    let Some(sealed) = sealed else {
-        let errors = FormErrors::one(FieldError::new(
-            "password",
-            "The secret is no longer viewable: its view window has closed.",
-        ));
-        return page_with_status(
-            &panel(&state, &m, &c, errors)?,
-            actix_web::http::StatusCode::GONE,
-        );
-    };
-    let clear = state
-        .vault
-        .open(&sealed, &secret_aad(c.id, c.secret_version))
-        .map_err(WebError::internal)?;
-    let secret = String::from_utf8(clear).map_err(WebError::internal)?;
-    let record = AuditRecord {
-        id: AuditId::generate(now),
-        at: now,
-        actor: Some(m.who.user().id),
-        team: Some(m.team.id),
-        action: "credential.viewed".to_owned(),
-        detail: format!("viewed the secret of credential {} ({})", c.name, c.key_id),
-        subject: Some(Subject::Credential(c.id)),
-    };
-    state.store.append_audit(&record)?;
-    state.store.flush().await?;
-    let made_by_plane = state.dataplanes.generates_secrets(&c.dataplane);
-    secret_page(&m, &c, &secret, made_by_plane, "View Credential", now)
+    match credentials::reveal(&state, &m.caller(), &c).await {
+        Ok(r) => secret_page(
+            &m,
+            &c,
+            &r.secret,
+            r.made_by_plane,
+            "View Credential",
+            state.clock.now(),
+        ),
+        Err(OpError::Gone(message)) => {
+            let errors = FormErrors::one(FieldError::new("password", message));
+            page_with_status(
+                &panel(&state, &m, &c, errors)?,
+                actix_web::http::StatusCode::GONE,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -6,14 +6,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::credentials::{CredentialRow, credential_row};
-use super::provider::outcome;
-use crate::actors::credentials::ChangeCredential;
-use crate::domain::credential::{CredentialAction, Desired};
-use crate::domain::ids::CredentialId;
+use crate::domain::abilities::Grace;
+use crate::domain::credential::Desired;
+use crate::domain::ids::{CredentialId, TeamId};
 use crate::domain::subscription::Reason;
 use crate::ops::AppState;
+use crate::ops::credentials::{self, Verb};
 use crate::web::csrf::Form;
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::ProviderMember;
 use crate::web::flash::FlashKind;
 use crate::web::render::{Layout, PageResult, page, redirect_flash};
@@ -109,32 +109,25 @@ pub struct ReasonForm {
 pub async fn act(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<(TeamId, CredentialId, Verb)>,
     Form(f): Form<ReasonForm>,
 ) -> PageResult {
-    let id: CredentialId = path.1.parse().map_err(|_| WebError::NotFound)?;
-    let c = match state.store.credential(id)? {
-        Some(c) if c.provider == m.team.id => c,
-        _ => return Err(WebError::NotFound),
-    };
-    let action = match path.2.as_str() {
-        "suspend" => CredentialAction::Suspend,
-        "enable" => CredentialAction::Enable,
-        "delete" => CredentialAction::Delete,
-        _ => return Err(WebError::NotFound),
-    };
+    let (_, id, verb) = path.into_inner();
+    let caller = m.caller();
+    let c = credentials::provided_credential(&state, &caller, id)?;
+    let action = match verb {
+        Verb::Suspend | Verb::Enable | Verb::Delete => verb.action(Grace::None),
+        _ => None,
+    }
+    .ok_or(WebError::NotFound)?;
     let back = format!("/provider/{}/credentials", m.team.id);
-    if action != CredentialAction::Delete && !state.dataplanes.can_suspend(&c.dataplane) {
-        return Ok(redirect_flash(
-            &m.who.0,
-            &back,
-            FlashKind::Error,
-            "This data plane cannot suspend credentials: delete the credential instead.",
-        ));
+    let flash = |kind, message: String| Ok(redirect_flash(&m.who.0, &back, kind, message));
+    if let Err(e) = credentials::check(&state, &c, action) {
+        return flash(FlashKind::Error, message_of(e)?);
     }
     let reason = match Reason::parse(&f.reason) {
         Ok(r) => r,
-        Err(e) => return Ok(redirect_flash(&m.who.0, &back, FlashKind::Error, e.message)),
+        Err(e) => return flash(FlashKind::Error, e.message),
     };
     // Without JavaScript's dialog: the confirm page first, with the reason carried on.
     if f.confirmed != "yes" {
@@ -143,30 +136,28 @@ pub async fn act(
             .team(c.team)?
             .map(|t| t.name.to_string())
             .unwrap_or_default();
-        let (heading, message) = question(&path.2, &c.name, &team);
+        let (heading, message) = question(verb.as_str(), &c.name, &team);
         return page(&super::confirm::ConfirmPage {
             layout: Layout::new(&m.who.0, heading.clone()),
             heading,
             message,
-            action: format!("/provider/{}/credentials/{}/{}", m.team.id, c.id, path.2),
-            button: format!("Yes, {} {}", path.2, c.name),
-            back,
+            action: format!(
+                "/provider/{}/credentials/{}/{}",
+                m.team.id,
+                c.id,
+                verb.as_str()
+            ),
+            button: format!("Yes, {} {}", verb.as_str(), c.name),
+            back: back.clone(),
             request_id: String::new(),
             carry: vec![("reason", reason.as_str().to_owned())],
         });
     }
-    let cmd = ChangeCredential {
-        id: c.id,
-        action,
-        secret: None,
-        actor: m.who.user().id,
-        provider: Some((m.team.id, reason.as_str().to_owned())),
-    };
-    let result = state.teams.send(c.team, cmd).await?;
-    outcome(
-        &m,
-        result,
-        &back,
-        format!("{} ({}) is {}.", c.name, c.key_id, action.verb()),
-    )
+    match credentials::provider_act(&state, &caller, &c, verb, reason.as_str()).await {
+        Ok(_) => flash(
+            FlashKind::Success,
+            format!("{} ({}) is {}.", c.name, c.key_id, action.verb()),
+        ),
+        Err(e) => flash(FlashKind::Error, message_of(e)?),
+    }
 }

@@ -1,10 +1,8 @@
 //! The object a path names, when the visitor may see it: another team's
 //! object, or an id that does not parse, is simply not found.
 
-use crate::domain::access::AccessRequest;
 use crate::domain::application::Application;
-use crate::domain::credential::Credential;
-use crate::domain::ids::{AccessId, ApplicationId, CredentialId, ProductId};
+use crate::domain::ids::{ApplicationId, ProductId};
 use crate::domain::product::Product;
 use crate::ops::AppState;
 use crate::web::errors::WebError;
@@ -15,28 +13,6 @@ pub fn team_app(state: &AppState, m: &TeamMember, raw: &str) -> Result<Applicati
     let id: ApplicationId = raw.parse().map_err(|_| WebError::NotFound)?;
     match state.store.application(id)? {
         Some(a) if a.team == m.team.id => Ok(a),
-        _ => Err(WebError::NotFound),
-    }
-}
-
-/// The team's access in the path.
-pub fn team_access(state: &AppState, m: &TeamMember, raw: &str) -> Result<AccessRequest, WebError> {
-    let id: AccessId = raw.parse().map_err(|_| WebError::NotFound)?;
-    match state.store.access(id)? {
-        Some(a) if a.team == m.team.id => Ok(a),
-        _ => Err(WebError::NotFound),
-    }
-}
-
-/// The team's credential in the path.
-pub fn team_credential(
-    state: &AppState,
-    m: &TeamMember,
-    raw: &str,
-) -> Result<Credential, WebError> {
-    let id: CredentialId = raw.parse().map_err(|_| WebError::NotFound)?;
-    match state.store.credential(id)? {
-        Some(c) if c.team == m.team.id => Ok(c),
         _ => Err(WebError::NotFound),
     }
 }
