@@ -2,6 +2,8 @@
 //! for every operation, which each front end turns into its own answer (a
 //! page with a message, or an `application/problem+json`).
 
+use std::collections::BTreeMap;
+
 use crate::actors::team::TeamCommandError;
 use crate::domain::FieldError;
 use crate::store::StoreError;
@@ -17,6 +19,13 @@ pub enum OpError {
     /// The input breaks a rule, field by field.
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// The values of the fields a resource asks for break its rules, by
+    /// field name; `errors` holds the other fields' problems.
+    #[error("invalid field values")]
+    InvalidValues {
+        errors: Vec<FieldError>,
+        by_field: BTreeMap<String, String>,
+    },
     /// A rule of the operation says no, with the reason.
     #[error("{0}")]
     Refused(String),

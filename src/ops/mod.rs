@@ -1,6 +1,8 @@
 //! The operations both front ends call: the whole rule of each, below the
 //! pages and the JSON API alike.
 
+pub mod access;
+pub mod applications;
 pub mod caller;
 pub mod credentials;
 pub mod error;

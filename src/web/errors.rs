@@ -62,7 +62,7 @@ impl From<OpError> for WebError {
 pub fn message_of(e: OpError) -> Result<String, WebError> {
     match e {
         OpError::Refused(m) | OpError::Conflict(m) | OpError::Gone(m) => Ok(m),
-        OpError::Invalid(fields) => Ok(fields
+        OpError::Invalid(fields) | OpError::InvalidValues { errors: fields, .. } => Ok(fields
             .iter()
             .map(|f| f.message.as_str())
             .collect::<Vec<_>>()

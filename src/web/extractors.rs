@@ -44,6 +44,25 @@ impl SignedIn {
     }
 }
 
+impl SignedIn {
+    /// This visitor as an operation's caller in one of their teams.
+    pub fn caller_in(&self, team: crate::domain::ids::TeamId) -> Option<crate::ops::Caller> {
+        let (team, role) = self
+            .0
+            .user
+            .as_ref()?
+            .teams
+            .iter()
+            .find(|(t, _)| t.id == team)?;
+        Some(crate::ops::Caller {
+            user: self.user().id,
+            team: team.clone(),
+            role: *role,
+            writes: true,
+        })
+    }
+}
+
 fn signed_in(req: &HttpRequest) -> Result<SignedIn, WebError> {
     let visitor = Visitor::from_request(req, &mut Payload::None).into_inner()?;
     if visitor.user.is_none() {

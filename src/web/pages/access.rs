@@ -3,25 +3,23 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::scoped::visible_product;
-use crate::actors::access::RequestAccess;
-use crate::actors::team::TeamCommandError;
 use crate::domain::FieldError;
-use crate::domain::access::Approval;
-use crate::domain::account::parse_short_name;
-use crate::domain::ids::{AccessId, ApplicationId, ResourceId, SubscriptionId};
+use crate::domain::access::{AccessRequest, Approval};
+use crate::domain::ids::ResourceId;
 use crate::domain::product::Product;
-use crate::domain::request_fields::{FieldKind, RequestField, check_values};
+use crate::domain::request_fields::{FieldKind, RequestField};
 use crate::domain::resource::Resource;
 use crate::domain::subscription::SubscriptionState;
 use crate::domain::team::Team;
-use crate::ops::AppState;
+use crate::ops::access::AccessInput;
+use crate::ops::{AppState, OpError};
 use crate::web::csrf::Form;
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::SignedIn;
 use crate::web::flash::FlashKind;
 use crate::web::form::Pairs;
@@ -343,128 +341,90 @@ async fn request(
         scope: f.get("team").to_owned(),
         from: f.get("from").to_owned(),
     };
-    let mut errors = FormErrors::default();
     let sub = subs.iter().find(|c| c.value == typed.subscription);
     let app = apps.iter().find(|c| c.value == typed.application);
-    if sub.is_none() {
+    // The team acting is the chosen application's (or else the subscription's).
+    let team = app
+        .or(sub)
+        .map(|c| c.team.id)
+        .or(teams.first().map(|t| t.id));
+    let Some(caller) = team.and_then(|t| who.caller_in(t)) else {
+        // No team where this visitor may act (a viewer): nothing to choose.
+        let mut errors = FormErrors::default();
         errors.add(FieldError::new(
             "subscription",
             "Choose an active subscription of your team whose plan includes this resource.",
         ));
-    }
-    if app.is_none() {
         errors.add(FieldError::new(
             "application",
             "Choose one of your team's applications.",
         ));
-    }
-    if let (Some(s), Some(a)) = (sub, app)
-        && s.team.id != a.team.id
-    {
-        errors.add(FieldError::new(
-            "application",
-            format!(
-                "The subscription belongs to {} and the application to {}: they must belong to the same team.",
-                s.team.name, a.team.name
-            ),
-        ));
-    }
+        return form_again(&request_page(
+            &state,
+            &who,
+            &p,
+            &r,
+            typed,
+            BTreeMap::new(),
+            errors,
+        )?);
+    };
     // An untouched name follows the chosen application.
-    let name = if typed.name.is_empty() || typed.name == f.get("auto_name") {
-        auto_name(&apps, &typed.application, &r)
+    let name = if typed.name == f.get("auto_name") {
+        String::new()
     } else {
         typed.name.clone()
     };
-    let name = if name.is_empty() {
-        None
-    } else {
-        errors.check(parse_short_name(&name, "name", 120))
+    let input = AccessInput {
+        application: app.and_then(|a| a.value.parse().ok()),
+        subscription: sub.and_then(|s| s.value.parse().ok()),
+        name,
+        values: sent,
     };
-    let values = match check_values(&r.spec.fields, &sent) {
-        Ok(v) => Some(v),
-        Err(by_field) => {
-            errors.add(FieldError::new(
-                "fields",
-                "Some fields need attention: see the messages beside them.",
-            ));
-            let typed_again = Typed {
-                name: typed.name.clone(),
-                ..typed
-            };
-            return form_again(&request_page(
-                &state,
-                &who,
-                &p,
-                &r,
-                typed_again,
-                by_field,
-                errors,
-            )?);
-        }
-    };
-    if let (Some(s), Some(a), Some(name), Some(values), true) =
-        (sub, app, name, values, errors.is_empty())
-    {
-        let id = AccessId::generate(state.clock.now());
-        let cmd = RequestAccess {
-            id,
-            application: a
-                .value
-                .parse::<ApplicationId>()
-                .map_err(|_| WebError::NotFound)?,
-            product: p.id,
-            resource: r.id,
-            subscription: s
-                .value
-                .parse::<SubscriptionId>()
-                .map_err(|_| WebError::NotFound)?,
-            name,
-            values,
-            actor: who.user().id,
-        };
-        let team = a.team.id;
-        match state.teams.send(team, cmd).await? {
-            Ok(()) => {
-                let access = state.store.access(id)?.ok_or(WebError::NotFound)?;
-                if access.approval == Approval::Approved {
-                    // Approved at once: straight on to Create Credential.
-                    return Ok(redirect_flash(
-                        &who.0,
-                        &format!(
-                            "/teams/{team}/applications/{}/access/{id}/credentials/new",
-                            a.value
-                        ),
-                        FlashKind::Success,
-                        format!(
-                            "Access to {} is approved and being provisioned on the {} data plane. Create a credential to call it.",
-                            r.spec.name, r.spec.dataplane
-                        ),
-                    ));
-                }
-                let message = {
-                    format!(
-                        "Access to {} is requested. The provider decides; the state shows here.",
-                        r.spec.name
-                    )
-                };
-                return Ok(redirect_flash(
-                    &who.0,
-                    &format!("/teams/{team}/applications/{}#access-{id}", a.value),
-                    FlashKind::Success,
-                    message,
+    let (errors, by_field) =
+        match crate::ops::access::request(&state, &caller, &p, &r, &input).await {
+            Ok(access) => return Ok(requested(&who, &r, &access)),
+            Err(OpError::Invalid(fields)) => (FormErrors::from(fields), BTreeMap::new()),
+            Err(OpError::InvalidValues { errors, by_field }) => {
+                let mut errors = FormErrors::from(errors);
+                errors.add(FieldError::new(
+                    "fields",
+                    "Some fields need attention: see the messages beside them.",
                 ));
+                (errors, by_field)
             }
-            Err(TeamCommandError::Store(e)) => return Err(e.into()),
-            Err(refused) => errors.add(FieldError::new("application", refused.to_string())),
-        }
-    }
+            Err(e) => (
+                FormErrors::one(FieldError::new("application", message_of(e)?)),
+                BTreeMap::new(),
+            ),
+        };
     form_again(&request_page(
-        &state,
-        &who,
-        &p,
-        &r,
-        typed,
-        BTreeMap::new(),
-        errors,
+        &state, &who, &p, &r, typed, by_field, errors,
     )?)
+}
+
+/// Where a new request leads: straight on to Create Credential when
+/// approved at once, else to the application's page.
+fn requested(who: &SignedIn, r: &Resource, access: &AccessRequest) -> HttpResponse {
+    let (team, app, id) = (access.team, access.application, access.id);
+    if access.approval == Approval::Approved {
+        return redirect_flash(
+            &who.0,
+            &format!("/teams/{team}/applications/{app}/access/{id}/credentials/new"),
+            FlashKind::Success,
+            format!(
+                "Access to {} is approved and being provisioned on the {} data plane. Create a credential to call it.",
+                r.spec.name, r.spec.dataplane
+            ),
+        );
+    }
+    redirect_flash(
+        &who.0,
+        &format!("/teams/{team}/applications/{app}#access-{id}"),
+        FlashKind::Success,
+        format!(
+            "Access to {} is requested. The provider decides; the state shows here.",
+            r.spec.name
+        ),
+    )
 }

@@ -5,7 +5,7 @@ use actix_web::web;
 use askama::Template;
 
 use super::applications::{AccessRow, access_row};
-use super::scoped::team_app;
+use crate::domain::ids::{ApplicationId, TeamId};
 use crate::domain::subscription::SubscriptionState;
 use crate::ops::AppState;
 use crate::web::extractors::{SignedIn, TeamMember};
@@ -81,9 +81,9 @@ struct ChoosePage {
 pub async fn choose(
     state: web::Data<AppState>,
     m: TeamMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ApplicationId)>,
 ) -> PageResult {
-    let app = team_app(&state, &m, &path.1)?;
+    let app = crate::ops::applications::team_app(&state, m.team.id, path.1)?;
     let requests = state.store.accesses_of_app(app.id)?;
     let mut offers = Vec::new();
     for s in state.store.subscriptions_of_team(m.team.id)? {

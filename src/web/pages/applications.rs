@@ -7,16 +7,15 @@ use serde::Deserialize;
 
 use super::confirm::{ConfirmPage, Confirmed, dialog};
 use super::history::{AuditRow, audit_rows};
-use super::scoped::team_app;
-use crate::actors::access::{ArchiveApplication, DeleteApplication, SaveApplication};
-use crate::actors::team::TeamCommandError;
+use crate::domain::FieldError;
 use crate::domain::access::{AccessRequest, Approval, Provisioning};
-use crate::domain::application::{Application, ApplicationDetails};
+use crate::domain::application::Application;
 use crate::domain::audit::Subject;
-use crate::domain::ids::ApplicationId;
-use crate::ops::AppState;
+use crate::domain::ids::{ApplicationId, TeamId};
+use crate::ops::applications::{self, AppInput};
+use crate::ops::{AppState, OpError};
 use crate::web::csrf::Form;
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::{TeamActing, TeamMember};
 use crate::web::flash::FlashKind;
 use crate::web::once::guarded;
@@ -81,10 +80,8 @@ struct FormPage {
 
 #[derive(Deserialize, Default)]
 pub struct AppFields {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    description: String,
+    #[serde(flatten)]
+    input: AppInput,
     #[serde(default)]
     request_id: String,
 }
@@ -99,8 +96,8 @@ fn form_page(m: &TeamMember, app_id: Option<String>, f: AppFields, errors: FormE
         layout: Layout::new(&m.who.0, title),
         team_id: m.team.id.to_string(),
         app_id,
-        name: f.name,
-        description: f.description,
+        name: f.input.name,
+        description: f.input.description,
         errors,
     }
 }
@@ -117,12 +114,14 @@ pub async fn new_form(TeamActing(m): TeamActing) -> PageResult {
 pub async fn edit_form(
     state: web::Data<AppState>,
     TeamActing(m): TeamActing,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ApplicationId)>,
 ) -> PageResult {
-    let app = team_app(&state, &m, &path.1)?;
+    let app = applications::team_app(&state, m.team.id, path.1)?;
     let f = AppFields {
-        name: app.details.name,
-        description: app.details.description,
+        input: AppInput {
+            name: app.details.name,
+            description: app.details.description,
+        },
         request_id: String::new(),
     };
     page(&form_page(
@@ -139,33 +138,18 @@ async fn save(
     existing: Option<ApplicationId>,
     f: AppFields,
 ) -> PageResult {
-    let mut errors = FormErrors::default();
-    match ApplicationDetails::parse(&f.name, &f.description) {
-        Ok(details) => {
-            let id = existing.unwrap_or_else(|| ApplicationId::generate(state.clock.now()));
-            let cmd = SaveApplication {
-                id,
-                is_new: existing.is_none(),
-                details,
-                actor: m.who.user().id,
-            };
-            match state.teams.send(m.team.id, cmd).await? {
-                Ok(()) => {
-                    return Ok(redirect_flash(
-                        &m.who.0,
-                        &format!("/teams/{}/applications/{id}", m.team.id),
-                        FlashKind::Success,
-                        "The application is saved.",
-                    ));
-                }
-                Err(TeamCommandError::Store(e)) => return Err(e.into()),
-                Err(refused) => {
-                    errors.add(crate::domain::FieldError::new("name", refused.to_string()))
-                }
-            }
+    let errors = match applications::save(state, &m.caller(), existing, &f.input).await {
+        Ok(app) => {
+            return Ok(redirect_flash(
+                &m.who.0,
+                &format!("/teams/{}/applications/{}", m.team.id, app.id),
+                FlashKind::Success,
+                "The application is saved.",
+            ));
         }
-        Err(list) => list.into_iter().for_each(|e| errors.add(e)),
-    }
+        Err(OpError::Invalid(fields)) => FormErrors::from(fields),
+        Err(e) => FormErrors::one(FieldError::new("name", message_of(e)?)),
+    };
     form_again(&form_page(m, existing.map(|id| id.to_string()), f, errors))
 }
 
@@ -184,10 +168,10 @@ pub async fn create(
 pub async fn update(
     state: web::Data<AppState>,
     TeamActing(m): TeamActing,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ApplicationId)>,
     Form(f): Form<AppFields>,
 ) -> PageResult {
-    let app = team_app(&state, &m, &path.1)?;
+    let app = applications::team_app(&state, m.team.id, path.1)?;
     save(&state, &m, Some(app.id), f).await
 }
 
@@ -313,9 +297,9 @@ struct ShowPage {
 pub async fn show(
     state: web::Data<AppState>,
     m: TeamMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ApplicationId)>,
 ) -> PageResult {
-    let app = team_app(&state, &m, &path.1)?;
+    let app = applications::team_app(&state, m.team.id, path.1)?;
     let mut access = Vec::new();
     let mut credentials = Vec::new();
     let all = state.store.credentials_of_app(app.id)?;
@@ -364,18 +348,11 @@ pub async fn show(
 }
 
 async fn change(state: &AppState, m: &TeamMember, app: &Application, archive: bool) -> PageResult {
+    let caller = m.caller();
     let result = if archive {
-        let cmd = ArchiveApplication {
-            id: app.id,
-            actor: m.who.user().id,
-        };
-        state.teams.send(m.team.id, cmd).await?
+        applications::archive(state, &caller, app).await
     } else {
-        let cmd = DeleteApplication {
-            id: app.id,
-            actor: m.who.user().id,
-        };
-        state.teams.send(m.team.id, cmd).await?
+        applications::delete(state, &caller, app).await
     };
     let page_of_app = format!("/teams/{}/applications/{}", m.team.id, app.id);
     let (to, kind, message) = match result {
@@ -392,8 +369,7 @@ async fn change(state: &AppState, m: &TeamMember, app: &Application, archive: bo
             FlashKind::Success,
             format!("{} is deleted.", app.details.name),
         ),
-        Err(TeamCommandError::Store(e)) => return Err(e.into()),
-        Err(refused) => (page_of_app, FlashKind::Error, refused.to_string()),
+        Err(e) => (page_of_app, FlashKind::Error, message_of(e)?),
     };
     Ok(redirect_flash(&m.who.0, &to, kind, message))
 }
@@ -418,11 +394,11 @@ pub fn app_question(name: &str, archive: bool) -> (String, String) {
 async fn confirmed_change(
     state: &AppState,
     m: &TeamMember,
-    raw: &str,
+    id: ApplicationId,
     confirmed: &str,
     archive: bool,
 ) -> PageResult {
-    let app = team_app(state, m, raw)?;
+    let app = applications::team_app(state, m.team.id, id)?;
     if confirmed != "yes" {
         let back = format!("/teams/{}/applications/{}", m.team.id, app.id);
         let (verb, title) = if archive {
@@ -448,17 +424,17 @@ async fn confirmed_change(
 pub async fn archive(
     state: web::Data<AppState>,
     TeamActing(m): TeamActing,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ApplicationId)>,
     Form(f): Form<Confirmed>,
 ) -> PageResult {
-    confirmed_change(&state, &m, &path.1, &f.confirmed, true).await
+    confirmed_change(&state, &m, path.1, &f.confirmed, true).await
 }
 
 pub async fn delete(
     state: web::Data<AppState>,
     TeamActing(m): TeamActing,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ApplicationId)>,
     Form(f): Form<Confirmed>,
 ) -> PageResult {
-    confirmed_change(&state, &m, &path.1, &f.confirmed, false).await
+    confirmed_change(&state, &m, path.1, &f.confirmed, false).await
 }

@@ -1,21 +1,11 @@
 //! The object a path names, when the visitor may see it: another team's
 //! object, or an id that does not parse, is simply not found.
 
-use crate::domain::application::Application;
-use crate::domain::ids::{ApplicationId, ProductId};
+use crate::domain::ids::ProductId;
 use crate::domain::product::Product;
 use crate::ops::AppState;
 use crate::web::errors::WebError;
 use crate::web::extractors::{SignedIn, TeamMember};
-
-/// The application in the path, when it belongs to the team in the path.
-pub fn team_app(state: &AppState, m: &TeamMember, raw: &str) -> Result<Application, WebError> {
-    let id: ApplicationId = raw.parse().map_err(|_| WebError::NotFound)?;
-    match state.store.application(id)? {
-        Some(a) if a.team == m.team.id => Ok(a),
-        _ => Err(WebError::NotFound),
-    }
-}
 
 /// The product in the path, when it belongs to the team in the path.
 pub fn own_product(state: &AppState, m: &TeamMember, raw: &str) -> Result<Product, WebError> {
