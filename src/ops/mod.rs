@@ -9,6 +9,7 @@ pub mod error;
 pub mod password;
 pub mod reveal;
 pub mod state;
+pub mod subscriptions;
 pub mod throttle;
 
 pub use caller::Caller;

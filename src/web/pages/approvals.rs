@@ -7,18 +7,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::applications::{AccessRow, access_row};
-use super::provider::outcome;
-use crate::actors::access::DecideAccess;
-use crate::actors::subscriptions::ChangeSubscription;
-use crate::domain::access::{AccessEvent, Approval};
-use crate::domain::ids::AccessId;
-use crate::domain::ids::SubscriptionId;
-use crate::domain::subscription::{
-    Party, Reason, Subscription, SubscriptionEvent, SubscriptionState,
-};
-use crate::ops::AppState;
+use crate::domain::access::Approval;
+use crate::domain::ids::{AccessId, SubscriptionId, TeamId};
+use crate::domain::subscription::{Reason, Subscription, SubscriptionState};
+use crate::ops::subscriptions::{self, Decision};
+use crate::ops::{AppState, access};
 use crate::web::csrf::{Form, NoFields};
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::{ProviderMember, TeamMember};
 use crate::web::flash::FlashKind;
 use crate::web::render::{Layout, PageResult, page, redirect_flash};
@@ -109,46 +104,36 @@ pub async fn show(state: web::Data<AppState>, ProviderMember(m): ProviderMember)
     })
 }
 
-/// The subscription in the path, when it is to one of this provider's products.
-fn provided(state: &AppState, m: &TeamMember, raw: &str) -> Result<Subscription, WebError> {
-    let id: SubscriptionId = raw.parse().map_err(|_| WebError::NotFound)?;
-    match state.store.subscription(id)? {
-        Some(s) if s.provider == m.team.id => Ok(s),
-        _ => Err(WebError::NotFound),
-    }
-}
-
 async fn decide(
     state: &AppState,
     m: &TeamMember,
-    s: &Subscription,
-    event: SubscriptionEvent,
+    id: SubscriptionId,
+    decision: Decision,
     done: &str,
 ) -> PageResult {
-    let row = describe(state, s)?;
-    let cmd = ChangeSubscription {
-        id: s.id,
-        event,
-        actor: m.who.user().id,
-        provider: Some(m.team.id),
+    let caller = m.caller();
+    let s = subscriptions::provided(state, &caller, id)?;
+    let to = format!("/provider/{}/approvals", m.team.id);
+    let (kind, message) = match subscriptions::decide(state, &caller, &s, decision).await {
+        Ok(_) => {
+            let row = describe(state, &s)?;
+            (
+                FlashKind::Success,
+                format!("{} – {} for {}: {done}.", row.product, row.plan, row.team),
+            )
+        }
+        Err(e) => (FlashKind::Error, message_of(e)?),
     };
-    let result = state.teams.send(s.team, cmd).await?;
-    outcome(
-        m,
-        result,
-        &format!("/provider/{}/approvals", m.team.id),
-        format!("{} – {} for {}: {done}.", row.product, row.plan, row.team),
-    )
+    Ok(redirect_flash(&m.who.0, &to, kind, message))
 }
 
 pub async fn approve(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, SubscriptionId)>,
     Form(_): Form<NoFields>,
 ) -> PageResult {
-    let s = provided(&state, &m, &path.1)?;
-    decide(&state, &m, &s, SubscriptionEvent::Approve, "approved").await
+    decide(&state, &m, path.1, Decision::Approve, "approved").await
 }
 
 #[derive(Deserialize)]
@@ -160,50 +145,31 @@ pub struct ReasonForm {
     confirmed: String,
 }
 
-/// A decision that needs a reason: without one, back to the page with the message.
-fn reason_or_back(m: &TeamMember, raw: &str) -> Result<Reason, Box<actix_web::HttpResponse>> {
-    Reason::parse(raw).map_err(|e| {
-        Box::new(redirect_flash(
-            &m.who.0,
-            &format!("/provider/{}/approvals", m.team.id),
-            FlashKind::Error,
-            e.message,
-        ))
-    })
-}
-
 pub async fn reject(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, SubscriptionId)>,
     Form(f): Form<ReasonForm>,
 ) -> PageResult {
-    let s = provided(&state, &m, &path.1)?;
-    let reason = match reason_or_back(&m, &f.reason) {
-        Ok(r) => r,
-        Err(back) => return Ok(*back),
-    };
-    decide(
-        &state,
-        &m,
-        &s,
-        SubscriptionEvent::Reject(reason),
-        "rejected",
-    )
-    .await
+    decide(&state, &m, path.1, Decision::Reject(f.reason), "rejected").await
 }
 
 pub async fn end(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, SubscriptionId)>,
     Form(f): Form<ReasonForm>,
 ) -> PageResult {
-    let s = provided(&state, &m, &path.1)?;
-    let reason = match reason_or_back(&m, &f.reason) {
-        Ok(r) => r,
-        Err(back) => return Ok(*back),
-    };
+    let s = subscriptions::provided(&state, &m.caller(), path.1)?;
+    // The reason is asked before the question: the confirm page carries it.
+    if let Err(e) = Reason::parse(&f.reason) {
+        return Ok(redirect_flash(
+            &m.who.0,
+            &format!("/provider/{}/approvals", m.team.id),
+            FlashKind::Error,
+            e.message,
+        ));
+    }
     if f.confirmed != "yes" {
         let row = describe(&state, &s)?;
         return super::confirm::confirm_page(
@@ -212,76 +178,62 @@ pub async fn end(
             format!("/provider/{}/subscriptions/{}/end", m.team.id, s.id),
             "Yes, end the subscription".to_owned(),
             format!("/provider/{}/approvals", m.team.id),
-            vec![("reason", reason.as_str().to_owned())],
+            vec![("reason", f.reason.trim().to_owned())],
         );
     }
-    let event = SubscriptionEvent::Cancel {
-        by: Party::Provider,
-        reason: Some(reason),
-    };
-    decide(&state, &m, &s, event, "ended").await
-}
-
-/// The access request in the path, when it is to one of this provider's resources.
-fn provided_access(
-    state: &AppState,
-    m: &TeamMember,
-    raw: &str,
-) -> Result<crate::domain::access::AccessRequest, WebError> {
-    let id: AccessId = raw.parse().map_err(|_| WebError::NotFound)?;
-    match state.store.access(id)? {
-        Some(a) if a.provider == m.team.id => Ok(a),
-        _ => Err(WebError::NotFound),
-    }
+    decide(&state, &m, s.id, Decision::End(f.reason), "ended").await
 }
 
 async fn decide_access(
     state: &AppState,
     m: &TeamMember,
-    raw: &str,
-    event: AccessEvent,
+    id: AccessId,
+    decision: access::Decision,
     done: &str,
 ) -> PageResult {
-    let a = provided_access(state, m, raw)?;
+    let caller = m.caller();
+    let a = access::provided_access(state, &caller, id)?;
     let team = state
         .store
         .team(a.team)?
         .map(|t| t.name.to_string())
         .unwrap_or_default();
-    let cmd = DecideAccess {
-        id: a.id,
-        event,
-        actor: m.who.user().id,
-        provider: m.team.id,
+    let (kind, message) = match access::decide(state, &caller, &a, decision).await {
+        Ok(_) => (
+            FlashKind::Success,
+            format!("Access “{}” for {team}: {done}.", a.name),
+        ),
+        Err(e) => (FlashKind::Error, message_of(e)?),
     };
-    let result = state.teams.send(a.team, cmd).await?;
-    outcome(
-        m,
-        result,
+    Ok(redirect_flash(
+        &m.who.0,
         &format!("/provider/{}/approvals", m.team.id),
-        format!("Access “{}” for {team}: {done}.", a.name),
-    )
+        kind,
+        message,
+    ))
 }
 
 pub async fn approve_access(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, AccessId)>,
     Form(_): Form<NoFields>,
 ) -> PageResult {
-    decide_access(&state, &m, &path.1, AccessEvent::Approve, "approved").await
+    decide_access(&state, &m, path.1, access::Decision::Approve, "approved").await
 }
 
 pub async fn reject_access(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, AccessId)>,
     Form(f): Form<ReasonForm>,
 ) -> PageResult {
-    provided_access(&state, &m, &path.1)?;
-    let reason = match reason_or_back(&m, &f.reason) {
-        Ok(r) => r,
-        Err(back) => return Ok(*back),
-    };
-    decide_access(&state, &m, &path.1, AccessEvent::Reject(reason), "rejected").await
+    decide_access(
+        &state,
+        &m,
+        path.1,
+        access::Decision::Reject(f.reason),
+        "rejected",
+    )
+    .await
 }

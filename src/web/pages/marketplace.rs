@@ -7,17 +7,15 @@ use serde::Deserialize;
 
 use super::product_views::{PlanRow, approval_words, description_html, plan_rows};
 use super::scoped::visible_product;
-use crate::actors::subscriptions::Subscribe;
-use crate::actors::team::TeamCommandError;
-use crate::domain::ids::{PlanId, SubscriptionId, TeamId};
+use crate::domain::ids::{PlanId, TeamId};
 use crate::domain::product::Product;
 use crate::domain::resource::Plan;
 use crate::domain::subscription::SubscriptionState;
 use crate::marketplace::{Card, Marketplace};
 use crate::ops::AppState;
-use crate::store::Conflict;
+use crate::ops::subscriptions;
 use crate::web::csrf::Form;
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::SignedIn;
 use crate::web::flash::FlashKind;
 use crate::web::once::guarded;
@@ -371,16 +369,11 @@ async fn subscribe_now(
             "Choose the team that subscribes.".to_owned()
         });
     };
-    let id = SubscriptionId::generate(state.clock.now());
-    let cmd = Subscribe {
-        id,
-        product: p.id,
-        plan: plan.id,
-        actor: who.user().id,
+    let Some(caller) = who.caller_in(team.id) else {
+        return again("Only a team's admins and developers can subscribe.".to_owned());
     };
-    match state.teams.send(team.id, cmd).await? {
-        Ok(()) => {
-            let sub = state.store.subscription(id)?.ok_or(WebError::NotFound)?;
+    match subscriptions::subscribe(&state, &caller, &p, &plan).await {
+        Ok(sub) => {
             let message = match sub.state {
                 SubscriptionState::Active => format!(
                     "{} is subscribed to {} – {}. The subscription is active.",
@@ -393,16 +386,11 @@ async fn subscribe_now(
             };
             Ok(redirect_flash(
                 &who.0,
-                &format!("/teams/{}/subscriptions/{id}", team.id),
+                &format!("/teams/{}/subscriptions/{}", team.id, sub.id),
                 FlashKind::Success,
                 message,
             ))
         }
-        Err(TeamCommandError::Conflict(Conflict::AlreadySubscribed)) => again(format!(
-            "{} already has a subscription to this plan that is requested or active. Open the team's subscriptions to see it.",
-            team.name
-        )),
-        Err(TeamCommandError::Store(e)) => Err(e.into()),
-        Err(refused) => again(refused.to_string()),
+        Err(e) => again(message_of(e)?),
     }
 }

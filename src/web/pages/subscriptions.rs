@@ -7,14 +7,13 @@ use serde::Deserialize;
 
 use super::approvals::describe;
 use super::history::{AuditRow, audit_rows};
-use crate::actors::subscriptions::ChangeSubscription;
-use crate::actors::team::TeamCommandError;
 use crate::domain::audit::Subject;
 use crate::domain::ids::SubscriptionId;
-use crate::domain::subscription::{Party, Reason, Subscription, SubscriptionEvent};
+use crate::domain::subscription::{Party, Subscription};
 use crate::ops::AppState;
+use crate::ops::subscriptions;
 use crate::web::csrf::Form;
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::{TeamActing, TeamMember};
 use crate::web::flash::FlashKind;
 use crate::web::render::{Layout, PageResult, page, redirect_flash};
@@ -185,29 +184,12 @@ pub async fn cancel(
         });
     }
     let to = format!("/teams/{}/subscriptions/{}", m.team.id, s.id);
-    let reason = match f.reason.trim() {
-        "" => None,
-        text => match Reason::parse(text) {
-            Ok(r) => Some(r),
-            Err(e) => return Ok(redirect_flash(&m.who.0, &to, FlashKind::Error, e.message)),
-        },
-    };
-    let cmd = ChangeSubscription {
-        id: s.id,
-        event: SubscriptionEvent::Cancel {
-            by: Party::Consumer,
-            reason,
-        },
-        actor: m.who.user().id,
-        provider: None,
-    };
-    let (kind, message) = match state.teams.send(m.team.id, cmd).await? {
-        Ok(()) => (
+    let (kind, message) = match subscriptions::cancel(&state, &m.caller(), &s, &f.reason).await {
+        Ok(_) => (
             FlashKind::Success,
             "The subscription is cancelled.".to_owned(),
         ),
-        Err(TeamCommandError::Store(e)) => return Err(e.into()),
-        Err(refused) => (FlashKind::Error, refused.to_string()),
+        Err(e) => (FlashKind::Error, message_of(e)?),
     };
     Ok(redirect_flash(&m.who.0, &to, kind, message))
 }
