@@ -7,6 +7,7 @@ pub mod caller;
 pub mod credentials;
 pub mod error;
 pub mod password;
+pub mod provisioning;
 pub mod reveal;
 pub mod state;
 pub mod subscriptions;

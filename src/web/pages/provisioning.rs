@@ -7,15 +7,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::applications::{AccessRow, access_row};
-use super::provider::outcome;
-use crate::actors::access::{ProviderStep, ProvisioningStep};
+use crate::actors::access::ProviderStep;
 use crate::domain::access::Provisioning;
-use crate::domain::ids::AccessId;
+use crate::domain::ids::{AccessId, TaskId};
 use crate::domain::outbox::Task;
-use crate::domain::subscription::Reason;
 use crate::ops::AppState;
+use crate::ops::provisioning::{self, Entered};
 use crate::web::csrf::Form;
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::{ProviderMember, TeamMember};
 use crate::web::flash::FlashKind;
 use crate::web::render::{Layout, PageResult, page, redirect_flash};
@@ -50,8 +49,7 @@ fn rows(state: &AppState, m: &TeamMember, tasks: Vec<Task>) -> Result<Vec<WorkRo
                 )
             });
             let op = t.op_name();
-            let needs_secret = t.credential.as_ref().is_some_and(|w| needs_secret(w.op))
-                && state.dataplanes.generates_secrets(&t.dataplane);
+            let needs_secret = provisioning::needs_secret(state, &t);
             out.push(WorkRow {
                 takes_client_id: needs_secret
                     && t.credential.as_ref().is_some_and(|w| {
@@ -120,39 +118,6 @@ pub struct StepForm {
     client_id: String,
 }
 
-async fn step(
-    state: &AppState,
-    m: &TeamMember,
-    raw: &str,
-    step: ProviderStep,
-    reason: String,
-) -> PageResult {
-    let id: AccessId = raw.parse().map_err(|_| WebError::NotFound)?;
-    let a = match state.store.access(id)? {
-        Some(a) if a.provider == m.team.id => a,
-        _ => return Err(WebError::NotFound),
-    };
-    let cmd = ProvisioningStep {
-        access: a.id,
-        step,
-        reason,
-        actor: m.who.user().id,
-        provider: m.team.id,
-    };
-    let result = state.teams.send(a.team, cmd).await?;
-    let done = match step {
-        ProviderStep::MarkProvisioned => "marked as done",
-        ProviderStep::MarkFailed => "marked as failed",
-        ProviderStep::Retry => "queued again",
-    };
-    outcome(
-        m,
-        result,
-        &format!("/provider/{}/provisioning", m.team.id),
-        format!("“{}” is {done}.", a.name),
-    )
-}
-
 /// What a step addresses: an access request, or a credential's task.
 #[derive(Clone, Copy)]
 enum Work {
@@ -160,44 +125,57 @@ enum Work {
     Task,
 }
 
-/// Checks the reason (required to mark failed), then takes the step.
+/// Takes the step and says how it went, back on the queue.
 async fn answer(
     state: &AppState,
     m: &TeamMember,
     raw: &str,
     work: Work,
-    which: ProviderStep,
+    step: ProviderStep,
     form: StepForm,
 ) -> PageResult {
-    let reason = if which == ProviderStep::MarkFailed {
-        match Reason::parse(&form.reason) {
-            Ok(r) => r.as_str().to_owned(),
-            Err(e) => {
-                return Ok(redirect_flash(
-                    &m.who.0,
-                    &format!("/provider/{}/provisioning", m.team.id),
-                    FlashKind::Error,
-                    e.message,
-                ));
-            }
+    let caller = m.caller();
+    let said = match work {
+        Work::Access => {
+            let id: AccessId = raw.parse().map_err(|_| WebError::NotFound)?;
+            provisioning::access_step(state, &caller, id, step, &form.reason)
+                .await
+                .map(|a| {
+                    let done = match step {
+                        ProviderStep::MarkProvisioned => "marked as done",
+                        ProviderStep::MarkFailed => "marked as failed",
+                        ProviderStep::Retry => "queued again",
+                    };
+                    format!("“{}” is {done}.", a.name)
+                })
         }
-    } else {
-        String::new()
-    };
-    match work {
-        Work::Access => step(state, m, raw, which, reason).await,
         Work::Task => {
-            task_step(
-                state,
-                m,
-                raw,
-                which,
-                reason,
-                (&form.secret, &form.client_id),
-            )
-            .await
+            let id: TaskId = raw.parse().map_err(|_| WebError::NotFound)?;
+            let entered = Entered {
+                secret: &form.secret,
+                client_id: &form.client_id,
+            };
+            provisioning::task_step(state, &caller, id, step, &form.reason, entered)
+                .await
+                .map(|t| {
+                    format!(
+                        "The {} of a credential for {} is recorded.",
+                        t.op_name(),
+                        t.grant.application_name
+                    )
+                })
         }
-    }
+    };
+    let (kind, message) = match said {
+        Ok(message) => (FlashKind::Success, message),
+        Err(e) => (FlashKind::Error, message_of(e)?),
+    };
+    Ok(redirect_flash(
+        &m.who.0,
+        &format!("/provider/{}/provisioning", m.team.id),
+        kind,
+        message,
+    ))
 }
 
 macro_rules! step_handler {
@@ -223,89 +201,3 @@ step_handler!(retry, Work::Access, ProviderStep::Retry);
 step_handler!(task_provisioned, Work::Task, ProviderStep::MarkProvisioned);
 step_handler!(task_failed, Work::Task, ProviderStep::MarkFailed);
 step_handler!(task_retry, Work::Task, ProviderStep::Retry);
-
-/// Whether marking this step done needs the secret the provider made.
-fn needs_secret(op: crate::domain::credential::CredentialOp) -> bool {
-    use crate::domain::credential::CredentialOp as Op;
-    matches!(op, Op::Provision | Op::Renew)
-}
-
-/// A credential task: the same three steps, addressed by the task.
-async fn task_step(
-    state: &AppState,
-    m: &TeamMember,
-    raw: &str,
-    step: ProviderStep,
-    reason: String,
-    (entered, entered_client_id): (&str, &str),
-) -> PageResult {
-    let id: crate::domain::ids::TaskId = raw.parse().map_err(|_| WebError::NotFound)?;
-    let task = match state.store.task(id)? {
-        Some(t) if t.provider == m.team.id && t.credential.is_some() => t,
-        _ => return Err(WebError::NotFound),
-    };
-    let queue = format!("/provider/{}/provisioning", m.team.id);
-    // The provider made the secret on their gateway: it comes with the
-    // provision or renewal, checked, and is sealed for the view window.
-    let mut secret = None;
-    let mut client_id = None;
-    if let Some(w) = task.credential.as_ref().filter(|w| {
-        step == ProviderStep::MarkProvisioned
-            && needs_secret(w.op)
-            && state.dataplanes.generates_secrets(&task.dataplane)
-    }) {
-        let clear = match crate::domain::key_format::check_entered_secret(entered) {
-            Ok(s) => s,
-            Err(e) => {
-                return Ok(redirect_flash(
-                    &m.who.0,
-                    &queue,
-                    FlashKind::Error,
-                    e.message,
-                ));
-            }
-        };
-        if w.kind == crate::domain::resource::CredentialType::OauthClient {
-            match crate::domain::key_format::check_entered_client_id(entered_client_id) {
-                Ok(id) => client_id = id,
-                Err(e) => {
-                    return Ok(redirect_flash(
-                        &m.who.0,
-                        &queue,
-                        FlashKind::Error,
-                        e.message,
-                    ));
-                }
-            }
-        }
-        let window = state
-            .config
-            .dataplane(&task.dataplane)
-            .map_or(std::time::Duration::ZERO, |d| d.view_window);
-        let sealed = state.vault.seal(
-            clear.as_bytes(),
-            &crate::domain::credential::secret_aad(w.credential, w.secret_version),
-        );
-        secret = Some((sealed, state.clock.now().plus(window)));
-    }
-    let cmd = crate::actors::credentials::CredentialTaskStep {
-        task: task.id,
-        step,
-        reason,
-        secret,
-        client_id,
-        actor: m.who.user().id,
-        provider: m.team.id,
-    };
-    let result = state.teams.send(task.grant.team, cmd).await?;
-    outcome(
-        m,
-        result,
-        &format!("/provider/{}/provisioning", m.team.id),
-        format!(
-            "The {} of a credential for {} is recorded.",
-            task.op_name(),
-            task.grant.application_name
-        ),
-    )
-}
