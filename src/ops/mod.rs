@@ -4,6 +4,7 @@
 pub mod access;
 pub mod applications;
 pub mod caller;
+pub mod catalog;
 pub mod credentials;
 pub mod error;
 pub mod password;

@@ -8,31 +8,17 @@ use serde::Deserialize;
 use super::history::{AuditRow, audit_rows};
 use super::product_views::{PlanRow, approval_words, plan_rows};
 use super::scoped::own_product;
-use crate::actors::catalog::{SaveProduct, SetPublished};
-use crate::actors::team::{CommandResult, TeamCommandError};
+use crate::domain::FieldError;
 use crate::domain::audit::Subject;
 use crate::domain::ids::ProductId;
-use crate::domain::product::ProductDetails;
-use crate::ops::AppState;
+use crate::ops::catalog::{self, ProductInput};
+use crate::ops::{AppState, OpError};
 use crate::web::csrf::{Form, NoFields};
+use crate::web::errors::message_of;
 use crate::web::extractors::{ProviderMember, TeamMember};
 use crate::web::flash::FlashKind;
 use crate::web::once::guarded;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
-
-/// Answers a provider command: to `to` with a success message, or back with the refusal.
-pub fn outcome(m: &TeamMember, result: CommandResult, to: &str, done: String) -> PageResult {
-    match result {
-        Ok(()) => Ok(redirect_flash(&m.who.0, to, FlashKind::Success, done)),
-        Err(TeamCommandError::Store(e)) => Err(e.into()),
-        Err(refused) => Ok(redirect_flash(
-            &m.who.0,
-            to,
-            FlashKind::Error,
-            refused.to_string(),
-        )),
-    }
-}
 
 pub struct ProductRow {
     pub id: String,
@@ -180,34 +166,25 @@ async fn save(
     existing: Option<ProductId>,
     f: ProductFields,
 ) -> PageResult {
-    let mut errors = FormErrors::default();
-    match ProductDetails::parse(&f.name, &f.summary, &f.description, &f.tags) {
-        Ok(details) => {
-            let id = existing.unwrap_or_else(|| ProductId::generate(state.clock.now()));
-            let cmd = SaveProduct {
-                id,
-                is_new: existing.is_none(),
-                details,
-                actor: m.who.user().id,
+    let input = ProductInput {
+        name: f.name.clone(),
+        summary: f.summary.clone(),
+        description: f.description.clone(),
+        tags: f.tags.clone(),
+    };
+    let errors = match catalog::save_product(state, &m.caller(), existing, &input).await {
+        Ok(p) => {
+            let to = format!("/provider/{}/products/{}", m.team.id, p.id);
+            let done = if existing.is_some() {
+                "The product is saved."
+            } else {
+                "The product is created as a draft. Add resources and a plan, then publish it."
             };
-            match state.teams.send(m.team.id, cmd).await? {
-                Ok(()) => {
-                    let to = format!("/provider/{}/products/{id}", m.team.id);
-                    let done = if existing.is_some() {
-                        "The product is saved."
-                    } else {
-                        "The product is created as a draft. Add resources and a plan, then publish it."
-                    };
-                    return Ok(redirect_flash(&m.who.0, &to, FlashKind::Success, done));
-                }
-                Err(TeamCommandError::Store(e)) => return Err(e.into()),
-                Err(refused) => {
-                    errors.add(crate::domain::FieldError::new("name", refused.to_string()))
-                }
-            }
+            return Ok(redirect_flash(&m.who.0, &to, FlashKind::Success, done));
         }
-        Err(list) => list.into_iter().for_each(|e| errors.add(e)),
-    }
+        Err(OpError::Invalid(fields)) => FormErrors::from(fields),
+        Err(e) => FormErrors::one(FieldError::new("name", message_of(e)?)),
+    };
     form_again(&product_form(
         m,
         existing.map(|id| id.to_string()),
@@ -317,26 +294,26 @@ pub async fn show(
 
 async fn set_published(state: &AppState, m: &TeamMember, raw: &str, publish: bool) -> PageResult {
     let p = own_product(state, m, raw)?;
-    let cmd = SetPublished {
-        id: p.id,
-        publish,
-        actor: m.who.user().id,
+    let (kind, message) = match catalog::set_published(state, &m.caller(), &p, publish).await {
+        Ok(_) if publish => (
+            FlashKind::Success,
+            format!("{} is published in the Marketplace.", p.details.name),
+        ),
+        Ok(_) => (
+            FlashKind::Success,
+            format!(
+                "{} is hidden from the Marketplace. Its subscriptions carry on.",
+                p.details.name
+            ),
+        ),
+        Err(e) => (FlashKind::Error, message_of(e)?),
     };
-    let result = state.teams.send(m.team.id, cmd).await?;
-    let done = if publish {
-        format!("{} is published in the Marketplace.", p.details.name)
-    } else {
-        format!(
-            "{} is hidden from the Marketplace. Its subscriptions carry on.",
-            p.details.name
-        )
-    };
-    outcome(
-        m,
-        result,
+    Ok(redirect_flash(
+        &m.who.0,
         &format!("/provider/{}/products/{}", m.team.id, p.id),
-        done,
-    )
+        kind,
+        message,
+    ))
 }
 
 pub async fn publish(

@@ -3,19 +3,18 @@
 use actix_web::web;
 use askama::Template;
 
-use super::provider::outcome;
 use super::scoped::own_product;
-use crate::actors::catalog::SavePlan;
-use crate::domain::ids::{PlanId, ResourceId};
+use crate::domain::ids::PlanId;
 use crate::domain::product::Product;
-use crate::domain::resource::{PlanSpec, Quota};
-use crate::ops::AppState;
+use crate::ops::catalog::{self, PlanInput};
+use crate::ops::{AppState, OpError};
 use crate::web::csrf::Form;
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::{ProviderMember, TeamMember};
+use crate::web::flash::FlashKind;
 use crate::web::form::Pairs;
 use crate::web::once::guarded;
-use crate::web::render::{FormErrors, Layout, PageResult, form_again, page};
+use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
 
 pub struct ResourceChoice {
     pub id: String,
@@ -167,36 +166,33 @@ async fn save(
         per_day: f.get("per_day").to_owned(),
         approval: f.get("approval").to_owned(),
     };
-    let known: Vec<ResourceId> = state.store.resources(p.id)?.iter().map(|r| r.id).collect();
-    let mut errors = FormErrors::default();
-    match PlanSpec::parse(
-        &input.name,
-        &input.description,
-        &input.resources,
-        &known,
-        Quota::parse(&input.per_minute, &input.per_day),
-        &input.approval,
-    ) {
-        Ok(spec) => {
-            let id = existing.unwrap_or_else(|| PlanId::generate(state.clock.now()));
-            let name = spec.name.clone();
-            let cmd = SavePlan {
-                product: p.id,
-                id,
-                is_new: existing.is_none(),
-                spec,
-                actor: m.who.user().id,
-            };
-            let result = state.teams.send(m.team.id, cmd).await?;
-            return outcome(
-                m,
-                result,
+    let plan_input = PlanInput {
+        name: input.name.clone(),
+        description: input.description.clone(),
+        resources: input.resources.clone(),
+        per_minute: input.per_minute.clone(),
+        per_day: input.per_day.clone(),
+        approval: input.approval.clone(),
+    };
+    let errors = match catalog::save_plan(state, &m.caller(), p, existing, &plan_input).await {
+        Ok(plan) => {
+            return Ok(redirect_flash(
+                &m.who.0,
                 &format!("/provider/{}/products/{}", m.team.id, p.id),
-                format!("The plan {name} is saved."),
-            );
+                FlashKind::Success,
+                format!("The plan {} is saved.", plan.spec.name),
+            ));
         }
-        Err(list) => list.into_iter().for_each(|e| errors.add(e)),
-    }
+        Err(OpError::Invalid(fields)) => FormErrors::from(fields),
+        Err(e) => {
+            return Ok(redirect_flash(
+                &m.who.0,
+                &format!("/provider/{}/products/{}", m.team.id, p.id),
+                FlashKind::Error,
+                message_of(e)?,
+            ));
+        }
+    };
     form_again(&form_page(state, m, p, existing, input, errors)?)
 }
 

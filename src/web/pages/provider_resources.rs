@@ -5,20 +5,20 @@
 use actix_web::web;
 use askama::Template;
 
-use super::provider::outcome;
 use super::scoped::own_product;
-use crate::actors::catalog::SaveResource;
 use crate::domain::ids::ResourceId;
 use crate::domain::product::Product;
 use crate::domain::request_fields::{FieldKind, FieldRow, MAX_FIELDS, parse_rows};
 use crate::domain::resource::{CredentialType, Resource, ResourceInput, ResourceSpec};
-use crate::ops::AppState;
+use crate::ops::catalog;
+use crate::ops::{AppState, OpError};
 use crate::web::csrf::Form;
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::{ProviderMember, TeamMember};
+use crate::web::flash::FlashKind;
 use crate::web::form::Pairs;
 use crate::web::once::guarded;
-use crate::web::render::{FormErrors, Layout, PageResult, form_again, page};
+use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect_flash};
 
 pub struct RowView {
     pub i: usize,
@@ -231,50 +231,45 @@ async fn save(
             FormErrors::default(),
         ));
     }
-    let mut errors = FormErrors::default();
     let fields = parse_rows(&input.rows);
-    let parsed = ResourceSpec::parse(
-        ResourceInput {
-            name: &input.name,
-            description: &input.description,
-            route: &input.route,
-            dataplane: &input.dataplane,
-            credential_types: &input.types,
-            access_approval: &input.approval,
-        },
-        &state.dataplanes.names(),
-        fields.clone().unwrap_or_default(),
-    );
     let row_errors = fields.as_ref().err().cloned().unwrap_or_default();
-    match parsed {
-        Ok(spec) if row_errors.is_empty() => {
-            let id = existing.unwrap_or_else(|| ResourceId::generate(state.clock.now()));
-            let name = spec.name.clone();
-            let cmd = SaveResource {
-                product: p.id,
-                id,
-                is_new: existing.is_none(),
-                spec,
-                actor: m.who.user().id,
-            };
-            match state.teams.send(m.team.id, cmd).await? {
-                Err(crate::actors::team::TeamCommandError::Catalog(
-                    e @ (crate::domain::product::CatalogError::RouteTaken { .. }
-                    | crate::domain::product::CatalogError::RouteNested { .. }),
-                )) => errors.add(crate::domain::FieldError::new("route", e.to_string())),
-                result => {
-                    return outcome(
-                        m,
-                        result,
-                        &format!("/provider/{}/products/{}", m.team.id, p.id),
-                        format!("The resource {name} is saved."),
-                    );
-                }
-            }
+    let spec_input = ResourceInput {
+        name: &input.name,
+        description: &input.description,
+        route: &input.route,
+        dataplane: &input.dataplane,
+        credential_types: &input.types,
+        access_approval: &input.approval,
+    };
+    let caller = m.caller();
+    let saved = match fields {
+        Ok(fields) => catalog::save_resource(state, &caller, p, existing, spec_input, fields).await,
+        // Rows with problems: the other fields are still checked, so every
+        // message shows at once; nothing is saved.
+        Err(_) => match ResourceSpec::parse(spec_input, &state.dataplanes.names(), Vec::new()) {
+            Ok(_) => Err(OpError::Invalid(Vec::new())),
+            Err(list) => Err(OpError::Invalid(list)),
+        },
+    };
+    let mut errors = match saved {
+        Ok(r) => {
+            return Ok(redirect_flash(
+                &m.who.0,
+                &format!("/provider/{}/products/{}", m.team.id, p.id),
+                FlashKind::Success,
+                format!("The resource {} is saved.", r.spec.name),
+            ));
         }
-        Ok(_) => {}
-        Err(list) => list.into_iter().for_each(|e| errors.add(e)),
-    }
+        Err(OpError::Invalid(list)) => FormErrors::from(list),
+        Err(e) => {
+            return Ok(redirect_flash(
+                &m.who.0,
+                &format!("/provider/{}/products/{}", m.team.id, p.id),
+                FlashKind::Error,
+                message_of(e)?,
+            ));
+        }
+    };
     if !row_errors.is_empty() {
         errors.add(crate::domain::FieldError::new(
             "fields",
