@@ -12,6 +12,7 @@ pub mod provisioning;
 pub mod reveal;
 pub mod state;
 pub mod subscriptions;
+pub mod teams;
 pub mod throttle;
 
 pub use caller::Caller;

@@ -4,16 +4,11 @@ use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use crate::actors::catalog::SetProvider;
-use crate::actors::team::{CreateTeam, TeamCommandError};
 use crate::domain::FieldError;
-use crate::domain::account::Email;
 use crate::domain::ids::TeamId;
-use crate::domain::team::{Team, TeamName};
-use crate::ops::AppState;
-use crate::store::Conflict;
+use crate::ops::{AppState, OpError, teams};
 use crate::web::csrf::Form;
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::PlatformAdmin;
 use crate::web::flash::FlashKind;
 use crate::web::once::guarded;
@@ -105,64 +100,26 @@ async fn create_team(
     who: crate::web::extractors::SignedIn,
     f: NewTeamForm,
 ) -> PageResult {
-    let mut errors = FormErrors::default();
-    let name = errors.check(TeamName::parse(&f.name));
-    let description = f.description.trim().to_owned();
-    if description.chars().count() > 500 {
-        errors.add(FieldError::new(
-            "description",
-            "Use at most 500 characters.",
-        ));
-    }
-    let admin = match errors
-        .check(Email::parse(&f.admin_email).map_err(|e| FieldError::new("admin_email", e.message)))
-    {
-        Some(email) => {
-            let found = state.store.user_by_email(&email)?;
-            if found.is_none() {
-                errors.add(FieldError::new(
-                    "admin_email",
-                    "No account has this email. Invite the person first, or name yourself.",
-                ));
-            }
-            found
-        }
-        None => None,
+    let admin = teams::PlatformAdmin {
+        user: who.user().id,
     };
-    if let (Some(name), Some(admin), true) = (name, admin, errors.is_empty()) {
-        let now = state.clock.now();
-        let team = Team {
-            id: TeamId::generate(now),
-            name,
-            description,
-            created_at: now,
-            provider: false,
-        };
-        let id = team.id;
-        let cmd = CreateTeam {
-            team,
-            first_admin: admin.id,
-            actor: who.user().id,
-        };
-        match state.teams.send(id, cmd).await? {
-            Ok(()) => {
-                return Ok(redirect_flash(
-                    &who.0,
-                    &format!("/teams/{id}"),
-                    FlashKind::Success,
-                    "The team is created.",
-                ));
-            }
-            Err(TeamCommandError::Conflict(Conflict::TeamNameTaken)) => {
-                errors.add(FieldError::new(
-                    "name",
-                    "A team with this name already exists.",
-                ));
-            }
-            Err(TeamCommandError::Store(e)) => return Err(e.into()),
-            Err(other) => errors.add(FieldError::new("name", other.to_string())),
+    let new = teams::NewTeam {
+        name: f.name.clone(),
+        description: f.description.clone(),
+        admin_email: f.admin_email.clone(),
+    };
+    let errors = match teams::create_team(&state, admin, &new).await {
+        Ok(team) => {
+            return Ok(redirect_flash(
+                &who.0,
+                &format!("/teams/{}", team.id),
+                FlashKind::Success,
+                "The team is created.",
+            ));
         }
-    }
+        Err(OpError::Invalid(fields)) => FormErrors::from(fields),
+        Err(e) => FormErrors::one(FieldError::new("name", message_of(e)?)),
+    };
     form_again(&NewTeamPage {
         layout: Layout::new(&who.0, "New team"),
         name: f.name,
@@ -182,30 +139,27 @@ pub struct ProviderForm {
 pub async fn set_provider(
     state: web::Data<AppState>,
     PlatformAdmin(who): PlatformAdmin,
-    path: web::Path<String>,
+    path: web::Path<TeamId>,
     Form(f): Form<ProviderForm>,
 ) -> PageResult {
-    let id: TeamId = path.parse().map_err(|_| WebError::NotFound)?;
-    let team = state.store.team(id)?.ok_or(WebError::NotFound)?;
-    let provider = f.provider == "yes";
-    let cmd = SetProvider {
-        provider,
-        actor: who.user().id,
+    let admin = teams::PlatformAdmin {
+        user: who.user().id,
     };
-    let (kind, message) = match state.teams.send(id, cmd).await? {
-        Ok(()) if provider => (
+    let provider = f.provider == "yes";
+    let (kind, message) = match teams::set_provider(&state, admin, *path, provider).await {
+        Ok(team) if provider => (
             FlashKind::Success,
             format!(
                 "{} is a provider team: its admins and developers can publish products.",
                 team.name
             ),
         ),
-        Ok(()) => (
+        Ok(team) => (
             FlashKind::Success,
             format!("{} is no longer a provider team.", team.name),
         ),
-        Err(TeamCommandError::Store(e)) => return Err(e.into()),
-        Err(refused) => (FlashKind::Error, refused.to_string()),
+        Err(OpError::NotFound) => return Err(WebError::NotFound),
+        Err(e) => (FlashKind::Error, message_of(e)?),
     };
     Ok(redirect_flash(&who.0, "/admin/teams", kind, message))
 }

@@ -5,14 +5,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::history::{AuditRow, audit_rows};
-use crate::actors::team::{AddMember, RemoveMember, SetRole, TeamCommandError};
 use crate::domain::FieldError;
-use crate::domain::account::Email;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{TeamId, UserId};
 use crate::domain::team::TeamRole;
-use crate::ops::AppState;
+use crate::ops::{AppState, OpError, teams};
 use crate::web::csrf::Form;
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::{TeamAdmin, TeamMember};
 use crate::web::flash::FlashKind;
 use crate::web::once::guarded;
@@ -142,43 +140,21 @@ async fn add_member_now(
     m: crate::web::extractors::TeamMember,
     f: AddForm,
 ) -> PageResult {
-    let mut errors = FormErrors::default();
-    let role = errors.check(TeamRole::parse(&f.role));
-    let user = match errors.check(Email::parse(&f.email)) {
-        Some(email) => {
-            match state.store.user_by_email(&email)? {
-                Some(u) => Some(u),
-                None => {
-                    errors.add(FieldError::new("email", "No account has this email. The platform admin can invite this person first."));
-                    None
-                }
-            }
+    let errors = match teams::add_member(&state, &m.caller(), &f.email, &f.role).await {
+        Ok((user, role)) => {
+            return Ok(redirect_flash(
+                &m.who.0,
+                &format!("/teams/{}", m.team.id),
+                FlashKind::Success,
+                format!(
+                    "{} is now a {} of {}.",
+                    user.display_name, role, m.team.name
+                ),
+            ));
         }
-        None => None,
+        Err(OpError::Invalid(fields)) => FormErrors::from(fields),
+        Err(e) => FormErrors::one(FieldError::new("email", message_of(e)?)),
     };
-    if let (Some(user), Some(role)) = (&user, role) {
-        let cmd = AddMember {
-            user: user.id,
-            role,
-            actor: m.who.user().id,
-        };
-        match state.teams.send(m.team.id, cmd).await? {
-            Ok(()) => {
-                let to = format!("/teams/{}", m.team.id);
-                return Ok(redirect_flash(
-                    &m.who.0,
-                    &to,
-                    FlashKind::Success,
-                    format!(
-                        "{} is now a {} of {}.",
-                        user.display_name, role, m.team.name
-                    ),
-                ));
-            }
-            Err(TeamCommandError::Store(e)) => return Err(e.into()),
-            Err(refused) => errors.add(FieldError::new("email", refused.to_string())),
-        }
-    }
     form_again(&team_page(&state, &m, f.email, f.role, errors)?)
 }
 
@@ -188,19 +164,14 @@ pub struct RoleForm {
     role: String,
 }
 
-/// Answers a member command: back to the team page with what happened.
-fn outcome(m: &TeamMember, result: Result<(), TeamCommandError>, done: String) -> PageResult {
+/// Answers a member change: back to the team page with what happened.
+fn outcome(m: &TeamMember, result: Result<String, OpError>) -> PageResult {
     let to = format!("/teams/{}", m.team.id);
-    match result {
-        Ok(()) => Ok(redirect_flash(&m.who.0, &to, FlashKind::Success, done)),
-        Err(TeamCommandError::Store(e)) => Err(e.into()),
-        Err(refused) => Ok(redirect_flash(
-            &m.who.0,
-            &to,
-            FlashKind::Error,
-            refused.to_string(),
-        )),
-    }
+    let (kind, message) = match result {
+        Ok(done) => (FlashKind::Success, done),
+        Err(e) => (FlashKind::Error, message_of(e)?),
+    };
+    Ok(redirect_flash(&m.who.0, &to, kind, message))
 }
 
 fn member_name(state: &AppState, user: UserId) -> Result<String, WebError> {
@@ -214,33 +185,25 @@ fn member_name(state: &AppState, user: UserId) -> Result<String, WebError> {
 pub async fn set_role(
     state: web::Data<AppState>,
     TeamAdmin(m): TeamAdmin,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, UserId)>,
     Form(f): Form<RoleForm>,
 ) -> PageResult {
-    let user: UserId = path.1.parse().map_err(|_| WebError::NotFound)?;
+    let user = path.1;
     let role = TeamRole::parse(&f.role).map_err(|e| WebError::BadRequest(e.message))?;
-    let name = member_name(&state, user)?;
-    let result = state
-        .teams
-        .send(
-            m.team.id,
-            SetRole {
-                user,
-                role,
-                actor: m.who.user().id,
-            },
-        )
-        .await?;
-    outcome(&m, result, format!("{name} is now a {role}."))
+    let result = teams::set_role(&state, &m.caller(), user, role).await;
+    outcome(
+        &m,
+        result.map(|u| format!("{} is now a {role}.", u.display_name)),
+    )
 }
 
 pub async fn remove_member(
     state: web::Data<AppState>,
     TeamAdmin(m): TeamAdmin,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, UserId)>,
     Form(f): Form<RemoveForm>,
 ) -> PageResult {
-    let user: UserId = path.1.parse().map_err(|_| WebError::NotFound)?;
+    let user = path.1;
     let name = member_name(&state, user)?;
     if f.confirmed != "yes" {
         let back = format!("/teams/{}", m.team.id);
@@ -253,19 +216,9 @@ pub async fn remove_member(
             Vec::new(),
         );
     }
-    let result = state
-        .teams
-        .send(
-            m.team.id,
-            RemoveMember {
-                user,
-                actor: m.who.user().id,
-            },
-        )
-        .await?;
+    let result = teams::remove_member(&state, &m.caller(), user).await;
     outcome(
         &m,
-        result,
-        format!("{name} is no longer a member of {}.", m.team.name),
+        result.map(|_| format!("{name} is no longer a member of {}.", m.team.name)),
     )
 }
