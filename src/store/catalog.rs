@@ -17,6 +17,21 @@ fn route_key(dataplane: &str, route: &str) -> Vec<u8> {
     k
 }
 
+tx_trees! {
+    /// A product and its provider's index.
+    ProductRecord { product, product_by_provider }
+}
+
+tx_trees! {
+    /// A resource and the route it claims.
+    ResourceRecord { resource, resource_by_route }
+}
+
+tx_trees! {
+    /// A plan.
+    PlanRecord { plan }
+}
+
 impl Store {
     /// Creates (`is_new`) or replaces a product, with its audit record.
     pub fn put_product(
@@ -28,12 +43,13 @@ impl Store {
         let value = encode(product)?;
         let id = product.id.to_bytes();
         let by_provider = key::<32>(&[&product.provider.to_bytes(), &id]);
-        self.audited(&[&self.product, &self.product_by_provider], audit, |t| {
-            let existed = t[0].insert(&id, value.clone())?.is_some();
+        self.audited(&ProductRecord::trees(self), audit, |t| {
+            let v = ProductRecord::of(t);
+            let existed = v.product.insert(&id, value.clone())?.is_some();
             if existed == is_new {
                 return abort(Conflict::Missing);
             }
-            t[1].insert(&by_provider[..], &[])?;
+            v.product_by_provider.insert(&by_provider[..], &[])?;
             Ok(())
         })
     }
@@ -117,8 +133,9 @@ impl Store {
         let spec = &resource.spec;
         let route = route_key(&spec.dataplane, spec.route.as_str());
         let old_route = previous.map(|p| route_key(&p.spec.dataplane, p.spec.route.as_str()));
-        self.audited(&[&self.resource, &self.resource_by_route], audit, |t| {
-            let (resources, by_route) = (&t[0], &t[1]);
+        self.audited(&ResourceRecord::trees(self), audit, |t| {
+            let v = ResourceRecord::of(t);
+            let (resources, by_route) = (v.resource, v.resource_by_route);
             let existed = resources.insert(&k[..], value.clone())?.is_some();
             if existed != previous.is_some() {
                 return abort(Conflict::Missing);
@@ -187,8 +204,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         let value = encode(plan)?;
         let k = key::<32>(&[&plan.product.to_bytes(), &plan.id.to_bytes()]);
-        self.audited(&[&self.plan], audit, |t| {
-            let existed = t[0].insert(&k[..], value.clone())?.is_some();
+        self.audited(&PlanRecord::trees(self), audit, |t| {
+            let existed = PlanRecord::of(t)
+                .plan
+                .insert(&k[..], value.clone())?
+                .is_some();
             if existed == is_new {
                 return abort(Conflict::Missing);
             }

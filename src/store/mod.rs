@@ -4,6 +4,34 @@
 //! Writes are acknowledged only after [`Store::flush`]: sled otherwise keeps
 //! them in memory for up to 500 ms, and a crash would lose them.
 
+/// Names the trees one kind of transaction writes: a struct with one view
+/// per tree, built from the same list that names the store's trees, so a
+/// view can never stand for another tree when the list changes.
+macro_rules! tx_trees {
+    ($(#[$doc:meta])* $name:ident { $($tree:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        pub(super) struct $name<'t> {
+            $(pub(super) $tree: &'t sled::transaction::TransactionalTree,)+
+        }
+
+        impl<'t> $name<'t> {
+            /// The store's trees, in the order `of` reads their views.
+            pub(super) fn trees(store: &super::Store) -> Vec<&sled::Tree> {
+                vec![$(&store.$tree),+]
+            }
+
+            /// The views of one transaction over [`Self::trees`].
+            pub(super) fn of(views: &'t [sled::transaction::TransactionalTree]) -> Self {
+                let mut views = views.iter();
+                Self {
+                    // `trees` lists exactly these fields, so there is a view for each.
+                    $($tree: views.next().expect("one view per named tree"),)+
+                }
+            }
+        }
+    };
+}
+
 mod access;
 mod audit;
 mod cache;

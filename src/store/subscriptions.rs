@@ -13,6 +13,16 @@ fn live_key(team: TeamId, plan: PlanId) -> [u8; 32] {
     key::<32>(&[&team.to_bytes(), &plan.to_bytes()])
 }
 
+tx_trees! {
+    /// The trees a new subscription writes.
+    NewSubscription {
+        subscription,
+        subscription_by_team,
+        subscription_by_provider,
+        subscription_live,
+    }
+}
+
 impl Store {
     pub fn create_subscription(
         &self,
@@ -22,14 +32,14 @@ impl Store {
         let value = encode(sub)?;
         let id = sub.id.to_bytes();
         let live = live_key(sub.team, sub.plan);
-        let trees = [
-            &self.subscription,
-            &self.subscription_by_team,
-            &self.subscription_by_provider,
-            &self.subscription_live,
-        ];
-        self.audited(&trees, audit, |t| {
-            let (subs, by_team, by_provider, lives) = (&t[0], &t[1], &t[2], &t[3]);
+        self.audited(&NewSubscription::trees(self), audit, |t| {
+            let v = NewSubscription::of(t);
+            let (subs, by_team, by_provider, lives) = (
+                v.subscription,
+                v.subscription_by_team,
+                v.subscription_by_provider,
+                v.subscription_live,
+            );
             if lives.get(&live[..])?.is_some() {
                 return abort(Conflict::AlreadySubscribed);
             }

@@ -6,6 +6,21 @@ use crate::domain::audit::AuditRecord;
 use crate::domain::ids::{TeamId, UserId};
 use crate::domain::team::{Membership, Team, TeamRole};
 
+tx_trees! {
+    /// The trees a new team and its first admin write.
+    NewTeam { team, team_by_name, membership, membership_by_user }
+}
+
+tx_trees! {
+    /// A team's own record.
+    TeamRecord { team }
+}
+
+tx_trees! {
+    /// A team's memberships, both ways.
+    Members { membership, membership_by_user }
+}
+
 impl Store {
     pub fn create_team(
         &self,
@@ -16,14 +31,10 @@ impl Store {
         let team_value = encode(team)?;
         let member_value = encode(admin)?;
         let name_key = team.name.key();
-        let trees = [
-            &self.team,
-            &self.team_by_name,
-            &self.membership,
-            &self.membership_by_user,
-        ];
-        self.audited(&trees, audit, |t| {
-            let (teams, by_name, members, by_user) = (&t[0], &t[1], &t[2], &t[3]);
+        self.audited(&NewTeam::trees(self), audit, |t| {
+            let v = NewTeam::of(t);
+            let (teams, by_name, members, by_user) =
+                (v.team, v.team_by_name, v.membership, v.membership_by_user);
             if by_name.get(name_key.as_bytes())?.is_some() {
                 return abort(Conflict::TeamNameTaken);
             }
@@ -40,8 +51,8 @@ impl Store {
     pub fn update_team(&self, team: &Team, audit: &AuditRecord) -> Result<(), StoreError> {
         let value = encode(team)?;
         let id = team.id.to_bytes();
-        self.audited(&[&self.team], audit, |t| {
-            if t[0].insert(&id, value.clone())?.is_none() {
+        self.audited(&TeamRecord::trees(self), audit, |t| {
+            if TeamRecord::of(t).team.insert(&id, value.clone())?.is_none() {
                 return abort(Conflict::Missing);
             }
             Ok(())
@@ -97,8 +108,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let value = encode(m)?;
         let (tu, ut) = membership_keys(m.team_id, m.user_id);
-        self.audited(&[&self.membership, &self.membership_by_user], audit, |t| {
-            let existed = t[0].insert(&tu[..], value.clone())?.is_some();
+        self.audited(&Members::trees(self), audit, |t| {
+            let v = Members::of(t);
+            let existed = v.membership.insert(&tu[..], value.clone())?.is_some();
             if existed != replace {
                 return abort(if existed {
                     Conflict::AlreadyMember
@@ -106,7 +118,7 @@ impl Store {
                     Conflict::Missing
                 });
             }
-            t[1].insert(&ut[..], &[])?;
+            v.membership_by_user.insert(&ut[..], &[])?;
             Ok(())
         })
     }
@@ -118,11 +130,12 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         let (tu, ut) = membership_keys(team, user);
-        self.audited(&[&self.membership, &self.membership_by_user], audit, |t| {
-            if t[0].remove(&tu[..])?.is_none() {
+        self.audited(&Members::trees(self), audit, |t| {
+            let v = Members::of(t);
+            if v.membership.remove(&tu[..])?.is_none() {
                 return abort(Conflict::Missing);
             }
-            t[1].remove(&ut[..])?;
+            v.membership_by_user.remove(&ut[..])?;
             Ok(())
         })
     }

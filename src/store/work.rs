@@ -70,14 +70,60 @@ fn app_name_key(app: &Application, name_key: &str) -> Vec<u8> {
     k
 }
 
-/// Views of the trees a [`Changes`] writes, in the order [`Store::commit`] lists them.
-struct Views<'t>(&'t [TransactionalTree]);
+tx_trees! {
+    /// The trees a [`Changes`] writes.
+    Views {
+        subscription,
+        subscription_live,
+        application,
+        application_by_team,
+        application_by_name,
+        access,
+        access_by_app,
+        access_by_subscription,
+        access_by_resource,
+        access_by_provider,
+        access_live,
+        outbox,
+        outbox_due,
+        outbox_waiting,
+        outbox_failed,
+        credential,
+        credential_by_app,
+        credential_by_resource,
+        credential_by_provider,
+        credential_by_key,
+        credential_secret,
+        secret_purge,
+        notification,
+        notification_unread,
+    }
+}
+
+tx_trees! {
+    /// The trees deleting an application writes.
+    AppDeletion {
+        application,
+        application_by_team,
+        application_by_name,
+        access,
+        access_by_app,
+        access_by_subscription,
+        access_by_resource,
+        access_by_provider,
+        access_live,
+    }
+}
 
 impl Views<'_> {
     fn put_access(&self, a: &AccessRequest, is_new: bool) -> TxResult<()> {
-        let [access, by_app, by_sub, by_res, by_prov, live] = &self.0[5..11] else {
-            unreachable!("commit lists the access trees")
-        };
+        let (access, live) = (self.access, self.access_live);
+        let indexes = [
+            self.access_by_app,
+            self.access_by_subscription,
+            self.access_by_resource,
+            self.access_by_provider,
+        ];
         let id = a.id.to_bytes();
         let live_key = live_access_key(a);
         if is_new {
@@ -89,10 +135,7 @@ impl Views<'_> {
             live.remove(&live_key[..])?;
         }
         access.insert(&id[..], super::tx_encode(a)?)?;
-        for (index, k) in [by_app, by_sub, by_res, by_prov]
-            .into_iter()
-            .zip(access_index_keys(a))
-        {
+        for (index, k) in indexes.into_iter().zip(access_index_keys(a)) {
             index.insert(&k[..], &[])?;
         }
         Ok(())
@@ -100,9 +143,12 @@ impl Views<'_> {
 
     /// Removes a task's index entries as last written.
     fn unindex_task(&self, id: TaskId) -> TxResult<Option<Task>> {
-        let [outbox, due, waiting, failed] = &self.0[11..15] else {
-            unreachable!("commit lists the outbox trees")
-        };
+        let (outbox, due, waiting, failed) = (
+            self.outbox,
+            self.outbox_due,
+            self.outbox_waiting,
+            self.outbox_failed,
+        );
         let Some(old) = outbox.get(&id.to_bytes()[..])? else {
             return Ok(None);
         };
@@ -124,10 +170,9 @@ impl Views<'_> {
 
     fn put_task(&self, t: &Task) -> TxResult<()> {
         self.unindex_task(t.id)?;
-        let [outbox, due, waiting, failed] = &self.0[11..15] else {
-            unreachable!("commit lists the outbox trees")
-        };
-        outbox.insert(&t.id.to_bytes()[..], super::tx_encode(t)?)?;
+        self.outbox
+            .insert(&t.id.to_bytes()[..], super::tx_encode(t)?)?;
+        let (due, waiting, failed) = (self.outbox_due, self.outbox_waiting, self.outbox_failed);
         let pk = key::<32>(&[&t.provider.to_bytes(), &t.id.to_bytes()]);
         match t.state {
             TaskState::Due => due.insert(&due_key(t)[..], &[])?,
@@ -139,15 +184,17 @@ impl Views<'_> {
 
     fn remove_task(&self, id: TaskId) -> TxResult<()> {
         if self.unindex_task(id)?.is_some() {
-            self.0[11].remove(&id.to_bytes()[..])?;
+            self.outbox.remove(&id.to_bytes()[..])?;
         }
         Ok(())
     }
 
     fn put_application(&self, w: &AppWrite<'_>) -> TxResult<()> {
-        let [apps, by_team, by_name] = &self.0[2..5] else {
-            unreachable!("commit lists the application trees")
-        };
+        let (apps, by_team, by_name) = (
+            self.application,
+            self.application_by_team,
+            self.application_by_name,
+        );
         let id = w.app.id.to_bytes();
         let name = app_name_key(w.app, &w.app.details.name_key());
         let existed = apps.insert(&id[..], super::tx_encode(w.app)?)?.is_some();
@@ -205,39 +252,42 @@ pub(super) fn purge_key(until: Timestamp, credential: CredentialId, version: u32
 
 impl Views<'_> {
     fn put_credential(&self, c: &Credential) -> TxResult<()> {
-        let [cred, by_app, by_res, by_prov, by_key] = &self.0[15..20] else {
-            unreachable!("commit lists the credential trees")
-        };
         let id = c.id.to_bytes();
-        cred.insert(&id[..], super::tx_encode(c)?)?;
-        for (index, k) in [by_app, by_res, by_prov]
-            .into_iter()
-            .zip(credential_index_keys(c))
-        {
+        self.credential.insert(&id[..], super::tx_encode(c)?)?;
+        for (index, k) in self.credential_indexes().zip(credential_index_keys(c)) {
             index.insert(&k[..], &[])?;
         }
-        by_key.insert(c.key_id.as_str().as_bytes(), &id[..])?;
+        self.credential_by_key
+            .insert(c.key_id.as_str().as_bytes(), &id[..])?;
         Ok(())
     }
 
     fn remove_credential(&self, c: &Credential) -> TxResult<()> {
-        let [cred, by_app, by_res, by_prov, by_key] = &self.0[15..20] else {
-            unreachable!("commit lists the credential trees")
-        };
-        cred.remove(&c.id.to_bytes()[..])?;
-        for (index, k) in [by_app, by_res, by_prov]
-            .into_iter()
-            .zip(credential_index_keys(c))
-        {
+        self.credential.remove(&c.id.to_bytes()[..])?;
+        for (index, k) in self.credential_indexes().zip(credential_index_keys(c)) {
             index.remove(&k[..])?;
         }
-        by_key.remove(c.key_id.as_str().as_bytes())?;
+        self.credential_by_key
+            .remove(c.key_id.as_str().as_bytes())?;
         Ok(())
     }
 
+    /// `credential_by_app`, `_by_resource` and `_by_provider`, in the order
+    /// of [`credential_index_keys`].
+    fn credential_indexes(&self) -> impl Iterator<Item = &TransactionalTree> {
+        [
+            self.credential_by_app,
+            self.credential_by_resource,
+            self.credential_by_provider,
+        ]
+        .into_iter()
+    }
+
     fn put_secret(&self, s: &SealedSecret) -> TxResult<()> {
-        self.0[20].insert(&secret_key(s.credential, s.version)[..], s.sealed.clone())?;
-        self.0[21].insert(&purge_key(s.until, s.credential, s.version)[..], &[])?;
+        self.credential_secret
+            .insert(&secret_key(s.credential, s.version)[..], s.sealed.clone())?;
+        self.secret_purge
+            .insert(&purge_key(s.until, s.credential, s.version)[..], &[])?;
         Ok(())
     }
 }
@@ -246,34 +296,8 @@ impl Store {
     /// Writes `changes` and `audit` in one transaction.
     pub fn commit(&self, changes: &Changes<'_>, audit: &AuditRecord) -> Result<(), StoreError> {
         let sub_value = changes.subscription.map(encode).transpose()?;
-        let trees = [
-            &self.subscription,
-            &self.subscription_live,
-            &self.application,
-            &self.application_by_team,
-            &self.application_by_name,
-            &self.access,
-            &self.access_by_app,
-            &self.access_by_subscription,
-            &self.access_by_resource,
-            &self.access_by_provider,
-            &self.access_live,
-            &self.outbox,
-            &self.outbox_due,
-            &self.outbox_waiting,
-            &self.outbox_failed,
-            &self.credential,
-            &self.credential_by_app,
-            &self.credential_by_resource,
-            &self.credential_by_provider,
-            &self.credential_by_key,
-            &self.credential_secret,
-            &self.secret_purge,
-            &self.notification,
-            &self.notification_unread,
-        ];
-        let written = self.audited(&trees, audit, |t| {
-            let v = Views(t);
+        let written = self.audited(&Views::trees(self), audit, |t| {
+            let v = Views::of(t);
             for c in &changes.credentials {
                 v.put_credential(c)?;
             }
@@ -285,17 +309,19 @@ impl Store {
             }
             for n in &changes.notifications {
                 let k = key::<32>(&[&n.user.to_bytes(), &n.id.to_bytes()]);
-                t[22].insert(&k[..], super::tx_encode(n)?)?;
-                t[23].insert(&k[..], &[])?;
+                v.notification.insert(&k[..], super::tx_encode(n)?)?;
+                v.notification_unread.insert(&k[..], &[])?;
             }
             if let (Some(sub), Some(value)) = (changes.subscription, &sub_value) {
                 let id = sub.id.to_bytes();
-                if t[0].insert(&id[..], value.clone())?.is_none() {
+                if v.subscription.insert(&id[..], value.clone())?.is_none() {
                     return abort(Conflict::Missing);
                 }
                 let live = key::<32>(&[&sub.team.to_bytes(), &sub.plan.to_bytes()]);
-                if !sub.state.is_live() && t[1].get(&live[..])?.as_deref() == Some(&id[..]) {
-                    t[1].remove(&live[..])?;
+                if !sub.state.is_live()
+                    && v.subscription_live.get(&live[..])?.as_deref() == Some(&id[..])
+                {
+                    v.subscription_live.remove(&live[..])?;
                 }
             }
             if let Some(w) = &changes.application {
@@ -334,33 +360,31 @@ impl Store {
         accesses: &[AccessRequest],
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
-        let trees = [
-            &self.application,
-            &self.application_by_team,
-            &self.application_by_name,
-            &self.access,
-            &self.access_by_app,
-            &self.access_by_subscription,
-            &self.access_by_resource,
-            &self.access_by_provider,
-            &self.access_live,
-        ];
-        self.audited(&trees, audit, |t| {
+        self.audited(&AppDeletion::trees(self), audit, |t| {
+            let v = AppDeletion::of(t);
             let id = app.id.to_bytes();
-            if t[0].remove(&id[..])?.is_none() {
+            if v.application.remove(&id[..])?.is_none() {
                 return abort(Conflict::Missing);
             }
-            t[1].remove(&key::<32>(&[&app.team.to_bytes(), &id])[..])?;
-            t[2].remove(&app_name_key(app, &app.details.name_key())[..])?;
+            v.application_by_team
+                .remove(&key::<32>(&[&app.team.to_bytes(), &id])[..])?;
+            v.application_by_name
+                .remove(&app_name_key(app, &app.details.name_key())[..])?;
+            let indexes = [
+                v.access_by_app,
+                v.access_by_subscription,
+                v.access_by_resource,
+                v.access_by_provider,
+            ];
             for a in accesses {
                 let aid = a.id.to_bytes();
-                t[3].remove(&aid[..])?;
-                for (index, k) in t[4..8].iter().zip(access_index_keys(a)) {
+                v.access.remove(&aid[..])?;
+                for (index, k) in indexes.iter().zip(access_index_keys(a)) {
                     index.remove(&k[..])?;
                 }
                 let live = live_access_key(a);
-                if t[8].get(&live[..])?.as_deref() == Some(&aid[..]) {
-                    t[8].remove(&live[..])?;
+                if v.access_live.get(&live[..])?.as_deref() == Some(&aid[..]) {
+                    v.access_live.remove(&live[..])?;
                 }
             }
             Ok(())
