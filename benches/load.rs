@@ -556,15 +556,16 @@ fn main() {
         let stop = Arc::new(AtomicBool::new(false));
         let purging = {
             let (state, stop) = (state.clone(), stop.clone());
-            std::thread::spawn(move || {
+            // The purge itself runs on the blocking pool, beside the workers.
+            actix_web::rt::spawn(async move {
                 let t = Instant::now();
-                let report = agora::scheduler::sweep(&state).unwrap();
+                let report = agora::scheduler::sweep(&state).await.unwrap();
                 stop.store(true, Ordering::Relaxed);
                 (report.secrets, t.elapsed())
             })
         };
         let during = drive(64, stop, get(&base, &page, Some(&cookie)), 200).await;
-        let (purged, took) = purging.join().unwrap();
+        let (purged, took) = purging.await.unwrap();
         println!();
         println!("| application page | requests/s | p50 | p99 | errors |");
         println!("|---|---|---|---|---|");

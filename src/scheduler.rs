@@ -1,12 +1,20 @@
-//! Periodic jobs. Each job logs and swallows its own errors: one failed sweep
-//! must not stop the scheduler.
+//! The scheduler: an actor whose periodic jobs (tokio-cron-scheduler) send
+//! it messages. A sweep removes what has ended and asks each team's actor
+//! to write the notices its team should read; no job writes a team's
+//! records itself. Each job logs and swallows its own errors: one failed
+//! sweep must not stop the scheduler.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
+use actix::{Actor, ActorFutureExt, Addr, AtomicResponse, Context, Handler, Message, WrapFuture};
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
 use crate::actors::kicker::RunDue;
+use crate::actors::notices::WindowClosing;
+use crate::clock::Timestamp;
+use crate::domain::ids::CredentialId;
 use crate::ops::AppState;
+use crate::store::StoreError;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct SweepReport {
@@ -14,12 +22,49 @@ pub struct SweepReport {
     pub invitations: usize,
     /// Clear secrets destroyed because their view window closed.
     pub secrets: usize,
+    /// Teams told that a secret stops being viewable within a day.
+    pub notices: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the sweep's blocking task failed: {0}")]
+    Task(String),
+    #[error("a team actor did not answer: {0}")]
+    Actor(#[from] actix::MailboxError),
 }
 
 /// Removes ended sessions, expired invitations and clear secrets whose view
-/// window closed, and writes the gateway's last-used times. Blocking: call it
-/// off the async executor.
-pub fn sweep(state: &AppState) -> Result<SweepReport, crate::store::StoreError> {
+/// window closed, and writes the gateway's last-used times (on the blocking
+/// pool); then asks the teams' actors to tell their members of secrets
+/// whose window closes within a day.
+pub async fn sweep(state: &Arc<AppState>) -> Result<SweepReport, SweepError> {
+    let s = state.clone();
+    let (mut report, closing) = actix_web::rt::task::spawn_blocking(move || purge(&s))
+        .await
+        .map_err(|e| SweepError::Task(e.to_string()))??;
+    let now = state.clock.now();
+    for (credential, version) in closing {
+        let Some(c) = state.store.credential(credential)? else {
+            continue;
+        };
+        let msg = WindowClosing {
+            credential,
+            version,
+            now,
+        };
+        if state.teams.send(c.team, msg).await?.is_ok() {
+            report.notices += 1;
+        }
+    }
+    Ok(report)
+}
+
+type Closing = Vec<(CredentialId, u32)>;
+
+fn purge(state: &AppState) -> Result<(SweepReport, Closing), StoreError> {
     let now = state.clock.now();
     let sec = &state.config.security;
     let sessions = state
@@ -28,16 +73,20 @@ pub fn sweep(state: &AppState) -> Result<SweepReport, crate::store::StoreError> 
     let invitations = state.store.purge_invitations(now)?;
     state.store.purge_requests(now)?;
     let secrets = purge_secrets(state, now)?;
-    notify_windows_closing(state, now)?;
+    let closing = state
+        .store
+        .windows_closing(now, now.plus(std::time::Duration::from_secs(86_400)))?;
     state
         .store
         .record_last_used(&state.gateway.take_last_used())?;
     state.store.flush_blocking()?;
-    Ok(SweepReport {
+    let report = SweepReport {
         sessions,
         invitations,
         secrets,
-    })
+        notices: 0,
+    };
+    Ok((report, closing))
 }
 
 /// Secrets destroyed per batch of the purge.
@@ -46,10 +95,7 @@ const PURGE_BATCH: usize = 1_000;
 /// Destroys the expired secrets in batches, resting as long as each batch
 /// took: a large purge (100,000 secrets after a mass expiry) then uses at most
 /// half a core and pages keep their latency while it runs.
-fn purge_secrets(
-    state: &AppState,
-    now: crate::clock::Timestamp,
-) -> Result<usize, crate::store::StoreError> {
+fn purge_secrets(state: &AppState, now: Timestamp) -> Result<usize, StoreError> {
     let mut purged = 0;
     loop {
         let started = std::time::Instant::now();
@@ -62,69 +108,74 @@ fn purge_secrets(
     }
 }
 
-/// Tells each team whose credential's secret stops being viewable within 24 h, once.
-fn notify_windows_closing(
-    state: &AppState,
-    now: crate::clock::Timestamp,
-) -> Result<(), crate::store::StoreError> {
-    let soon = now.plus(std::time::Duration::from_secs(86_400));
-    for (id, version) in state.store.windows_closing(now, soon)? {
-        let Some(c) = state.store.credential(id)? else {
-            continue;
-        };
-        if c.secret_version != version || !state.store.mark_window_notice(id, version)? {
-            continue;
-        }
-        let at = now;
-        let until = c.window_until.unwrap_or(soon);
-        let notes: Vec<_> = state
-            .store
-            .members(c.team)?
-            .into_iter()
-            .map(|m| crate::domain::notification::Notification {
-                id: crate::domain::ids::NotificationId::generate(at),
-                user: m.user_id,
-                at,
-                text: format!(
-                    "The secret of credential {} can be viewed for {} more; after that it is gone from Agora.",
-                    c.name,
-                    crate::domain::credential::time_left(now, until).trim_end_matches(" left")
-                ),
-                link: format!("/teams/{}/credentials/{}", c.team, c.id),
-                read: false,
-            })
-            .collect();
-        state.store.notify(&notes)?;
-    }
-    Ok(())
+/// The scheduler's actor: sweeps one at a time, on its jobs' word.
+pub struct Scheduler {
+    /// The jobs must not keep the application (and its database) alive after a stop.
+    state: Weak<AppState>,
 }
 
-/// Starts the scheduler: the sweep every `jobs.sweep_interval`, and a
-/// provisioning run every `provisioning.interval`.
-pub async fn start(state: Arc<AppState>) -> Result<JobScheduler, JobSchedulerError> {
+impl Scheduler {
+    pub fn new(state: &Arc<AppState>) -> Self {
+        Self {
+            state: Arc::downgrade(state),
+        }
+    }
+}
+
+impl Actor for Scheduler {
+    type Context = Context<Self>;
+}
+
+/// Sweep now.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Result<SweepReport, SweepError>")]
+pub struct Sweep;
+
+impl Handler<Sweep> for Scheduler {
+    type Result = AtomicResponse<Self, Result<SweepReport, SweepError>>;
+    fn handle(&mut self, _: Sweep, _: &mut Context<Self>) -> Self::Result {
+        let state = self.state.upgrade();
+        AtomicResponse::new(Box::pin(
+            async move {
+                match state {
+                    Some(state) => sweep(&state).await,
+                    None => Ok(SweepReport::default()),
+                }
+            }
+            .into_actor(self)
+            .map(|r, _, _| r),
+        ))
+    }
+}
+
+/// Starts the scheduler's actor and its jobs: a sweep every
+/// `jobs.sweep_interval`, and a provisioning run every `provisioning.interval`.
+pub async fn start(
+    state: Arc<AppState>,
+) -> Result<(JobScheduler, Addr<Scheduler>), JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
     let every = state.config.jobs.sweep_interval;
     let provisioner = state.provisioner.clone();
     let provision_every = state.config.provisioning.interval;
-    // The jobs must not keep the application (and its database) alive after a stop.
-    let state = Arc::downgrade(&state);
+    let me = Scheduler::new(&state).start();
+    let to = me.clone();
     scheduler
         .add(Job::new_repeated_async(every, move |_, _| {
-            let state = state.upgrade();
+            let to = to.clone();
             Box::pin(async move {
-                let Some(state) = state else { return };
-                match actix_web::rt::task::spawn_blocking(move || sweep(&state)).await {
+                match to.send(Sweep).await {
                     Ok(Ok(r)) if r != SweepReport::default() => {
                         tracing::info!(
                             sessions = r.sessions,
                             invitations = r.invitations,
                             secrets = r.secrets,
+                            notices = r.notices,
                             "sweep removed ended sessions, expired invitations and closed secrets"
                         );
                     }
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => tracing::error!(error = %e, "sweep failed"),
-                    Err(e) => tracing::error!(error = %e, "sweep task failed"),
+                    Err(e) => tracing::error!(error = %e, "the scheduler did not answer"),
                 }
             })
         })?)
@@ -148,5 +199,5 @@ pub async fn start(state: Arc<AppState>) -> Result<JobScheduler, JobSchedulerErr
         })?)
         .await?;
     scheduler.start().await?;
-    Ok(scheduler)
+    Ok((scheduler, me))
 }

@@ -215,7 +215,7 @@ impl Application {
             _actors: actors,
             ..
         } = self;
-        let mut jobs = crate::scheduler::start(state.clone().into_inner())
+        let (mut jobs, _scheduler) = crate::scheduler::start(state.clone().into_inner())
             .await
             .map_err(std::io::Error::other)?;
         server.await?;

@@ -164,7 +164,7 @@ async fn the_secret_can_be_viewed_within_the_window_only() {
             .await
             .contains("Renew the credential for a new secret")
     );
-    let report = agora::scheduler::sweep(&app.state).unwrap();
+    let report = agora::scheduler::sweep(&app.state).await.unwrap();
     assert_eq!(report.secrets, 1);
     assert_eq!(
         app.state.store.sealed_secret_count(),
@@ -344,7 +344,7 @@ async fn after_a_restart_the_gateway_holds_the_same_states_and_last_used_times()
     app.run_due().await;
     let used_at = app.state.clock.now();
     // The sweep writes the last-used times.
-    agora::scheduler::sweep(&app.state).unwrap();
+    agora::scheduler::sweep(&app.state).await.unwrap();
     let key_of = |app: &TestApp, id: &str| credential(app, id).unwrap().key_id;
     let (used_id, held_id, idle_id) = (
         key_of(&app, &used),

@@ -21,13 +21,14 @@ async fn the_sweep_removes_ended_sessions_and_expired_invitations_only() {
     app.advance(Duration::from_secs(50 * 60));
     admin.get("/").await; // keeps this one session alive
     app.advance(Duration::from_secs(20 * 60));
-    let report = agora::scheduler::sweep(&app.state).unwrap();
+    let report = agora::scheduler::sweep(&app.state).await.unwrap();
     assert_eq!(
         report,
         agora::scheduler::SweepReport {
             sessions: 3,
             invitations: 0,
             secrets: 0,
+            notices: 0,
         }
     );
     assert_eq!(app.state.store.session_count(), 1);
@@ -39,7 +40,7 @@ async fn the_sweep_removes_ended_sessions_and_expired_invitations_only() {
 
     app.advance(Duration::from_secs(55 * 60));
     admin.get("/").await;
-    let report = agora::scheduler::sweep(&app.state).unwrap();
+    let report = agora::scheduler::sweep(&app.state).await.unwrap();
     assert_eq!(report.invitations, 1, "the invitation expired after 2h");
 }
 
@@ -81,7 +82,7 @@ async fn a_large_purge_runs_in_batches_and_keeps_secrets_still_in_their_window()
     };
     app.state.store.commit(&changes, &audit).unwrap();
     assert_eq!(app.state.store.sealed_secret_count(), 2_510);
-    let report = agora::scheduler::sweep(&app.state).unwrap();
+    let report = agora::scheduler::sweep(&app.state).await.unwrap();
     assert_eq!(report.secrets, 2_500);
     assert_eq!(app.state.store.sealed_secret_count(), 10);
 }

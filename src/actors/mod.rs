@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod credential_steps;
 pub mod credentials;
 pub mod kicker;
+pub mod notices;
 pub mod provisioner;
 pub mod registry;
 pub mod subscriptions;
