@@ -4,6 +4,8 @@ pub mod access;
 pub mod access_results;
 pub mod applications;
 pub mod catalog;
+#[cfg(test)]
+mod credential_result_tests;
 pub mod credential_steps;
 pub mod credentials;
 pub mod kicker;
