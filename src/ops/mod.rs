@@ -7,6 +7,7 @@ pub mod caller;
 pub mod catalog;
 pub mod credentials;
 pub mod error;
+pub mod notifications;
 pub mod password;
 pub mod provisioning;
 pub mod reveal;

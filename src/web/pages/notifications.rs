@@ -4,9 +4,8 @@ use actix_web::web;
 use askama::Template;
 
 use crate::domain::ids::NotificationId;
-use crate::ops::AppState;
+use crate::ops::{AppState, notifications};
 use crate::web::csrf::{Form, NoFields};
-use crate::web::errors::WebError;
 use crate::web::extractors::SignedIn;
 use crate::web::flash::FlashKind;
 use crate::web::render::{Layout, PageResult, page, redirect_flash};
@@ -27,9 +26,7 @@ struct NotificationsPage {
 }
 
 pub async fn list(state: web::Data<AppState>, who: SignedIn) -> PageResult {
-    let rows = state
-        .store
-        .notifications(who.user().id, 100)?
+    let rows = notifications::list(&state, who.user().id)?
         .into_iter()
         .map(|n| Row {
             id: n.id.to_string(),
@@ -48,12 +45,10 @@ pub async fn list(state: web::Data<AppState>, who: SignedIn) -> PageResult {
 pub async fn read_one(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<String>,
+    path: web::Path<NotificationId>,
     Form(_): Form<NoFields>,
 ) -> PageResult {
-    let id: NotificationId = path.parse().map_err(|_| WebError::NotFound)?;
-    state.store.mark_read(who.user().id, Some(id))?;
-    state.store.flush().await?;
+    notifications::mark_read(&state, who.user().id, Some(*path)).await?;
     Ok(crate::web::render::redirect("/notifications"))
 }
 
@@ -62,8 +57,7 @@ pub async fn read_all(
     who: SignedIn,
     Form(_): Form<NoFields>,
 ) -> PageResult {
-    let n = state.store.mark_read(who.user().id, None)?;
-    state.store.flush().await?;
+    let n = notifications::mark_read(&state, who.user().id, None).await?;
     Ok(redirect_flash(
         &who.0,
         "/notifications",
