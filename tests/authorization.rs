@@ -67,6 +67,14 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/invitations/{token}", Rule::Public),
     ("GET", "/account/password", Rule::SignedIn),
     ("POST", "/account/password", Rule::SignedIn),
+    ("GET", "/account/tokens", Rule::SignedIn),
+    ("POST", "/account/tokens", Rule::SignedIn),
+    ("GET", "/account/tokens/{token_id}/shown", Rule::SignedIn),
+    ("POST", "/account/tokens/{token_id}/revoke", Rule::SignedIn),
+    ("GET", "/teams/{team_id}/tokens", Rule::TeamAdmin),
+    ("POST", "/teams/{team_id}/tokens", Rule::TeamAdmin),
+    ("GET", "/teams/{team_id}/tokens/{token_id}/shown", Rule::TeamAdmin),
+    ("POST", "/teams/{team_id}/tokens/{token_id}/revoke", Rule::TeamAdmin),
     ("GET", "/notifications", Rule::SignedIn),
     ("POST", "/notifications/read", Rule::SignedIn),
     (
@@ -483,6 +491,7 @@ async fn every_route_answers_every_role_as_the_table_says() {
             .replace("{user_id}", &some_user)
             .replace("{task_id}", task)
             .replace("{notification_id}", task)
+            .replace("{token_id}", "0123456789abcdef")
             .replace("{action}", "suspend")
             .replace("{token}", "unknown-token")
             .replace("{file:.*}", "agora.css")

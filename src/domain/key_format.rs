@@ -9,6 +9,7 @@ use crate::crypto::random;
 
 pub const API_KEY_PREFIX: &str = "agora_";
 pub const CLIENT_ID_PREFIX: &str = "agc_";
+pub const TOKEN_PREFIX: &str = "agt_";
 const KEY_ID_HEX: usize = 16;
 const SECRET_HEX: usize = 48;
 const CHECK_HEX: usize = 8;
@@ -94,7 +95,17 @@ pub fn new_secret() -> String {
 
 /// The full API key for a key id and secret.
 pub fn api_key(id: &KeyId, secret: &str) -> String {
-    let body = format!("{API_KEY_PREFIX}{id}_{secret}");
+    compose(API_KEY_PREFIX, id, secret)
+}
+
+/// The full API token (for `/api/v1`) for a token id and secret: the same
+/// shape as an API key under its own prefix, so neither passes for the other.
+pub fn api_token(id: &KeyId, secret: &str) -> String {
+    compose(TOKEN_PREFIX, id, secret)
+}
+
+fn compose(prefix: &str, id: &KeyId, secret: &str) -> String {
+    let body = format!("{prefix}{id}_{secret}");
     let check = checksum(&body);
     format!("{body}{check}")
 }
@@ -108,9 +119,16 @@ pub enum KeyRejection {
 
 /// Splits an API key into its key id and secret, checking shape and checksum.
 pub fn parse_api_key(key: &str) -> Result<(KeyId, &str), KeyRejection> {
-    let rest = key
-        .strip_prefix(API_KEY_PREFIX)
-        .ok_or(KeyRejection::Malformed)?;
+    split(API_KEY_PREFIX, key)
+}
+
+/// Splits an API token into its token id and secret, checking shape and checksum.
+pub fn parse_api_token(token: &str) -> Result<(KeyId, &str), KeyRejection> {
+    split(TOKEN_PREFIX, token)
+}
+
+fn split<'a>(prefix: &str, key: &'a str) -> Result<(KeyId, &'a str), KeyRejection> {
+    let rest = key.strip_prefix(prefix).ok_or(KeyRejection::Malformed)?;
     let (id, tail) = rest.split_once('_').ok_or(KeyRejection::Malformed)?;
     let id = KeyId::parse(id).ok_or(KeyRejection::Malformed)?;
     if !is_hex(tail, SECRET_HEX + CHECK_HEX) {

@@ -18,5 +18,6 @@ pub mod request_fields;
 pub mod resource;
 pub mod subscription;
 pub mod team;
+pub mod token;
 
 pub use error::FieldError;

@@ -14,6 +14,7 @@ pub mod reveal;
 pub mod state;
 pub mod subscriptions;
 pub mod teams;
+pub mod tokens;
 pub mod throttle;
 
 pub use caller::Caller;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::clock::Timestamp;
 use crate::crypto::vault::Vault;
 use crate::domain::ids::{CredentialId, UserId};
+use crate::domain::key_format::KeyId;
 
 /// Whose secret it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,6 +19,8 @@ pub enum Subject {
     Credential(CredentialId),
     /// The invitation link of a person who has not set a password yet.
     Invitation(UserId),
+    /// An API token just made.
+    Token(KeyId),
 }
 
 impl Subject {
@@ -25,6 +28,7 @@ impl Subject {
         let (tag, id) = match self {
             Subject::Credential(c) => (0, c.to_bytes()),
             Subject::Invitation(u) => (1, u.to_bytes()),
+            Subject::Token(t) => (2, t.as_str().as_bytes().try_into().unwrap_or_default()),
         };
         let mut out = [0u8; 17];
         out[0] = tag;

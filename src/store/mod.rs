@@ -45,6 +45,7 @@ mod once;
 mod sessions;
 mod subscriptions;
 mod teams;
+mod tokens;
 mod users;
 mod work;
 
@@ -204,6 +205,8 @@ pub struct Store {
     notification_unread: sled::Tree,
     window_notice: sled::Tree,
     request_once: sled::Tree,
+    api_token: sled::Tree,
+    api_token_by_owner: sled::Tree,
     /// Unread counts of the header badge, kept between notification changes.
     unread: Arc<cache::Versioned<UserId, usize>>,
     /// Each application's credentials as its page shows them, kept between
@@ -289,6 +292,8 @@ impl Store {
             notification_unread: tree("notification_unread")?,
             window_notice: tree("window_notice")?,
             request_once: tree("request_once")?,
+            api_token: tree("api_token")?,
+            api_token_by_owner: tree("api_token_by_owner")?,
             unread: Arc::new(cache::Versioned::new(UNREAD_PEOPLE)),
             app_credentials: Arc::new(cache::Versioned::new(CACHED_CREDENTIALS)),
             route_claims: Arc::default(),

@@ -29,6 +29,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(auth::logout))
         .route("/account/password", web::get().to(account::form))
         .route("/account/password", web::post().to(account::submit))
+        .route("/account/tokens", web::get().to(tokens::personal_list))
+        .route("/account/tokens", web::post().to(tokens::personal_create))
+        .route(
+            "/account/tokens/{token_id}/shown",
+            web::get().to(tokens::personal_shown),
+        )
+        .route(
+            "/account/tokens/{token_id}/revoke",
+            web::post().to(tokens::personal_revoke),
+        )
+        .route("/teams/{team_id}/tokens", web::get().to(tokens::team_list))
+        .route(
+            "/teams/{team_id}/tokens",
+            web::post().to(tokens::team_create),
+        )
+        .route(
+            "/teams/{team_id}/tokens/{token_id}/shown",
+            web::get().to(tokens::team_shown),
+        )
+        .route(
+            "/teams/{team_id}/tokens/{token_id}/revoke",
+            web::post().to(tokens::team_revoke),
+        )
         .route("/notifications", web::get().to(notifications::list))
         .route(
             "/notifications/read",

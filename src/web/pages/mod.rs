@@ -28,3 +28,4 @@ pub mod scoped;
 pub mod setup;
 pub mod subscriptions;
 pub mod teams;
+pub mod tokens;
