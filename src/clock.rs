@@ -40,6 +40,13 @@ impl Timestamp {
         ((self.0 as u64) ^ (1 << 63)).to_be_bytes()
     }
 
+    /// RFC 3339 in UTC with milliseconds: "2026-11-27T16:20:05.123Z".
+    pub fn rfc3339(self) -> String {
+        chrono::DateTime::from_timestamp_millis(self.0)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default()
+    }
+
     /// "2026-11-27 16:20 UTC"
     pub fn display(self) -> String {
         // Every page shows many times: formatting the fields directly costs a

@@ -1,6 +1,7 @@
 //! Agora: a self-hosted API marketplace in one binary.
 
 pub mod actors;
+pub mod api;
 pub mod clock;
 pub mod config;
 pub mod crypto;

@@ -174,6 +174,7 @@ impl Application {
                 .wrap(from_fn(observe))
                 .configure(routes)
                 .configure(crate::gateway::routes)
+                .configure(crate::api::routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(WebError::NotFound)
                 }))

@@ -187,3 +187,9 @@ pub async fn decide(
     state.teams.send(a.team, cmd).await??;
     state.store.access(a.id)?.ok_or(OpError::NotFound)
 }
+
+/// The access requests to the caller's provider team's resources.
+pub fn of_provider(state: &AppState, caller: &Caller) -> Result<Vec<AccessRequest>, OpError> {
+    caller.must_provide()?;
+    Ok(state.store.accesses_of_provider(caller.team_id())?)
+}

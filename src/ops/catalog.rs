@@ -185,3 +185,45 @@ pub async fn save_plan(
     state.teams.send(caller.team_id(), cmd).await??;
     plan(state, &p, id)
 }
+
+/// A product as the Marketplace shows it: to everyone once published;
+/// before, and after it is unpublished, only to its provider team, the
+/// platform admin and teams that subscribed to it. Others: not found.
+pub fn visible(
+    state: &AppState,
+    teams: &[crate::domain::ids::TeamId],
+    platform_admin: bool,
+    id: ProductId,
+) -> Result<Product, OpError> {
+    let p = state.store.product(id)?.ok_or(OpError::NotFound)?;
+    if p.is_published() || platform_admin {
+        return Ok(p);
+    }
+    for team in teams {
+        if *team == p.provider
+            || state
+                .store
+                .subscriptions_of_team(*team)?
+                .iter()
+                .any(|s| s.product == p.id)
+        {
+            return Ok(p);
+        }
+    }
+    Err(OpError::NotFound)
+}
+
+/// The published products, as the Marketplace lists them.
+pub fn published(state: &AppState) -> Result<Vec<Product>, OpError> {
+    Ok(state
+        .store
+        .products()?
+        .into_iter()
+        .filter(Product::is_published)
+        .collect())
+}
+
+/// A product with its resources and plans.
+pub fn parts(state: &AppState, p: &Product) -> Result<(Vec<Resource>, Vec<Plan>), OpError> {
+    Ok((state.store.resources(p.id)?, state.store.plans(p.id)?))
+}

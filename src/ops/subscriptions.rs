@@ -140,3 +140,9 @@ pub async fn decide(
     state.teams.send(s.team, cmd).await??;
     state.store.subscription(s.id)?.ok_or(OpError::NotFound)
 }
+
+/// The subscriptions to the caller's provider team's products.
+pub fn of_provider(state: &AppState, caller: &Caller) -> Result<Vec<Subscription>, OpError> {
+    caller.must_provide()?;
+    Ok(state.store.subscriptions_of_provider(caller.team_id())?)
+}

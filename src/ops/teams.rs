@@ -194,3 +194,11 @@ pub async fn set_provider(
     state.teams.send(team, cmd).await??;
     state.store.team(team)?.ok_or(OpError::NotFound)
 }
+
+/// The most a team's history answers at once.
+pub const HISTORY: usize = 1_000;
+
+/// The team's activity, newest first.
+pub fn history(state: &AppState, caller: &Caller) -> Result<Vec<crate::domain::audit::AuditRecord>, OpError> {
+    Ok(state.store.team_audit(caller.team_id(), HISTORY)?)
+}

@@ -250,3 +250,23 @@ pub fn person_of(t: &ApiToken) -> Option<UserId> {
         TokenOwner::Team { .. } => None,
     }
 }
+
+/// The teams a token reaches, with the role it acts in there.
+pub fn teams(state: &AppState, t: &ApiToken) -> Result<Vec<(crate::domain::team::Team, TeamRole)>, OpError> {
+    let mut out = Vec::new();
+    match t.owner {
+        TokenOwner::Person { user, .. } => {
+            for (team, _) in state.store.teams_of(user)? {
+                if t.reaches(team.id) {
+                    let c = caller_in(state, t, team.id)?;
+                    out.push((c.team, c.role));
+                }
+            }
+        }
+        TokenOwner::Team { team, .. } => {
+            let c = caller_in(state, t, team)?;
+            out.push((c.team, c.role));
+        }
+    }
+    Ok(out)
+}

@@ -16,26 +16,15 @@ pub fn own_product(state: &AppState, m: &TeamMember, raw: &str) -> Result<Produc
     }
 }
 
-/// A product is shown to everyone once published; before, and after it is
-/// unpublished, only to its provider team, the platform admin, and teams
-/// that subscribed to it.
+/// A product as the Marketplace shows it to this visitor (see `ops::catalog::visible`).
 pub fn visible_product(state: &AppState, who: &SignedIn, raw: &str) -> Result<Product, WebError> {
     let id: ProductId = raw.parse().map_err(|_| WebError::NotFound)?;
-    let p = state.store.product(id)?.ok_or(WebError::NotFound)?;
-    if p.is_published() || who.user().platform_admin {
-        return Ok(p);
-    }
-    let teams = &who.0.user.as_ref().ok_or(WebError::NotFound)?.teams;
-    for (team, _) in teams {
-        if team.id == p.provider
-            || state
-                .store
-                .subscriptions_of_team(team.id)?
-                .iter()
-                .any(|s| s.product == p.id)
-        {
-            return Ok(p);
-        }
-    }
-    Err(WebError::NotFound)
+    let teams: Vec<_> = (who.0.user.as_ref().map(|u| u.teams.iter().map(|(t, _)| t.id).collect()))
+        .unwrap_or_default();
+    Ok(crate::ops::catalog::visible(
+        state,
+        &teams,
+        who.user().platform_admin,
+        id,
+    )?)
 }

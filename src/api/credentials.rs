@@ -1,0 +1,226 @@
+//! Credentials over the API: list, create (the secret is in the 201 answer
+//! only), read, act (suspend, enable, renew with grace, end grace, delete,
+//! retry) and reveal within the view window.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::auth::Bearer;
+use super::once;
+use super::page::{CredentialList, Page};
+use super::problem::{ApiError, ApiResult, Problem};
+use super::views::{CredentialView, CredentialWithSecret, SecretView};
+use super::{created, json, no_store, ok};
+use crate::domain::abilities::Grace;
+use crate::domain::ids::{AccessId, ApplicationId, CredentialId, TeamId};
+use crate::ops::credentials::{self, Fresh, NewCredential, Verb};
+use crate::ops::{AppState, OpError};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCredentialBody {
+    /// The application the credential is for.
+    pub application: String,
+    /// The application's approved access to one resource.
+    pub access: String,
+    pub name: String,
+    /// api_key or oauth_client: one the resource accepts.
+    pub kind: String,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActBody {
+    /// For renew: how long the previous secret keeps working: none, 1h, 24h or 7d.
+    #[serde(default)]
+    pub grace: Option<String>,
+}
+
+fn with_secret(state: &AppState, c: &crate::domain::credential::Credential, fresh: Option<Fresh>) -> CredentialWithSecret {
+    CredentialWithSecret {
+        credential: CredentialView::of(c, state.clock.now()),
+        secret: match fresh {
+            Some(Fresh::Now(s)) => Some(credentials::shown_secret(c, &s, false)),
+            _ => None,
+        },
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/teams/{team}/credentials", tag = "credentials",
+    params(("team" = String, Path, description = "The team's id"), Page),
+    responses(
+        (status = 200, body = CredentialList),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
+    let caller = bearer.caller(&state, *path)?;
+    let now = state.clock.now();
+    let all = credentials::list(&state, &caller)?
+        .iter()
+        .map(|c| CredentialView::of(c, now))
+        .collect();
+    Ok(ok(&CredentialList::new(page.of(all, |c| c.id.clone())?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/teams/{team}/credentials", tag = "credentials",
+    params(("team" = String, Path, description = "The team's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retried create with the same key answers with the first one's credential")),
+    request_body = NewCredentialBody,
+    responses(
+        (status = 201, body = CredentialWithSecret, description = "Created; `secret` is shown in this answer only"),
+        (status = 200, body = CredentialWithSecret, description = "Replayed: the credential an earlier request with this key made"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let caller = bearer.caller(&state, *path)?;
+    let b: NewCredentialBody = json(&body)?;
+    let (Ok(app), Ok(access)) = (
+        b.application.parse::<ApplicationId>(),
+        b.access.parse::<AccessId>(),
+    ) else {
+        return Err(OpError::NotFound.into());
+    };
+    let input = NewCredential {
+        name: b.name,
+        kind: b.kind,
+    };
+    once::create(
+        &state,
+        &req,
+        &bearer,
+        || async {
+            let place = credentials::place(&state, caller.team_id(), app, access)?;
+            let made = credentials::create(&state, &caller, &place, &input).await?;
+            let view = with_secret(&state, &made.credential, Some(made.secret));
+            Ok((made.credential.id.to_string(), no_store(created(&view))))
+        },
+        |id| {
+            let id = id.parse().map_err(|_| OpError::NotFound)?;
+            let c = credentials::team_credential(&state, caller.team_id(), id)?;
+            Ok(no_store(ok(&with_secret(&state, &c, None))))
+        },
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/teams/{team}/credentials/{credential}", tag = "credentials",
+    params(("team" = String, Path, description = "The team's id"), ("credential" = String, Path)),
+    responses(
+        (status = 200, body = CredentialView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, CredentialId)>,
+) -> ApiResult<HttpResponse> {
+    let (team, id) = path.into_inner();
+    let caller = bearer.caller(&state, team)?;
+    let c = credentials::team_credential(&state, caller.team_id(), id)?;
+    Ok(ok(&CredentialView::of(&c, state.clock.now())))
+}
+
+#[utoipa::path(post, path = "/api/v1/teams/{team}/credentials/{credential}/{action}", tag = "credentials",
+    params(("team" = String, Path, description = "The team's id"), ("credential" = String, Path),
+        ("action" = String, Path, description = "suspend, enable, renew, end-grace, delete or retry")),
+    request_body(content = Option<ActBody>, description = "For renew: the grace period"),
+    responses(
+        (status = 200, body = CredentialWithSecret, description = "Done; for a renewal Agora made, `secret` holds the new secret (this answer only)"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn act(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: Bearer,
+    path: web::Path<(TeamId, CredentialId, Verb)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let (team, id, verb) = path.into_inner();
+    let caller = bearer.caller(&state, team)?;
+    let b: ActBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ActBody::default()
+    } else {
+        json(&body)?
+    };
+    let grace = match (verb, b.grace.as_deref()) {
+        (Verb::Renew, raw) => Grace::parse(raw.unwrap_or("")).ok_or_else(|| {
+            ApiError::Op(OpError::invalid("grace", "Choose none, 1h, 24h or 7d."))
+        })?,
+        (_, None) => Grace::None,
+        (_, Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "`grace` is for renew only.".to_owned(),
+            ));
+        }
+    };
+    let c = credentials::team_credential(&state, caller.team_id(), id)?;
+    let renew = || async {
+        let (c, fresh) = credentials::act(&state, &caller, &c, verb, grace).await?;
+        Ok((c.id.to_string(), no_store(ok(&with_secret(&state, &c, fresh)))))
+    };
+    if verb == Verb::Renew {
+        // A renewal rotates: a retried one with the same key rotates once.
+        return once::create(&state, &req, &bearer, renew, |_| {
+            let c = credentials::team_credential(&state, caller.team_id(), id)?;
+            Ok(no_store(ok(&with_secret(&state, &c, None))))
+        })
+        .await;
+    }
+    renew().await.map(|(_, res)| res)
+}
+
+#[utoipa::path(post, path = "/api/v1/teams/{team}/credentials/{credential}/reveal", tag = "credentials",
+    params(("team" = String, Path, description = "The team's id"), ("credential" = String, Path)),
+    responses(
+        (status = 200, body = SecretView, description = "The clear secret (`Cache-Control: no-store`); audited"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "A read-only token, a service token or a viewer"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 410, body = Problem, content_type = "application/problem+json", description = "The view window has closed"),
+    ),
+    security(("bearer" = [])))]
+pub async fn reveal(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, CredentialId)>,
+) -> ApiResult<HttpResponse> {
+    let (team, id) = path.into_inner();
+    bearer.person()?;
+    let caller = bearer.caller(&state, team)?;
+    let c = credentials::team_credential(&state, caller.team_id(), id)?;
+    let r = credentials::reveal(&state, &caller, &c).await?;
+    Ok(no_store(ok(&SecretView {
+        credential: c.id.to_string(),
+        secret: credentials::shown_secret(&c, &r.secret, r.made_by_plane),
+        client_id: (c.kind == crate::domain::resource::CredentialType::OauthClient)
+            .then(|| c.client_id()),
+        viewable_until: c.window_until.map(|t| t.rfc3339()),
+    })))
+}

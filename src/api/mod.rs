@@ -1,0 +1,184 @@
+//! The JSON API, `/api/v1`: what a consumer and a provider do in the pages,
+//! as resources, for scripts and CI. Bearer tokens only; errors as
+//! `application/problem+json`; lists by cursor; `Idempotency-Key` on
+//! creates. The OpenAPI 3.1 document is generated from these handlers and
+//! served at `/api/v1/openapi.json`.
+
+pub mod access;
+pub mod applications;
+pub mod auth;
+pub mod catalog;
+pub mod credentials;
+pub mod once;
+pub mod page;
+pub mod problem;
+pub mod subscriptions;
+pub mod teams;
+pub mod views;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use auth::Bearer;
+use problem::{ApiError, ApiResult};
+
+/// The largest JSON body a call may send.
+pub const MAX_BODY: usize = 64 * 1024;
+
+pub(crate) fn ok<T: Serialize>(body: &T) -> HttpResponse {
+    HttpResponse::Ok().json(body)
+}
+
+pub(crate) fn created<T: Serialize>(body: &T) -> HttpResponse {
+    HttpResponse::Created().json(body)
+}
+
+/// An answer holding a secret: no cache keeps it.
+pub(crate) fn no_store(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// A JSON body read strictly: what does not parse is a 400 saying why.
+pub(crate) fn json<T: DeserializeOwned>(body: &web::Bytes) -> ApiResult<T> {
+    if body.len() > MAX_BODY {
+        return Err(ApiError::BadRequest(format!(
+            "The body is larger than {MAX_BODY} bytes."
+        )));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("The body is not the JSON this call takes: {e}")))
+}
+
+/// Refuses a change through a read-only token where no team says so.
+pub(crate) fn writes(bearer: &Bearer) -> ApiResult<()> {
+    if bearer.0.scope.writes() {
+        Ok(())
+    } else {
+        Err(crate::ops::OpError::Forbidden(
+            "This token can read but not change anything.".to_owned(),
+        )
+        .into())
+    }
+}
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("agt_<token id>_<secret>").build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Agora API",
+        description = "Everything a consumer and a provider do in Agora's pages, for scripts and CI. Authenticate with `Authorization: Bearer <API token>` (made on your account page, or a team's service token). Errors are `application/problem+json`. Lists take `cursor` and `limit`. POSTs that create take an `Idempotency-Key`."
+    ),
+    paths(
+        teams::list, teams::get, teams::members, teams::audit,
+        teams::notifications, teams::read,
+        catalog::marketplace, catalog::product,
+        catalog::own, catalog::create_product, catalog::update_product, catalog::publishing,
+        catalog::create_resource, catalog::update_resource, catalog::create_plan, catalog::update_plan,
+        subscriptions::list, subscriptions::subscribe, subscriptions::get, subscriptions::cancel,
+        subscriptions::provided, subscriptions::decide,
+        applications::list, applications::create, applications::get, applications::update,
+        applications::archive, applications::delete,
+        access::list, access::request, access::get, access::provided, access::decide,
+        credentials::list, credentials::create, credentials::get, credentials::reveal, credentials::act,
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "teams", description = "The teams a token reaches, their members and activity"),
+        (name = "marketplace", description = "Published products"),
+        (name = "subscriptions", description = "A team's subscriptions to plans"),
+        (name = "applications", description = "A team's applications"),
+        (name = "access", description = "Access requests: an application × a resource"),
+        (name = "credentials", description = "API keys and OAuth clients"),
+        (name = "notifications", description = "The person's notifications"),
+        (name = "provider", description = "A provider team's catalog and decisions"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document, as served.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
+
+fn path_error(err: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    let _ = err;
+    ApiError::Op(crate::ops::OpError::NotFound).into()
+}
+
+fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest(format!("The query is not what this call takes: {err}")).into()
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PayloadConfig::new(MAX_BODY))
+            .route("/openapi.json", web::get().to(openapi_json))
+            .route("/teams", web::get().to(teams::list))
+            .route("/teams/{team}", web::get().to(teams::get))
+            .route("/teams/{team}/members", web::get().to(teams::members))
+            .route("/teams/{team}/audit", web::get().to(teams::audit))
+            .route("/notifications", web::get().to(teams::notifications))
+            .route("/notifications/{notification}/read", web::post().to(teams::read))
+            .route("/products", web::get().to(catalog::marketplace))
+            .route("/products/{product}", web::get().to(catalog::product))
+            .route("/teams/{team}/products", web::get().to(catalog::own))
+            .route("/teams/{team}/products", web::post().to(catalog::create_product))
+            .route("/teams/{team}/products/{product}", web::put().to(catalog::update_product))
+            .route("/teams/{team}/products/{product}/resources", web::post().to(catalog::create_resource))
+            .route("/teams/{team}/products/{product}/resources/{resource}", web::put().to(catalog::update_resource))
+            .route("/teams/{team}/products/{product}/plans", web::post().to(catalog::create_plan))
+            .route("/teams/{team}/products/{product}/plans/{plan}", web::put().to(catalog::update_plan))
+            .route("/teams/{team}/products/{product}/{publishing}", web::post().to(catalog::publishing))
+            .route("/teams/{team}/subscriptions", web::get().to(subscriptions::list))
+            .route("/teams/{team}/subscriptions", web::post().to(subscriptions::subscribe))
+            .route("/teams/{team}/subscriptions/{subscription}", web::get().to(subscriptions::get))
+            .route("/teams/{team}/subscriptions/{subscription}/cancel", web::post().to(subscriptions::cancel))
+            .route("/teams/{team}/provided/subscriptions", web::get().to(subscriptions::provided))
+            .route("/teams/{team}/provided/subscriptions/{subscription}/{decision}", web::post().to(subscriptions::decide))
+            .route("/teams/{team}/applications", web::get().to(applications::list))
+            .route("/teams/{team}/applications", web::post().to(applications::create))
+            .route("/teams/{team}/applications/{application}", web::get().to(applications::get))
+            .route("/teams/{team}/applications/{application}", web::put().to(applications::update))
+            .route("/teams/{team}/applications/{application}", web::delete().to(applications::delete))
+            .route("/teams/{team}/applications/{application}/archive", web::post().to(applications::archive))
+            .route("/teams/{team}/access-requests", web::get().to(access::list))
+            .route("/teams/{team}/access-requests", web::post().to(access::request))
+            .route("/teams/{team}/access-requests/{access}", web::get().to(access::get))
+            .route("/teams/{team}/provided/access-requests", web::get().to(access::provided))
+            .route("/teams/{team}/provided/access-requests/{access}/{decision}", web::post().to(access::decide))
+            .route("/teams/{team}/credentials", web::get().to(credentials::list))
+            .route("/teams/{team}/credentials", web::post().to(credentials::create))
+            .route("/teams/{team}/credentials/{credential}", web::get().to(credentials::get))
+            .route("/teams/{team}/credentials/{credential}/reveal", web::post().to(credentials::reveal))
+            .route("/teams/{team}/credentials/{credential}/{action}", web::post().to(credentials::act))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::Op(crate::ops::OpError::NotFound))
+            })),
+    );
+}

@@ -1,0 +1,151 @@
+//! Subscriptions over the API: the team's (list, subscribe, read, cancel)
+//! and the provider's decisions on subscriptions to its products.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::auth::Bearer;
+use super::page::{Page, SubscriptionList};
+use super::problem::{ApiResult, Problem};
+use super::views::SubscriptionView;
+use super::{created, json, ok, once};
+use crate::domain::ids::{PlanId, ProductId, SubscriptionId, TeamId};
+use crate::ops::subscriptions::{self, Decision};
+use crate::ops::{AppState, OpError, catalog};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeBody {
+    pub product: String,
+    pub plan: String,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    /// Why: the other team reads it. Needed to reject or end; optional to cancel.
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn reason_of(body: &web::Bytes) -> ApiResult<String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(String::new());
+    }
+    Ok(json::<ReasonBody>(body)?.reason)
+}
+
+#[utoipa::path(get, path = "/api/v1/teams/{team}/subscriptions", tag = "subscriptions",
+    params(("team" = String, Path, description = "The team's id"), Page),
+    responses((status = 200, body = SubscriptionList), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list(state: web::Data<AppState>, bearer: Bearer, path: web::Path<TeamId>, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+    let c = bearer.caller(&state, *path)?;
+    let all = subscriptions::list(&state, &c)?.iter().map(SubscriptionView::from).collect();
+    Ok(ok(&SubscriptionList::new(page.of(all, |s| s.id.clone())?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/teams/{team}/subscriptions", tag = "subscriptions",
+    params(("team" = String, Path, description = "The team's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retried subscribe with the same key answers with the first one's subscription")),
+    request_body = SubscribeBody,
+    responses((status = 201, body = SubscriptionView, description = "Active at once, or requested for the provider to decide"),
+        (status = 200, body = SubscriptionView, description = "Replayed"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn subscribe(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer, path: web::Path<TeamId>, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let c = bearer.caller(&state, *path)?;
+    let b: SubscribeBody = json(&body)?;
+    let (Ok(product), Ok(plan)) = (b.product.parse::<ProductId>(), b.plan.parse::<PlanId>()) else {
+        return Err(OpError::NotFound.into());
+    };
+    once::create(
+        &state,
+        &req,
+        &bearer,
+        || async {
+            let p = catalog::visible(&state, &[c.team_id()], false, product)?;
+            let plan = catalog::plan(&state, &p, plan)?;
+            let s = subscriptions::subscribe(&state, &c, &p, &plan).await?;
+            Ok((s.id.to_string(), created(&SubscriptionView::from(&s))))
+        },
+        |id| {
+            let id = id.parse().map_err(|_| OpError::NotFound)?;
+            Ok(ok(&SubscriptionView::from(&subscriptions::team_subscription(&state, c.team_id(), id)?)))
+        },
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/teams/{team}/subscriptions/{subscription}", tag = "subscriptions",
+    params(("team" = String, Path, description = "The team's id"), ("subscription" = String, Path)),
+    responses((status = 200, body = SubscriptionView), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, SubscriptionId)>) -> ApiResult<HttpResponse> {
+    let (team, id) = path.into_inner();
+    let c = bearer.caller(&state, team)?;
+    Ok(ok(&SubscriptionView::from(&subscriptions::team_subscription(&state, c.team_id(), id)?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/teams/{team}/subscriptions/{subscription}/cancel", tag = "subscriptions",
+    params(("team" = String, Path, description = "The team's id"), ("subscription" = String, Path)),
+    request_body(content = Option<ReasonBody>),
+    responses((status = 200, body = SubscriptionView), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn cancel(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, SubscriptionId)>, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let (team, id) = path.into_inner();
+    let c = bearer.caller(&state, team)?;
+    let s = subscriptions::team_subscription(&state, c.team_id(), id)?;
+    let s = subscriptions::cancel(&state, &c, &s, &reason_of(&body)?).await?;
+    Ok(ok(&SubscriptionView::from(&s)))
+}
+
+#[utoipa::path(get, path = "/api/v1/teams/{team}/provided/subscriptions", tag = "provider",
+    params(("team" = String, Path, description = "The provider team's id"), Page),
+    responses((status = 200, body = SubscriptionList, description = "Subscriptions to the team's products"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn provided(state: web::Data<AppState>, bearer: Bearer, path: web::Path<TeamId>, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+    let c = bearer.caller(&state, *path)?;
+    let all = subscriptions::of_provider(&state, &c)?.iter().map(SubscriptionView::from).collect();
+    Ok(ok(&SubscriptionList::new(page.of(all, |s| s.id.clone())?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/teams/{team}/provided/subscriptions/{subscription}/{decision}", tag = "provider",
+    params(("team" = String, Path, description = "The provider team's id"), ("subscription" = String, Path),
+        ("decision" = String, Path, description = "approve, reject or end")),
+    request_body(content = Option<ReasonBody>, description = "A reason, needed to reject or end"),
+    responses((status = 200, body = SubscriptionView), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn decide(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, SubscriptionId, String)>, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let (team, id, decision) = path.into_inner();
+    let c = bearer.caller(&state, team)?;
+    let reason = reason_of(&body)?;
+    let decision = match decision.as_str() {
+        "approve" => Decision::Approve,
+        "reject" => Decision::Reject(reason),
+        "end" => Decision::End(reason),
+        _ => return Err(OpError::NotFound.into()),
+    };
+    let s = subscriptions::provided(&state, &c, id)?;
+    let s = subscriptions::decide(&state, &c, &s, decision).await?;
+    Ok(ok(&SubscriptionView::from(&s)))
+}

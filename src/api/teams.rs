@@ -1,0 +1,95 @@
+//! Teams over the API: the teams a token reaches, their members and their
+//! activity; and the person's notifications.
+
+use actix_web::{HttpResponse, web};
+
+use super::auth::Bearer;
+use super::page::{AuditList, MemberList, NotificationList, Page, TeamList};
+use super::problem::{ApiResult, Problem};
+use super::views::{AuditView, MemberView, NotificationView, TeamView};
+use super::ok;
+use crate::domain::ids::{NotificationId, TeamId};
+use crate::ops::{AppState, notifications, teams, tokens};
+
+#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", params(Page),
+    responses((status = 200, body = TeamList), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list(state: web::Data<AppState>, bearer: Bearer, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+    let all = tokens::teams(&state, &bearer.0)?
+        .iter()
+        .map(|(t, r)| TeamView::of(t, r.as_str()))
+        .collect();
+    Ok(ok(&TeamList::new(page.of(all, |t| t.id.clone())?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/teams/{team}", tag = "teams",
+    params(("team" = String, Path, description = "The team's id")),
+    responses((status = 200, body = TeamView), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get(state: web::Data<AppState>, bearer: Bearer, path: web::Path<TeamId>) -> ApiResult<HttpResponse> {
+    let c = bearer.caller(&state, *path)?;
+    Ok(ok(&TeamView::of(&c.team, c.role.as_str())))
+}
+
+#[utoipa::path(get, path = "/api/v1/teams/{team}/members", tag = "teams",
+    params(("team" = String, Path, description = "The team's id"), Page),
+    responses((status = 200, body = MemberList), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn members(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
+    let c = bearer.caller(&state, *path)?;
+    let all = teams::members(&state, &c)?
+        .iter()
+        .map(|(m, u)| MemberView::of(m, u))
+        .collect();
+    Ok(ok(&MemberList::new(page.of(all, |m| m.user.clone())?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/teams/{team}/audit", tag = "teams",
+    params(("team" = String, Path, description = "The team's id"), Page),
+    responses((status = 200, body = AuditList, description = "The team's activity, oldest first within the last 1,000 records"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn audit(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
+    let c = bearer.caller(&state, *path)?;
+    let all = teams::history(&state, &c)?.iter().map(AuditView::from).collect();
+    Ok(ok(&AuditList::new(page.of(all, |a| a.id.clone())?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(Page),
+    responses((status = 200, body = NotificationList, description = "The person's latest 100 notifications"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "A service token: it has no person")),
+    security(("bearer" = [])))]
+pub async fn notifications(state: web::Data<AppState>, bearer: Bearer, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+    let user = bearer.person()?;
+    let all = notifications::list(&state, user)?
+        .iter()
+        .map(NotificationView::from)
+        .collect();
+    Ok(ok(&NotificationList::new(page.of(all, |n| n.id.clone())?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/notifications/{notification}/read", tag = "notifications",
+    params(("notification" = String, Path)),
+    responses((status = 204, description = "Marked read"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn read(state: web::Data<AppState>, bearer: Bearer, path: web::Path<NotificationId>) -> ApiResult<HttpResponse> {
+    let user = bearer.person()?;
+    super::writes(&bearer)?;
+    notifications::mark_read(&state, user, Some(*path)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
