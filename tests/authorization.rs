@@ -73,8 +73,16 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/account/tokens/{token_id}/revoke", Rule::SignedIn),
     ("GET", "/teams/{team_id}/tokens", Rule::TeamAdmin),
     ("POST", "/teams/{team_id}/tokens", Rule::TeamAdmin),
-    ("GET", "/teams/{team_id}/tokens/{token_id}/shown", Rule::TeamAdmin),
-    ("POST", "/teams/{team_id}/tokens/{token_id}/revoke", Rule::TeamAdmin),
+    (
+        "GET",
+        "/teams/{team_id}/tokens/{token_id}/shown",
+        Rule::TeamAdmin,
+    ),
+    (
+        "POST",
+        "/teams/{team_id}/tokens/{token_id}/revoke",
+        Rule::TeamAdmin,
+    ),
     ("GET", "/notifications", Rule::SignedIn),
     ("POST", "/notifications/read", Rule::SignedIn),
     (

@@ -11,6 +11,7 @@ use super::auth::Bearer;
 use super::page::{AccessList, Page};
 use super::problem::{ApiResult, Problem};
 use super::subscriptions::ReasonBody;
+
 use super::views::AccessView;
 use super::{created, json, ok, once};
 use crate::domain::ids::{AccessId, ProductId, ResourceId, TeamId};
@@ -39,9 +40,17 @@ pub struct AccessBody {
     responses((status = 200, body = AccessList), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list(state: web::Data<AppState>, bearer: Bearer, path: web::Path<TeamId>, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
-    let all = access::list(&state, &c)?.iter().map(AccessView::from).collect();
+    let all = access::list(&state, &c)?
+        .iter()
+        .map(AccessView::from)
+        .collect();
     Ok(ok(&AccessList::new(page.of(all, |a| a.id.clone())?)))
 }
 
@@ -58,10 +67,19 @@ pub async fn list(state: web::Data<AppState>, bearer: Bearer, path: web::Path<Te
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn request(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer, path: web::Path<TeamId>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn request(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
     let b: AccessBody = json(&body)?;
-    let (Ok(product), Ok(resource)) = (b.product.parse::<ProductId>(), b.resource.parse::<ResourceId>()) else {
+    let (Ok(product), Ok(resource)) = (
+        b.product.parse::<ProductId>(),
+        b.resource.parse::<ResourceId>(),
+    ) else {
         return Err(OpError::NotFound.into());
     };
     let input = AccessInput {
@@ -82,7 +100,11 @@ pub async fn request(state: web::Data<AppState>, req: HttpRequest, bearer: Beare
         },
         |id| {
             let id = id.parse().map_err(|_| OpError::NotFound)?;
-            Ok(ok(&AccessView::from(&access::team_access(&state, c.team_id(), id)?)))
+            Ok(ok(&AccessView::from(&access::team_access(
+                &state,
+                c.team_id(),
+                id,
+            )?)))
         },
     )
     .await
@@ -93,10 +115,18 @@ pub async fn request(state: web::Data<AppState>, req: HttpRequest, bearer: Beare
     responses((status = 200, body = AccessView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, AccessId)>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, AccessId)>,
+) -> ApiResult<HttpResponse> {
     let (team, id) = path.into_inner();
     let c = bearer.caller(&state, team)?;
-    Ok(ok(&AccessView::from(&access::team_access(&state, c.team_id(), id)?)))
+    Ok(ok(&AccessView::from(&access::team_access(
+        &state,
+        c.team_id(),
+        id,
+    )?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/teams/{team}/provided/access-requests", tag = "provider",
@@ -106,9 +136,17 @@ pub async fn get(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(Te
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn provided(state: web::Data<AppState>, bearer: Bearer, path: web::Path<TeamId>, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+pub async fn provided(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
-    let all = access::of_provider(&state, &c)?.iter().map(AccessView::from).collect();
+    let all = access::of_provider(&state, &c)?
+        .iter()
+        .map(AccessView::from)
+        .collect();
     Ok(ok(&AccessList::new(page.of(all, |a| a.id.clone())?)))
 }
 
@@ -123,14 +161,15 @@ pub async fn provided(state: web::Data<AppState>, bearer: Bearer, path: web::Pat
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn decide(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, AccessId, String)>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn decide(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, AccessId, String)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let (team, id, decision) = path.into_inner();
     let c = bearer.caller(&state, team)?;
-    let reason = if body.iter().all(u8::is_ascii_whitespace) {
-        String::new()
-    } else {
-        json::<ReasonBody>(&body)?.reason
-    };
+    let reason = super::subscriptions::reason_of(&body)?;
     let decision = match decision.as_str() {
         "approve" => Decision::Approve,
         "reject" => Decision::Reject(reason),

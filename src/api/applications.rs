@@ -10,8 +10,8 @@ use super::problem::{ApiResult, Problem};
 use super::views::ApplicationView;
 use super::{created, json, ok, once};
 use crate::domain::ids::{ApplicationId, TeamId};
-use crate::ops::applications::{self, AppInput};
 use crate::ops::AppState;
+use crate::ops::applications::{self, AppInput};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,9 +35,17 @@ impl From<ApplicationBody> for AppInput {
     responses((status = 200, body = ApplicationList), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list(state: web::Data<AppState>, bearer: Bearer, path: web::Path<TeamId>, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
-    let all = applications::list(&state, &c)?.iter().map(ApplicationView::from).collect();
+    let all = applications::list(&state, &c)?
+        .iter()
+        .map(ApplicationView::from)
+        .collect();
     Ok(ok(&ApplicationList::new(page.of(all, |a| a.id.clone())?)))
 }
 
@@ -53,7 +61,13 @@ pub async fn list(state: web::Data<AppState>, bearer: Bearer, path: web::Path<Te
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn create(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer, path: web::Path<TeamId>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
     let input: AppInput = json::<ApplicationBody>(&body)?.into();
     once::create(
@@ -66,7 +80,11 @@ pub async fn create(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer
         },
         |id| {
             let id = id.parse().map_err(|_| crate::ops::OpError::NotFound)?;
-            Ok(ok(&ApplicationView::from(&applications::team_app(&state, c.team_id(), id)?)))
+            Ok(ok(&ApplicationView::from(&applications::team_app(
+                &state,
+                c.team_id(),
+                id,
+            )?)))
         },
     )
     .await
@@ -77,10 +95,18 @@ pub async fn create(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer
     responses((status = 200, body = ApplicationView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, ApplicationId)>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, ApplicationId)>,
+) -> ApiResult<HttpResponse> {
     let (team, id) = path.into_inner();
     let c = bearer.caller(&state, team)?;
-    Ok(ok(&ApplicationView::from(&applications::team_app(&state, c.team_id(), id)?)))
+    Ok(ok(&ApplicationView::from(&applications::team_app(
+        &state,
+        c.team_id(),
+        id,
+    )?)))
 }
 
 #[utoipa::path(put, path = "/api/v1/teams/{team}/applications/{application}", tag = "applications",
@@ -93,7 +119,12 @@ pub async fn get(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(Te
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn update(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, ApplicationId)>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, ApplicationId)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let (team, id) = path.into_inner();
     let c = bearer.caller(&state, team)?;
     let input: AppInput = json::<ApplicationBody>(&body)?.into();
@@ -109,12 +140,20 @@ pub async fn update(state: web::Data<AppState>, bearer: Bearer, path: web::Path<
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn archive(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, ApplicationId)>) -> ApiResult<HttpResponse> {
+pub async fn archive(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, ApplicationId)>,
+) -> ApiResult<HttpResponse> {
     let (team, id) = path.into_inner();
     let c = bearer.caller(&state, team)?;
     let a = applications::team_app(&state, c.team_id(), id)?;
     applications::archive(&state, &c, &a).await?;
-    Ok(ok(&ApplicationView::from(&applications::team_app(&state, c.team_id(), id)?)))
+    Ok(ok(&ApplicationView::from(&applications::team_app(
+        &state,
+        c.team_id(),
+        id,
+    )?)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/teams/{team}/applications/{application}", tag = "applications",
@@ -125,7 +164,11 @@ pub async fn archive(state: web::Data<AppState>, bearer: Bearer, path: web::Path
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn delete(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, ApplicationId)>) -> ApiResult<HttpResponse> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, ApplicationId)>,
+) -> ApiResult<HttpResponse> {
     let (team, id) = path.into_inner();
     let c = bearer.caller(&state, team)?;
     let a = applications::team_app(&state, c.team_id(), id)?;

@@ -25,7 +25,11 @@ fn view(state: &AppState, p: &crate::domain::product::Product) -> ApiResult<Prod
     responses((status = 200, body = ProductList, description = "The published products"),
         (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn marketplace(state: web::Data<AppState>, _bearer: Bearer, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+pub async fn marketplace(
+    state: web::Data<AppState>,
+    _bearer: Bearer,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
     let mut all = Vec::new();
     for p in catalog::published(&state)? {
         all.push(view(&state, &p)?);
@@ -38,8 +42,15 @@ pub async fn marketplace(state: web::Data<AppState>, _bearer: Bearer, page: web:
     responses((status = 200, body = ProductView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn product(state: web::Data<AppState>, bearer: Bearer, path: web::Path<ProductId>) -> ApiResult<HttpResponse> {
-    let teams: Vec<TeamId> = tokens::teams(&state, &bearer.0)?.iter().map(|(t, _)| t.id).collect();
+pub async fn product(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<ProductId>,
+) -> ApiResult<HttpResponse> {
+    let teams: Vec<TeamId> = tokens::teams(&state, &bearer.0)?
+        .iter()
+        .map(|(t, _)| t.id)
+        .collect();
     let p = catalog::visible(&state, &teams, false, *path)?;
     Ok(ok(&view(&state, &p)?))
 }
@@ -74,7 +85,12 @@ impl From<ProductBody> for ProductInput {
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn own(state: web::Data<AppState>, bearer: Bearer, path: web::Path<TeamId>, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+pub async fn own(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
     let mut all = Vec::new();
     for p in catalog::list(&state, &c)? {
@@ -95,7 +111,13 @@ pub async fn own(state: web::Data<AppState>, bearer: Bearer, path: web::Path<Tea
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn create_product(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer, path: web::Path<TeamId>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn create_product(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
     let input: ProductInput = json::<ProductBody>(&body)?.into();
     once::create(
@@ -124,7 +146,12 @@ pub async fn create_product(state: web::Data<AppState>, req: HttpRequest, bearer
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn update_product(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, ProductId)>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn update_product(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, ProductId)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let (team, id) = path.into_inner();
     let c = bearer.caller(&state, team)?;
     let input: ProductInput = json::<ProductBody>(&body)?.into();
@@ -140,7 +167,11 @@ pub async fn update_product(state: web::Data<AppState>, bearer: Bearer, path: we
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn publishing(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, ProductId, String)>) -> ApiResult<HttpResponse> {
+pub async fn publishing(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, ProductId, String)>,
+) -> ApiResult<HttpResponse> {
     let (team, id, verb) = path.into_inner();
     let publish = match verb.as_str() {
         "publish" => true,
@@ -214,7 +245,14 @@ fn fields_of(b: &[FieldBody]) -> ApiResult<Vec<RequestField>> {
     })
 }
 
-async fn save_resource(state: &AppState, bearer: &Bearer, team: TeamId, product: ProductId, existing: Option<ResourceId>, body: &web::Bytes) -> ApiResult<ResourceView> {
+async fn save_resource(
+    state: &AppState,
+    bearer: &Bearer,
+    team: TeamId,
+    product: ProductId,
+    existing: Option<ResourceId>,
+    body: &web::Bytes,
+) -> ApiResult<ResourceView> {
     let c = bearer.caller(state, team)?;
     let b: ResourceBody = json(body)?;
     let fields = fields_of(&b.fields)?;
@@ -241,9 +279,16 @@ async fn save_resource(state: &AppState, bearer: &Bearer, team: TeamId, product:
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn create_resource(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, ProductId)>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn create_resource(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, ProductId)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let (team, product) = path.into_inner();
-    Ok(created(&save_resource(&state, &bearer, team, product, None, &body).await?))
+    Ok(created(
+        &save_resource(&state, &bearer, team, product, None, &body).await?,
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/teams/{team}/products/{product}/resources/{resource}", tag = "provider",
@@ -256,9 +301,22 @@ pub async fn create_resource(state: web::Data<AppState>, bearer: Bearer, path: w
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn update_resource(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, ProductId, ResourceId)>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn update_resource(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, ProductId, ResourceId)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let (team, product, id) = path.into_inner();
-    Ok(ok(&save_resource(&state, &bearer, team, product, Some(id), &body).await?))
+    Ok(ok(&save_resource(
+        &state,
+        &bearer,
+        team,
+        product,
+        Some(id),
+        &body,
+    )
+    .await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -279,7 +337,14 @@ pub struct PlanBody {
     pub approval: String,
 }
 
-async fn save_plan(state: &AppState, bearer: &Bearer, team: TeamId, product: ProductId, existing: Option<PlanId>, body: &web::Bytes) -> ApiResult<PlanView> {
+async fn save_plan(
+    state: &AppState,
+    bearer: &Bearer,
+    team: TeamId,
+    product: ProductId,
+    existing: Option<PlanId>,
+    body: &web::Bytes,
+) -> ApiResult<PlanView> {
     let c = bearer.caller(state, team)?;
     let b: PlanBody = json(body)?;
     let p = catalog::own_product(state, &c, product)?;
@@ -305,9 +370,16 @@ async fn save_plan(state: &AppState, bearer: &Bearer, team: TeamId, product: Pro
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn create_plan(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, ProductId)>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn create_plan(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, ProductId)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let (team, product) = path.into_inner();
-    Ok(created(&save_plan(&state, &bearer, team, product, None, &body).await?))
+    Ok(created(
+        &save_plan(&state, &bearer, team, product, None, &body).await?,
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/teams/{team}/products/{product}/plans/{plan}", tag = "provider",
@@ -320,7 +392,20 @@ pub async fn create_plan(state: web::Data<AppState>, bearer: Bearer, path: web::
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn update_plan(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, ProductId, PlanId)>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn update_plan(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, ProductId, PlanId)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let (team, product, id) = path.into_inner();
-    Ok(ok(&save_plan(&state, &bearer, team, product, Some(id), &body).await?))
+    Ok(ok(&save_plan(
+        &state,
+        &bearer,
+        team,
+        product,
+        Some(id),
+        &body,
+    )
+    .await?))
 }

@@ -11,7 +11,7 @@ use super::once;
 use super::page::{CredentialList, Page};
 use super::problem::{ApiError, ApiResult, Problem};
 use super::views::{CredentialView, CredentialWithSecret, SecretView};
-use super::{created, json, no_store, ok};
+use super::{created, json, no_store, ok, optional_json};
 use crate::domain::abilities::Grace;
 use crate::domain::ids::{AccessId, ApplicationId, CredentialId, TeamId};
 use crate::ops::credentials::{self, Fresh, NewCredential, Verb};
@@ -37,7 +37,11 @@ pub struct ActBody {
     pub grace: Option<String>,
 }
 
-fn with_secret(state: &AppState, c: &crate::domain::credential::Credential, fresh: Option<Fresh>) -> CredentialWithSecret {
+fn with_secret(
+    state: &AppState,
+    c: &crate::domain::credential::Credential,
+    fresh: Option<Fresh>,
+) -> CredentialWithSecret {
     CredentialWithSecret {
         credential: CredentialView::of(c, state.clock.now()),
         secret: match fresh {
@@ -164,11 +168,7 @@ pub async fn act(
 ) -> ApiResult<HttpResponse> {
     let (team, id, verb) = path.into_inner();
     let caller = bearer.caller(&state, team)?;
-    let b: ActBody = if body.iter().all(u8::is_ascii_whitespace) {
-        ActBody::default()
-    } else {
-        json(&body)?
-    };
+    let b: ActBody = optional_json(&body)?;
     let grace = match (verb, b.grace.as_deref()) {
         (Verb::Renew, raw) => Grace::parse(raw.unwrap_or("")).ok_or_else(|| {
             ApiError::Op(OpError::invalid("grace", "Choose none, 1h, 24h or 7d."))
@@ -183,7 +183,10 @@ pub async fn act(
     let c = credentials::team_credential(&state, caller.team_id(), id)?;
     let renew = || async {
         let (c, fresh) = credentials::act(&state, &caller, &c, verb, grace).await?;
-        Ok((c.id.to_string(), no_store(ok(&with_secret(&state, &c, fresh)))))
+        Ok((
+            c.id.to_string(),
+            no_store(ok(&with_secret(&state, &c, fresh))),
+        ))
     };
     if verb == Verb::Renew {
         // A renewal rotates: a retried one with the same key rotates once.

@@ -57,6 +57,15 @@ pub(crate) fn json<T: DeserializeOwned>(body: &web::Bytes) -> ApiResult<T> {
         .map_err(|e| ApiError::BadRequest(format!("The body is not the JSON this call takes: {e}")))
 }
 
+/// A JSON body a call may leave out: nothing, or `null`, reads as the default.
+pub(crate) fn optional_json<T: DeserializeOwned + Default>(body: &web::Bytes) -> ApiResult<T> {
+    let text = body.trim_ascii();
+    if text.is_empty() || text == b"null" {
+        return Ok(T::default());
+    }
+    json(body)
+}
+
 /// Refuses a change through a read-only token where no team says so.
 pub(crate) fn writes(bearer: &Bearer) -> ApiResult<()> {
     if bearer.0.scope.writes() {
@@ -76,7 +85,12 @@ impl Modify for BearerScheme {
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("agt_<token id>_<secret>").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("agt_<token id>_<secret>")
+                    .build(),
+            ),
         );
     }
 }
@@ -128,7 +142,10 @@ fn path_error(err: actix_web::error::PathError, _: &actix_web::HttpRequest) -> a
     ApiError::Op(crate::ops::OpError::NotFound).into()
 }
 
-fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
     ApiError::BadRequest(format!("The query is not what this call takes: {err}")).into()
 }
 
@@ -144,39 +161,126 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/teams/{team}/members", web::get().to(teams::members))
             .route("/teams/{team}/audit", web::get().to(teams::audit))
             .route("/notifications", web::get().to(teams::notifications))
-            .route("/notifications/{notification}/read", web::post().to(teams::read))
+            .route(
+                "/notifications/{notification}/read",
+                web::post().to(teams::read),
+            )
             .route("/products", web::get().to(catalog::marketplace))
             .route("/products/{product}", web::get().to(catalog::product))
             .route("/teams/{team}/products", web::get().to(catalog::own))
-            .route("/teams/{team}/products", web::post().to(catalog::create_product))
-            .route("/teams/{team}/products/{product}", web::put().to(catalog::update_product))
-            .route("/teams/{team}/products/{product}/resources", web::post().to(catalog::create_resource))
-            .route("/teams/{team}/products/{product}/resources/{resource}", web::put().to(catalog::update_resource))
-            .route("/teams/{team}/products/{product}/plans", web::post().to(catalog::create_plan))
-            .route("/teams/{team}/products/{product}/plans/{plan}", web::put().to(catalog::update_plan))
-            .route("/teams/{team}/products/{product}/{publishing}", web::post().to(catalog::publishing))
-            .route("/teams/{team}/subscriptions", web::get().to(subscriptions::list))
-            .route("/teams/{team}/subscriptions", web::post().to(subscriptions::subscribe))
-            .route("/teams/{team}/subscriptions/{subscription}", web::get().to(subscriptions::get))
-            .route("/teams/{team}/subscriptions/{subscription}/cancel", web::post().to(subscriptions::cancel))
-            .route("/teams/{team}/provided/subscriptions", web::get().to(subscriptions::provided))
-            .route("/teams/{team}/provided/subscriptions/{subscription}/{decision}", web::post().to(subscriptions::decide))
-            .route("/teams/{team}/applications", web::get().to(applications::list))
-            .route("/teams/{team}/applications", web::post().to(applications::create))
-            .route("/teams/{team}/applications/{application}", web::get().to(applications::get))
-            .route("/teams/{team}/applications/{application}", web::put().to(applications::update))
-            .route("/teams/{team}/applications/{application}", web::delete().to(applications::delete))
-            .route("/teams/{team}/applications/{application}/archive", web::post().to(applications::archive))
+            .route(
+                "/teams/{team}/products",
+                web::post().to(catalog::create_product),
+            )
+            .route(
+                "/teams/{team}/products/{product}",
+                web::put().to(catalog::update_product),
+            )
+            .route(
+                "/teams/{team}/products/{product}/resources",
+                web::post().to(catalog::create_resource),
+            )
+            .route(
+                "/teams/{team}/products/{product}/resources/{resource}",
+                web::put().to(catalog::update_resource),
+            )
+            .route(
+                "/teams/{team}/products/{product}/plans",
+                web::post().to(catalog::create_plan),
+            )
+            .route(
+                "/teams/{team}/products/{product}/plans/{plan}",
+                web::put().to(catalog::update_plan),
+            )
+            .route(
+                "/teams/{team}/products/{product}/{publishing}",
+                web::post().to(catalog::publishing),
+            )
+            .route(
+                "/teams/{team}/subscriptions",
+                web::get().to(subscriptions::list),
+            )
+            .route(
+                "/teams/{team}/subscriptions",
+                web::post().to(subscriptions::subscribe),
+            )
+            .route(
+                "/teams/{team}/subscriptions/{subscription}",
+                web::get().to(subscriptions::get),
+            )
+            .route(
+                "/teams/{team}/subscriptions/{subscription}/cancel",
+                web::post().to(subscriptions::cancel),
+            )
+            .route(
+                "/teams/{team}/provided/subscriptions",
+                web::get().to(subscriptions::provided),
+            )
+            .route(
+                "/teams/{team}/provided/subscriptions/{subscription}/{decision}",
+                web::post().to(subscriptions::decide),
+            )
+            .route(
+                "/teams/{team}/applications",
+                web::get().to(applications::list),
+            )
+            .route(
+                "/teams/{team}/applications",
+                web::post().to(applications::create),
+            )
+            .route(
+                "/teams/{team}/applications/{application}",
+                web::get().to(applications::get),
+            )
+            .route(
+                "/teams/{team}/applications/{application}",
+                web::put().to(applications::update),
+            )
+            .route(
+                "/teams/{team}/applications/{application}",
+                web::delete().to(applications::delete),
+            )
+            .route(
+                "/teams/{team}/applications/{application}/archive",
+                web::post().to(applications::archive),
+            )
             .route("/teams/{team}/access-requests", web::get().to(access::list))
-            .route("/teams/{team}/access-requests", web::post().to(access::request))
-            .route("/teams/{team}/access-requests/{access}", web::get().to(access::get))
-            .route("/teams/{team}/provided/access-requests", web::get().to(access::provided))
-            .route("/teams/{team}/provided/access-requests/{access}/{decision}", web::post().to(access::decide))
-            .route("/teams/{team}/credentials", web::get().to(credentials::list))
-            .route("/teams/{team}/credentials", web::post().to(credentials::create))
-            .route("/teams/{team}/credentials/{credential}", web::get().to(credentials::get))
-            .route("/teams/{team}/credentials/{credential}/reveal", web::post().to(credentials::reveal))
-            .route("/teams/{team}/credentials/{credential}/{action}", web::post().to(credentials::act))
+            .route(
+                "/teams/{team}/access-requests",
+                web::post().to(access::request),
+            )
+            .route(
+                "/teams/{team}/access-requests/{access}",
+                web::get().to(access::get),
+            )
+            .route(
+                "/teams/{team}/provided/access-requests",
+                web::get().to(access::provided),
+            )
+            .route(
+                "/teams/{team}/provided/access-requests/{access}/{decision}",
+                web::post().to(access::decide),
+            )
+            .route(
+                "/teams/{team}/credentials",
+                web::get().to(credentials::list),
+            )
+            .route(
+                "/teams/{team}/credentials",
+                web::post().to(credentials::create),
+            )
+            .route(
+                "/teams/{team}/credentials/{credential}",
+                web::get().to(credentials::get),
+            )
+            .route(
+                "/teams/{team}/credentials/{credential}/reveal",
+                web::post().to(credentials::reveal),
+            )
+            .route(
+                "/teams/{team}/credentials/{credential}/{action}",
+                web::post().to(credentials::act),
+            )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::Op(crate::ops::OpError::NotFound))
             })),

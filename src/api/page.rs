@@ -21,7 +21,11 @@ pub struct Page {
 
 impl Page {
     /// The page of `items` (in any order) this asks for, ordered by id.
-    pub fn of<T>(&self, mut items: Vec<T>, id: impl Fn(&T) -> String) -> Result<(Vec<T>, Option<String>), ApiError> {
+    pub fn of<T>(
+        &self,
+        mut items: Vec<T>,
+        id: impl Fn(&T) -> String,
+    ) -> Result<(Vec<T>, Option<String>), ApiError> {
         let limit = match self.limit {
             None => DEFAULT_LIMIT,
             Some(n) if (1..=MAX_LIMIT).contains(&n) => n,

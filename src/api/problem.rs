@@ -59,11 +59,9 @@ impl ApiError {
             ApiError::Op(e) => match e {
                 OpError::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
                 OpError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
-                OpError::Invalid(_) | OpError::InvalidValues { .. } => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid",
-                    "Invalid input",
-                ),
+                OpError::Invalid(_) | OpError::InvalidValues { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "Invalid input")
+                }
                 OpError::Refused(_) => (StatusCode::CONFLICT, "refused", "Refused"),
                 OpError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
                 OpError::Gone(_) => (StatusCode::GONE, "gone", "Gone"),
@@ -84,7 +82,9 @@ impl ApiError {
             ApiError::BadRequest(why) => why.clone(),
             ApiError::InFlight => self.to_string(),
             ApiError::Op(e) => match e {
-                OpError::NotFound => "There is nothing here, or the token cannot see it.".to_owned(),
+                OpError::NotFound => {
+                    "There is nothing here, or the token cannot see it.".to_owned()
+                }
                 OpError::Internal(cause) => {
                     tracing::error!(error = %cause, "API request failed");
                     "The server could not complete this request. It has been logged.".to_owned()

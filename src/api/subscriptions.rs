@@ -9,7 +9,7 @@ use super::auth::Bearer;
 use super::page::{Page, SubscriptionList};
 use super::problem::{ApiResult, Problem};
 use super::views::SubscriptionView;
-use super::{created, json, ok, once};
+use super::{created, json, ok, once, optional_json};
 use crate::domain::ids::{PlanId, ProductId, SubscriptionId, TeamId};
 use crate::ops::subscriptions::{self, Decision};
 use crate::ops::{AppState, OpError, catalog};
@@ -29,11 +29,8 @@ pub struct ReasonBody {
     pub reason: String,
 }
 
-fn reason_of(body: &web::Bytes) -> ApiResult<String> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(String::new());
-    }
-    Ok(json::<ReasonBody>(body)?.reason)
+pub(crate) fn reason_of(body: &web::Bytes) -> ApiResult<String> {
+    Ok(optional_json::<ReasonBody>(body)?.reason)
 }
 
 #[utoipa::path(get, path = "/api/v1/teams/{team}/subscriptions", tag = "subscriptions",
@@ -41,9 +38,17 @@ fn reason_of(body: &web::Bytes) -> ApiResult<String> {
     responses((status = 200, body = SubscriptionList), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list(state: web::Data<AppState>, bearer: Bearer, path: web::Path<TeamId>, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
-    let all = subscriptions::list(&state, &c)?.iter().map(SubscriptionView::from).collect();
+    let all = subscriptions::list(&state, &c)?
+        .iter()
+        .map(SubscriptionView::from)
+        .collect();
     Ok(ok(&SubscriptionList::new(page.of(all, |s| s.id.clone())?)))
 }
 
@@ -59,7 +64,13 @@ pub async fn list(state: web::Data<AppState>, bearer: Bearer, path: web::Path<Te
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn subscribe(state: web::Data<AppState>, req: HttpRequest, bearer: Bearer, path: web::Path<TeamId>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn subscribe(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
     let b: SubscribeBody = json(&body)?;
     let (Ok(product), Ok(plan)) = (b.product.parse::<ProductId>(), b.plan.parse::<PlanId>()) else {
@@ -77,7 +88,9 @@ pub async fn subscribe(state: web::Data<AppState>, req: HttpRequest, bearer: Bea
         },
         |id| {
             let id = id.parse().map_err(|_| OpError::NotFound)?;
-            Ok(ok(&SubscriptionView::from(&subscriptions::team_subscription(&state, c.team_id(), id)?)))
+            Ok(ok(&SubscriptionView::from(
+                &subscriptions::team_subscription(&state, c.team_id(), id)?,
+            )))
         },
     )
     .await
@@ -88,10 +101,16 @@ pub async fn subscribe(state: web::Data<AppState>, req: HttpRequest, bearer: Bea
     responses((status = 200, body = SubscriptionView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, SubscriptionId)>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, SubscriptionId)>,
+) -> ApiResult<HttpResponse> {
     let (team, id) = path.into_inner();
     let c = bearer.caller(&state, team)?;
-    Ok(ok(&SubscriptionView::from(&subscriptions::team_subscription(&state, c.team_id(), id)?)))
+    Ok(ok(&SubscriptionView::from(
+        &subscriptions::team_subscription(&state, c.team_id(), id)?,
+    )))
 }
 
 #[utoipa::path(post, path = "/api/v1/teams/{team}/subscriptions/{subscription}/cancel", tag = "subscriptions",
@@ -103,7 +122,12 @@ pub async fn get(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(Te
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn cancel(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, SubscriptionId)>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn cancel(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, SubscriptionId)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let (team, id) = path.into_inner();
     let c = bearer.caller(&state, team)?;
     let s = subscriptions::team_subscription(&state, c.team_id(), id)?;
@@ -118,9 +142,17 @@ pub async fn cancel(state: web::Data<AppState>, bearer: Bearer, path: web::Path<
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn provided(state: web::Data<AppState>, bearer: Bearer, path: web::Path<TeamId>, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+pub async fn provided(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
-    let all = subscriptions::of_provider(&state, &c)?.iter().map(SubscriptionView::from).collect();
+    let all = subscriptions::of_provider(&state, &c)?
+        .iter()
+        .map(SubscriptionView::from)
+        .collect();
     Ok(ok(&SubscriptionList::new(page.of(all, |s| s.id.clone())?)))
 }
 
@@ -135,7 +167,12 @@ pub async fn provided(state: web::Data<AppState>, bearer: Bearer, path: web::Pat
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn decide(state: web::Data<AppState>, bearer: Bearer, path: web::Path<(TeamId, SubscriptionId, String)>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn decide(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(TeamId, SubscriptionId, String)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let (team, id, decision) = path.into_inner();
     let c = bearer.caller(&state, team)?;
     let reason = reason_of(&body)?;

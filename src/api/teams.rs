@@ -4,17 +4,21 @@
 use actix_web::{HttpResponse, web};
 
 use super::auth::Bearer;
+use super::ok;
 use super::page::{AuditList, MemberList, NotificationList, Page, TeamList};
 use super::problem::{ApiResult, Problem};
 use super::views::{AuditView, MemberView, NotificationView, TeamView};
-use super::ok;
 use crate::domain::ids::{NotificationId, TeamId};
 use crate::ops::{AppState, notifications, teams, tokens};
 
 #[utoipa::path(get, path = "/api/v1/teams", tag = "teams", params(Page),
     responses((status = 200, body = TeamList), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list(state: web::Data<AppState>, bearer: Bearer, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
     let all = tokens::teams(&state, &bearer.0)?
         .iter()
         .map(|(t, r)| TeamView::of(t, r.as_str()))
@@ -27,7 +31,11 @@ pub async fn list(state: web::Data<AppState>, bearer: Bearer, page: web::Query<P
     responses((status = 200, body = TeamView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, bearer: Bearer, path: web::Path<TeamId>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<TeamId>,
+) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
     Ok(ok(&TeamView::of(&c.team, c.role.as_str())))
 }
@@ -64,7 +72,10 @@ pub async fn audit(
     page: web::Query<Page>,
 ) -> ApiResult<HttpResponse> {
     let c = bearer.caller(&state, *path)?;
-    let all = teams::history(&state, &c)?.iter().map(AuditView::from).collect();
+    let all = teams::history(&state, &c)?
+        .iter()
+        .map(AuditView::from)
+        .collect();
     Ok(ok(&AuditList::new(page.of(all, |a| a.id.clone())?)))
 }
 
@@ -73,7 +84,11 @@ pub async fn audit(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "A service token: it has no person")),
     security(("bearer" = [])))]
-pub async fn notifications(state: web::Data<AppState>, bearer: Bearer, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+pub async fn notifications(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
     let user = bearer.person()?;
     let all = notifications::list(&state, user)?
         .iter()
@@ -87,7 +102,11 @@ pub async fn notifications(state: web::Data<AppState>, bearer: Bearer, page: web
     responses((status = 204, description = "Marked read"), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn read(state: web::Data<AppState>, bearer: Bearer, path: web::Path<NotificationId>) -> ApiResult<HttpResponse> {
+pub async fn read(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<NotificationId>,
+) -> ApiResult<HttpResponse> {
     let user = bearer.person()?;
     super::writes(&bearer)?;
     notifications::mark_read(&state, user, Some(*path)).await?;

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::clock::Timestamp;
 use crate::domain::access::AccessRequest;
+use crate::domain::account::User;
 use crate::domain::application::Application;
 use crate::domain::audit::AuditRecord;
 use crate::domain::credential::Credential;
@@ -17,7 +18,6 @@ use crate::domain::product::Product;
 use crate::domain::resource::{CredentialType, Plan, Quota, Resource};
 use crate::domain::subscription::Subscription;
 use crate::domain::team::{Membership, Team};
-use crate::domain::account::User;
 
 fn time(t: Timestamp) -> String {
     t.rfc3339()

@@ -55,13 +55,26 @@ macro_rules! id_type {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidId;
 
+/// The last id made: ids made within one millisecond count up from it,
+/// so ids sort in the order they were made (lists page by id).
+static LAST: std::sync::Mutex<u128> = std::sync::Mutex::new(0);
+
 fn new_ulid(now: Timestamp) -> Ulid {
     let mut random = [0u8; 10];
     crate::crypto::random::fill(&mut random);
     let mut bytes = [0u8; 16];
     bytes[..6].copy_from_slice(&(now.as_millis().max(0) as u64).to_be_bytes()[2..]);
     bytes[6..].copy_from_slice(&random);
-    Ulid::from_bytes(bytes)
+    let fresh = u128::from_be_bytes(bytes);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    // Same millisecond (the top 48 bits) as the last id: one more than it.
+    let next = if fresh >> 80 == *last >> 80 && fresh <= *last {
+        last.wrapping_add(1)
+    } else {
+        fresh
+    };
+    *last = next;
+    Ulid(next)
 }
 
 id_type!(UserId);

@@ -27,10 +27,7 @@ impl TokenScope {
         match raw.trim() {
             "read" => Ok(TokenScope::Read),
             "read-write" => Ok(TokenScope::ReadWrite),
-            _ => Err(FieldError::new(
-                "scope",
-                "Choose read, or read and write.",
-            )),
+            _ => Err(FieldError::new("scope", "Choose read, or read and write.")),
         }
     }
 
@@ -113,9 +110,7 @@ impl TokenSpec {
         let lifetime = match days.trim() {
             "" | "never" => Ok(None),
             raw => match raw.parse::<u64>() {
-                Ok(d) if (1..=MAX_DAYS).contains(&d) => {
-                    Ok(Some(Duration::from_secs(d * 86_400)))
-                }
+                Ok(d) if (1..=MAX_DAYS).contains(&d) => Ok(Some(Duration::from_secs(d * 86_400))),
                 _ => Err(FieldError::new(
                     "expires_in_days",
                     format!("Give a number of days from 1 to {MAX_DAYS}, or leave it empty."),
@@ -143,7 +138,11 @@ mod tests {
         let s = TokenSpec::parse("CI", "read-write", "90").unwrap();
         assert_eq!(
             (s.name.as_str(), s.scope, s.lifetime),
-            ("CI", TokenScope::ReadWrite, Some(Duration::from_secs(90 * 86_400)))
+            (
+                "CI",
+                TokenScope::ReadWrite,
+                Some(Duration::from_secs(90 * 86_400))
+            )
         );
         assert_eq!(TokenSpec::parse("CI", "read", "").unwrap().lifetime, None);
         let errors = TokenSpec::parse("", "admin", "0").unwrap_err();

@@ -14,8 +14,8 @@ pub mod reveal;
 pub mod state;
 pub mod subscriptions;
 pub mod teams;
-pub mod tokens;
 pub mod throttle;
+pub mod tokens;
 
 pub use caller::Caller;
 pub use error::OpError;

@@ -199,6 +199,9 @@ pub async fn set_provider(
 pub const HISTORY: usize = 1_000;
 
 /// The team's activity, newest first.
-pub fn history(state: &AppState, caller: &Caller) -> Result<Vec<crate::domain::audit::AuditRecord>, OpError> {
+pub fn history(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<crate::domain::audit::AuditRecord>, OpError> {
     Ok(state.store.team_audit(caller.team_id(), HISTORY)?)
 }

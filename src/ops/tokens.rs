@@ -154,7 +154,11 @@ async fn revoke(state: &AppState, t: &ApiToken, actor: UserId) -> Result<(), OpE
 }
 
 /// A person revokes one of their own tokens.
-pub async fn revoke_personal(state: &AppState, user: UserId, id: &KeyId) -> Result<ApiToken, OpError> {
+pub async fn revoke_personal(
+    state: &AppState,
+    user: UserId,
+    id: &KeyId,
+) -> Result<ApiToken, OpError> {
     let t = state.store.token(id)?.ok_or(OpError::NotFound)?;
     if !matches!(t.owner, TokenOwner::Person { user: u, .. } if u == user) {
         return Err(OpError::NotFound);
@@ -164,7 +168,11 @@ pub async fn revoke_personal(state: &AppState, user: UserId, id: &KeyId) -> Resu
 }
 
 /// A team admin revokes one of the team's service tokens.
-pub async fn revoke_for_team(state: &AppState, caller: &Caller, id: &KeyId) -> Result<ApiToken, OpError> {
+pub async fn revoke_for_team(
+    state: &AppState,
+    caller: &Caller,
+    id: &KeyId,
+) -> Result<ApiToken, OpError> {
     caller.must_be_admin()?;
     let t = state.store.token(id)?.ok_or(OpError::NotFound)?;
     if !matches!(t.owner, TokenOwner::Team { team, .. } if team == caller.team_id()) {
@@ -252,7 +260,10 @@ pub fn person_of(t: &ApiToken) -> Option<UserId> {
 }
 
 /// The teams a token reaches, with the role it acts in there.
-pub fn teams(state: &AppState, t: &ApiToken) -> Result<Vec<(crate::domain::team::Team, TeamRole)>, OpError> {
+pub fn teams(
+    state: &AppState,
+    t: &ApiToken,
+) -> Result<Vec<(crate::domain::team::Team, TeamRole)>, OpError> {
     let mut out = Vec::new();
     match t.owner {
         TokenOwner::Person { user, .. } => {

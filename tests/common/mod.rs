@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod api;
 pub mod binary;
 pub mod fake_plane;
 pub mod load;

@@ -19,8 +19,12 @@ pub fn own_product(state: &AppState, m: &TeamMember, raw: &str) -> Result<Produc
 /// A product as the Marketplace shows it to this visitor (see `ops::catalog::visible`).
 pub fn visible_product(state: &AppState, who: &SignedIn, raw: &str) -> Result<Product, WebError> {
     let id: ProductId = raw.parse().map_err(|_| WebError::NotFound)?;
-    let teams: Vec<_> = (who.0.user.as_ref().map(|u| u.teams.iter().map(|(t, _)| t.id).collect()))
-        .unwrap_or_default();
+    let teams: Vec<_> = (who
+        .0
+        .user
+        .as_ref()
+        .map(|u| u.teams.iter().map(|(t, _)| t.id).collect()))
+    .unwrap_or_default();
     Ok(crate::ops::catalog::visible(
         state,
         &teams,

@@ -216,9 +216,10 @@ pub async fn personal_create(
     };
     let team = match f.team.trim() {
         "" => None,
-        raw => Some(raw.parse::<TeamId>().map_err(|_| {
-            WebError::BadRequest("Choose one of your teams.".to_owned())
-        })?),
+        raw => Some(
+            raw.parse::<TeamId>()
+                .map_err(|_| WebError::BadRequest("Choose one of your teams.".to_owned()))?,
+        ),
     };
     match tokens::create_personal(&state, who.user(), team, &f.input).await {
         Ok(made) => {
