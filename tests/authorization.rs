@@ -56,6 +56,7 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/", Rule::Public),
     ("GET", "/healthz", Rule::Public),
     ("GET", "/livez", Rule::Public),
+    ("GET", "/api", Rule::Public),
     ("GET", "/metrics", Rule::Public),
     ("GET", "/static/{file:.*}", Rule::Public),
     ("GET", "/setup", Rule::Public),

@@ -176,11 +176,28 @@ async fn every_post_route_refuses_a_missing_or_foreign_token() {
         (format!("/provider/{pv}/tasks/{app_id}/retry"), vec![]),
         ("/notifications/read".into(), vec![]),
         (format!("/notifications/{app_id}/read"), vec![]),
+        (
+            "/account/tokens".into(),
+            vec![("name", "Forged"), ("scope", "read-write")],
+        ),
+        (
+            "/account/tokens/0123456789abcdef/revoke".into(),
+            vec![("confirmed", "yes")],
+        ),
+        (
+            format!("/teams/{team}/tokens"),
+            vec![("name", "Forged"), ("scope", "read-write")],
+        ),
+        (
+            format!("/teams/{team}/tokens/0123456789abcdef/revoke"),
+            vec![("confirmed", "yes")],
+        ),
     ];
 
     // Keep this list complete: it must name as many routes as the router has POST routes.
     // (The gateway's POST /oauth/token is a machine endpoint outside this router:
-    // it has no session and authenticates the client itself.)
+    // it has no session and authenticates the client itself. The JSON API's
+    // routes take no cookie at all: tests/api_matrix.rs shows each refuses one.)
     let router = include_str!("../src/web/mod.rs");
     assert_eq!(
         router.matches("web::post()").count(),
@@ -199,6 +216,11 @@ async fn every_post_route_refuses_a_missing_or_foreign_token() {
 
     // Nothing changed.
     assert_eq!(admin.get("/").await.status(), 200, "still signed in");
+    let me_id = me.parse().unwrap();
+    assert!(
+        app.state.store.tokens_of_user(me_id).unwrap().is_empty(),
+        "no token made"
+    );
     assert_eq!(app.state.store.users().unwrap().len(), 2);
     assert_eq!(app.state.store.teams().unwrap().len(), 2);
     let product = app

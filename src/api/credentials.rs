@@ -215,8 +215,8 @@ pub async fn reveal(
     path: web::Path<(TeamId, CredentialId)>,
 ) -> ApiResult<HttpResponse> {
     let (team, id) = path.into_inner();
-    bearer.person()?;
     let caller = bearer.caller(&state, team)?;
+    bearer.person()?;
     let c = credentials::team_credential(&state, caller.team_id(), id)?;
     let r = credentials::reveal(&state, &caller, &c).await?;
     Ok(no_store(ok(&SecretView {

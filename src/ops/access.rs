@@ -171,6 +171,7 @@ pub async fn decide(
     a: &AccessRequest,
     decision: Decision,
 ) -> Result<AccessRequest, OpError> {
+    caller.must_provide()?;
     let a = provided_access(state, caller, a.id)?;
     let event = match decision {
         Decision::Approve => AccessEvent::Approve,
@@ -190,6 +191,6 @@ pub async fn decide(
 
 /// The access requests to the caller's provider team's resources.
 pub fn of_provider(state: &AppState, caller: &Caller) -> Result<Vec<AccessRequest>, OpError> {
-    caller.must_provide()?;
+    caller.sees_provider()?;
     Ok(state.store.accesses_of_provider(caller.team_id())?)
 }

@@ -48,13 +48,26 @@ impl Caller {
         Ok(())
     }
 
-    /// Refuses what only a provider team's admins and developers may do;
-    /// a team that is not a provider does not have what is asked for.
-    pub fn must_provide(&self) -> Result<(), OpError> {
+    /// Refuses a look at a provider team's catalog and decisions to anyone
+    /// but its admins and developers (as the provider pages do); a team that
+    /// is not a provider does not have what is asked for.
+    pub fn sees_provider(&self) -> Result<(), OpError> {
         if !self.team.provider {
             return Err(OpError::NotFound);
         }
-        if !self.writes || !self.role.can_act() {
+        if !self.role.can_act() {
+            return Err(OpError::Forbidden(
+                "Only the team's admins and developers manage its products.".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses what only a provider team's admins and developers may do,
+    /// through a means that allows changes.
+    pub fn must_provide(&self) -> Result<(), OpError> {
+        self.sees_provider()?;
+        if !self.writes {
             return Err(OpError::Forbidden(
                 "Only the team's admins and developers manage its products.".to_owned(),
             ));

@@ -16,7 +16,7 @@ use crate::domain::resource::{Plan, PlanSpec, Quota, Resource, ResourceInput, Re
 
 /// The caller's provider team's product, or not found.
 pub fn own_product(state: &AppState, caller: &Caller, id: ProductId) -> Result<Product, OpError> {
-    caller.must_provide()?;
+    caller.sees_provider()?;
     match state.store.product(id)? {
         Some(p) if p.provider == caller.team_id() => Ok(p),
         _ => Err(OpError::NotFound),
@@ -25,7 +25,7 @@ pub fn own_product(state: &AppState, caller: &Caller, id: ProductId) -> Result<P
 
 /// The caller's provider team's products.
 pub fn list(state: &AppState, caller: &Caller) -> Result<Vec<Product>, OpError> {
-    caller.must_provide()?;
+    caller.sees_provider()?;
     Ok(state.store.products_of(caller.team_id())?)
 }
 
@@ -86,6 +86,7 @@ pub async fn set_published(
     p: &Product,
     publish: bool,
 ) -> Result<Product, OpError> {
+    caller.must_provide()?;
     let p = own_product(state, caller, p.id)?;
     let cmd = SetPublished {
         id: p.id,
@@ -106,6 +107,7 @@ pub async fn save_resource(
     input: ResourceInput<'_>,
     fields: Vec<RequestField>,
 ) -> Result<Resource, OpError> {
+    caller.must_provide()?;
     let p = own_product(state, caller, p.id)?;
     if let Some(id) = existing {
         resource(state, &p, id)?;
@@ -160,6 +162,7 @@ pub async fn save_plan(
     existing: Option<PlanId>,
     input: &PlanInput,
 ) -> Result<Plan, OpError> {
+    caller.must_provide()?;
     let p = own_product(state, caller, p.id)?;
     if let Some(id) = existing {
         plan(state, &p, id)?;

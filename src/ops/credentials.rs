@@ -332,7 +332,7 @@ pub fn provided_credential(
     caller: &Caller,
     id: CredentialId,
 ) -> Result<Credential, OpError> {
-    caller.must_provide()?;
+    caller.sees_provider()?;
     match state.store.credential(id)? {
         Some(c) if c.provider == caller.team_id() => Ok(c),
         _ => Err(OpError::NotFound),

@@ -42,6 +42,7 @@ pub async fn access_step(
     step: ProviderStep,
     reason: &str,
 ) -> Result<AccessRequest, OpError> {
+    caller.must_provide()?;
     let a = super::access::provided_access(state, caller, id)?;
     let cmd = ProvisioningStep {
         access: a.id,

@@ -121,6 +121,7 @@ pub async fn decide(
     s: &Subscription,
     decision: Decision,
 ) -> Result<Subscription, OpError> {
+    caller.must_provide()?;
     let s = provided(state, caller, s.id)?;
     let needed = |raw: &str| Reason::parse(raw).map_err(|e| OpError::Invalid(vec![e]));
     let event = match decision {
@@ -143,6 +144,6 @@ pub async fn decide(
 
 /// The subscriptions to the caller's provider team's products.
 pub fn of_provider(state: &AppState, caller: &Caller) -> Result<Vec<Subscription>, OpError> {
-    caller.must_provide()?;
+    caller.sees_provider()?;
     Ok(state.store.subscriptions_of_provider(caller.team_id())?)
 }

@@ -20,6 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::show))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/livez", web::get().to(ops::livez))
+        .route("/api", web::get().to(api_docs::show))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/static/{file:.*}", web::get().to(ops::static_file))
         .route("/setup", web::get().to(setup::form))

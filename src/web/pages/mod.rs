@@ -5,6 +5,7 @@ pub mod access_views;
 pub mod account;
 pub mod admin_teams;
 pub mod admin_users;
+pub mod api_docs;
 pub mod applications;
 pub mod approvals;
 pub mod auth;
