@@ -37,7 +37,8 @@ pub struct AccessBody {
 
 #[utoipa::path(get, path = "/api/v1/teams/{team}/access-requests", tag = "access",
     params(("team" = String, Path, description = "The team's id"), Page),
-    responses((status = 200, body = AccessList), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = AccessList), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list(
@@ -131,7 +132,8 @@ pub async fn get(
 
 #[utoipa::path(get, path = "/api/v1/teams/{team}/provided/access-requests", tag = "provider",
     params(("team" = String, Path, description = "The provider team's id"), Page),
-    responses((status = 200, body = AccessList, description = "Access requests to the team's resources"),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = AccessList, description = "Access requests to the team's resources"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),

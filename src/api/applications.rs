@@ -32,7 +32,8 @@ impl From<ApplicationBody> for AppInput {
 
 #[utoipa::path(get, path = "/api/v1/teams/{team}/applications", tag = "applications",
     params(("team" = String, Path, description = "The team's id"), Page),
-    responses((status = 200, body = ApplicationList), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = ApplicationList), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list(

@@ -22,7 +22,8 @@ fn view(state: &AppState, p: &crate::domain::product::Product) -> ApiResult<Prod
 }
 
 #[utoipa::path(get, path = "/api/v1/products", tag = "marketplace", params(Page),
-    responses((status = 200, body = ProductList, description = "The published products"),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = ProductList, description = "The published products"),
         (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn marketplace(
@@ -80,7 +81,8 @@ impl From<ProductBody> for ProductInput {
 
 #[utoipa::path(get, path = "/api/v1/teams/{team}/products", tag = "provider",
     params(("team" = String, Path, description = "The provider team's id"), Page),
-    responses((status = 200, body = ProductList, description = "The team's products, drafts included"),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = ProductList, description = "The team's products, drafts included"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),

@@ -54,6 +54,7 @@ fn with_secret(
 #[utoipa::path(get, path = "/api/v1/teams/{team}/credentials", tag = "credentials",
     params(("team" = String, Path, description = "The team's id"), Page),
     responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),
         (status = 200, body = CredentialList),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -14,8 +14,10 @@ pub const MAX_LIMIT: usize = 200;
 #[into_params(parameter_in = Query)]
 pub struct Page {
     /// The last id of the page before; absent for the first page.
+    #[param(pattern = "^[0-9A-HJKMNP-TV-Z]{26}$")]
     pub cursor: Option<String>,
     /// How many items, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 

@@ -35,7 +35,8 @@ pub(crate) fn reason_of(body: &web::Bytes) -> ApiResult<String> {
 
 #[utoipa::path(get, path = "/api/v1/teams/{team}/subscriptions", tag = "subscriptions",
     params(("team" = String, Path, description = "The team's id"), Page),
-    responses((status = 200, body = SubscriptionList), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = SubscriptionList), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list(
@@ -116,7 +117,8 @@ pub async fn get(
 #[utoipa::path(post, path = "/api/v1/teams/{team}/subscriptions/{subscription}/cancel", tag = "subscriptions",
     params(("team" = String, Path, description = "The team's id"), ("subscription" = String, Path)),
     request_body(content = Option<ReasonBody>),
-    responses((status = 200, body = SubscriptionView), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = SubscriptionView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
@@ -137,7 +139,8 @@ pub async fn cancel(
 
 #[utoipa::path(get, path = "/api/v1/teams/{team}/provided/subscriptions", tag = "provider",
     params(("team" = String, Path, description = "The provider team's id"), Page),
-    responses((status = 200, body = SubscriptionList, description = "Subscriptions to the team's products"),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = SubscriptionList, description = "Subscriptions to the team's products"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),

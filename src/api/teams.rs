@@ -12,7 +12,8 @@ use crate::domain::ids::{NotificationId, TeamId};
 use crate::ops::{AppState, notifications, teams, tokens};
 
 #[utoipa::path(get, path = "/api/v1/teams", tag = "teams", params(Page),
-    responses((status = 200, body = TeamList), (status = 401, body = Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = TeamList), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -42,7 +43,8 @@ pub async fn get(
 
 #[utoipa::path(get, path = "/api/v1/teams/{team}/members", tag = "teams",
     params(("team" = String, Path, description = "The team's id"), Page),
-    responses((status = 200, body = MemberList), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = MemberList), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn members(
@@ -61,7 +63,8 @@ pub async fn members(
 
 #[utoipa::path(get, path = "/api/v1/teams/{team}/audit", tag = "teams",
     params(("team" = String, Path, description = "The team's id"), Page),
-    responses((status = 200, body = AuditList, description = "The team's activity, oldest first within the last 1,000 records"),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = AuditList, description = "The team's activity, oldest first within the last 1,000 records"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -80,7 +83,8 @@ pub async fn audit(
 }
 
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(Page),
-    responses((status = 200, body = NotificationList, description = "The person's latest 100 notifications"),
+    responses(
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = NotificationList, description = "The person's latest 100 notifications"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "A service token: it has no person")),
     security(("bearer" = [])))]
@@ -99,7 +103,7 @@ pub async fn notifications(
 
 #[utoipa::path(post, path = "/api/v1/notifications/{notification}/read", tag = "notifications",
     params(("notification" = String, Path)),
-    responses((status = 204, description = "Marked read"), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 404, body = Problem, content_type = "application/problem+json"), (status = 204, description = "Marked read"), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn read(
