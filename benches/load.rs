@@ -424,6 +424,30 @@ fn main() {
             })
         };
 
+        // The JSON API with the same person's token.
+        let api_token = person.personal_token("Load", "read-write", None).await;
+        let api_list: MakeRequest = {
+            let url = format!("{base}/api/v1/teams/{}/credentials?limit=50", seeded.main.team);
+            let token = api_token.clone();
+            Arc::new(move |c: &reqwest::Client, _, _| c.get(&url).bearer_auth(&token))
+        };
+        let api_create: MakeRequest = {
+            let url = format!("{base}/api/v1/teams/{}/credentials", seeded.load.team);
+            let (token, app, access) = (
+                api_token.clone(),
+                seeded.load.application.clone(),
+                seeded.load.access.clone(),
+            );
+            Arc::new(move |c: &reqwest::Client, w, i| {
+                c.post(&url).bearer_auth(&token).json(&serde_json::json!({
+                    "application": app,
+                    "access": access,
+                    "name": format!("api {w}-{i}"),
+                    "kind": "api_key",
+                }))
+            })
+        };
+
         // Warm-up: connections, caches, the team actor.
         drive_for(2, 64, get(&base, "/livez", None), 200).await;
         drive_for(1, 64, get(&base, &page, Some(&cookie)), 200).await;
@@ -435,11 +459,15 @@ fn main() {
         let bad = drive_for(secs, 64, unknown, 401).await;
         eprintln!("phase: application page");
         let app_page = drive_for(secs, 64, get(&base, &page, Some(&cookie)), 200).await;
+        eprintln!("phase: API credential list");
+        let listed = drive_for(secs, 64, api_list, 200).await;
         eprintln!("phase: marketplace");
         let market = drive_for(secs, 64, get(&base, "/marketplace", Some(&cookie)), 200).await;
         eprintln!("phase: create credential");
         // Each answers 303 to the page that shows its secret.
         let created = drive_for(secs, 16, create, 303).await;
+        eprintln!("phase: API create credential");
+        let api_created = drive_for(secs, 16, api_create, 201).await;
 
         // Provisioning catches up with what the run created before the next run.
         let backlog = gauges(&base).await["agora_provisioning_tasks"];
@@ -485,6 +513,8 @@ fn main() {
             ("application page, 50 credentials", 64, &app_page),
             ("Marketplace, 1,000 products", 64, &market),
             ("Create Credential POST (flushed)", 16, &created),
+            ("API: `GET` credential list, 50 per page", 64, &listed),
+            ("API: `POST` create credential (flushed)", 16, &api_created),
             (&sign_in_row, 64, &during_logins),
         ] {
             println!("{}", r.row(name, concurrency, hello.rps));
