@@ -49,7 +49,12 @@ impl Binary {
             .env("AGORA_LOG__LEVEL", "error")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            // AGORA_BINARY_LOG=1 shows the server's own log, to see why it did not start.
+            .stderr(if std::env::var_os("AGORA_BINARY_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            });
         let started = Instant::now();
         let child = cmd.spawn().expect("start agora");
         let server = Binary {

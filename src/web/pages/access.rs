@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::scoped::visible_product;
 use crate::domain::FieldError;
 use crate::domain::access::{AccessRequest, Approval};
-use crate::domain::ids::ResourceId;
+use crate::domain::ids::{ProductId, ResourceId};
 use crate::domain::product::Product;
 use crate::domain::request_fields::{FieldKind, RequestField};
 use crate::domain::resource::Resource;
@@ -126,11 +126,13 @@ struct RequestPage {
 pub(super) fn target(
     state: &AppState,
     who: &SignedIn,
-    path: &(String, String),
+    path: &(ProductId, ResourceId),
 ) -> Result<(Product, Resource), WebError> {
-    let p = visible_product(state, who, &path.0)?;
-    let id: ResourceId = path.1.parse().map_err(|_| WebError::NotFound)?;
-    let r = state.store.resource(p.id, id)?.ok_or(WebError::NotFound)?;
+    let p = visible_product(state, who, path.0)?;
+    let r = state
+        .store
+        .resource(p.id, path.1)?
+        .ok_or(WebError::NotFound)?;
     Ok((p, r))
 }
 
@@ -255,7 +257,7 @@ pub struct Preselect {
 pub async fn form(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<(String, String)>,
+    path: web::Path<(ProductId, ResourceId)>,
     query: web::Query<Preselect>,
 ) -> PageResult {
     let (p, r) = target(&state, &who, &path)?;
@@ -299,7 +301,7 @@ pub async fn form(
 pub async fn submit(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<(String, String)>,
+    path: web::Path<(ProductId, ResourceId)>,
     Form(f): Form<Pairs>,
 ) -> PageResult {
     let request_id = f.get("request_id").to_owned();
@@ -313,7 +315,7 @@ pub async fn submit(
 async fn request(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<(String, String)>,
+    path: web::Path<(ProductId, ResourceId)>,
     f: Pairs,
 ) -> PageResult {
     let (p, r) = target(&state, &who, &path)?;

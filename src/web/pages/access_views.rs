@@ -5,7 +5,7 @@ use actix_web::web;
 use askama::Template;
 
 use super::applications::{AccessRow, access_row};
-use crate::domain::ids::{ApplicationId, TeamId};
+use crate::domain::ids::{ApplicationId, ProductId, ResourceId, TeamId};
 use crate::domain::subscription::SubscriptionState;
 use crate::ops::AppState;
 use crate::web::extractors::{SignedIn, TeamMember};
@@ -28,7 +28,7 @@ struct ResourceAccessPage {
 pub async fn resource_access(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<(String, String)>,
+    path: web::Path<(ProductId, ResourceId)>,
 ) -> PageResult {
     let (p, r) = target(&state, &who, &path)?;
     let mine: Vec<_> = who
@@ -154,7 +154,7 @@ struct ResourceCredentialsPage {
 pub async fn resource_credentials(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<(String, String)>,
+    path: web::Path<(ProductId, ResourceId)>,
 ) -> PageResult {
     let (p, r) = target(&state, &who, &path)?;
     let teams: Vec<(crate::domain::ids::TeamId, bool)> = who

@@ -268,9 +268,9 @@ async fn invited(
 pub async fn invitation(
     state: web::Data<AppState>,
     PlatformAdmin(who): PlatformAdmin,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
 ) -> PageResult {
-    let id: UserId = path.parse().map_err(|_| WebError::NotFound)?;
+    let id = *path;
     let user = state.store.user(id)?.ok_or(WebError::NotFound)?;
     let session = who.0.user.as_ref().map(|u| u.session_hash);
     let held = session.and_then(|s| {
@@ -310,10 +310,10 @@ pub struct ReinviteForm {
 pub async fn reinvite(
     state: web::Data<AppState>,
     PlatformAdmin(who): PlatformAdmin,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
     Form(f): Form<ReinviteForm>,
 ) -> PageResult {
-    let id: UserId = path.parse().map_err(|_| WebError::NotFound)?;
+    let id = *path;
     let user = state.store.user(id)?.ok_or(WebError::NotFound)?;
     if user.is_active() {
         return Err(WebError::BadRequest(

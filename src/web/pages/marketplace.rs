@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::product_views::{PlanRow, approval_words, description_html, plan_rows};
 use super::scoped::visible_product;
-use crate::domain::ids::{PlanId, TeamId};
+use crate::domain::ids::{PlanId, ProductId, TeamId};
 use crate::domain::product::Product;
 use crate::domain::resource::Plan;
 use crate::domain::subscription::SubscriptionState;
@@ -164,10 +164,10 @@ struct ProductPage {
 async fn product_tab(
     state: web::Data<AppState>,
     who: SignedIn,
-    raw: &str,
+    id: ProductId,
     tab: &'static str,
 ) -> PageResult {
-    let p = visible_product(&state, &who, raw)?;
+    let p = visible_product(&state, &who, id)?;
     let provider = state
         .store
         .team(p.provider)?
@@ -241,25 +241,25 @@ async fn product_tab(
 pub async fn overview(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<String>,
+    path: web::Path<ProductId>,
 ) -> PageResult {
-    product_tab(state, who, &path, "overview").await
+    product_tab(state, who, *path, "overview").await
 }
 
 pub async fn resources(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<String>,
+    path: web::Path<ProductId>,
 ) -> PageResult {
-    product_tab(state, who, &path, "resources").await
+    product_tab(state, who, *path, "resources").await
 }
 
 pub async fn plans(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<String>,
+    path: web::Path<ProductId>,
 ) -> PageResult {
-    product_tab(state, who, &path, "plans").await
+    product_tab(state, who, *path, "plans").await
 }
 
 #[derive(Template)]
@@ -280,11 +280,10 @@ struct SubscribePage {
 fn subscribe_target(
     state: &AppState,
     who: &SignedIn,
-    path: &(String, String),
+    path: &(ProductId, PlanId),
 ) -> Result<(Product, Plan), WebError> {
-    let p = visible_product(state, who, &path.0)?;
-    let plan_id: PlanId = path.1.parse().map_err(|_| WebError::NotFound)?;
-    let plan = state.store.plan(p.id, plan_id)?.ok_or(WebError::NotFound)?;
+    let p = visible_product(state, who, path.0)?;
+    let plan = state.store.plan(p.id, path.1)?.ok_or(WebError::NotFound)?;
     Ok((p, plan))
 }
 
@@ -316,7 +315,7 @@ fn subscribe_page(
 pub async fn subscribe_form(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<(String, String)>,
+    path: web::Path<(ProductId, PlanId)>,
 ) -> PageResult {
     let (p, plan) = subscribe_target(&state, &who, &path)?;
     page(&subscribe_page(&who, &p, &plan, String::new(), None))
@@ -334,7 +333,7 @@ pub struct SubscribeForm {
 pub async fn subscribe(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<(String, String)>,
+    path: web::Path<(ProductId, PlanId)>,
     Form(f): Form<SubscribeForm>,
 ) -> PageResult {
     let request_id = f.request_id.clone();
@@ -348,7 +347,7 @@ pub async fn subscribe(
 async fn subscribe_now(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<(String, String)>,
+    path: web::Path<(ProductId, PlanId)>,
     f: SubscribeForm,
 ) -> PageResult {
     let (p, plan) = subscribe_target(&state, &who, &path)?;

@@ -10,7 +10,7 @@ use super::product_views::{PlanRow, approval_words, plan_rows};
 use super::scoped::own_product;
 use crate::domain::FieldError;
 use crate::domain::audit::Subject;
-use crate::domain::ids::ProductId;
+use crate::domain::ids::{ProductId, TeamId};
 use crate::ops::catalog::{self, ProductInput};
 use crate::ops::{AppState, OpError};
 use crate::web::csrf::{Form, NoFields};
@@ -136,9 +136,9 @@ pub async fn new_form(ProviderMember(m): ProviderMember) -> PageResult {
 pub async fn edit_form(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ProductId)>,
 ) -> PageResult {
-    let p = own_product(&state, &m, &path.1)?;
+    let p = own_product(&state, &m, path.1)?;
     let d = p.details;
     let fields = ProductFields {
         request_id: String::new(),
@@ -208,10 +208,10 @@ pub async fn create(
 pub async fn update(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ProductId)>,
     Form(f): Form<ProductFields>,
 ) -> PageResult {
-    let p = own_product(&state, &m, &path.1)?;
+    let p = own_product(&state, &m, path.1)?;
     save(&state, &m, Some(p.id), f).await
 }
 
@@ -247,9 +247,9 @@ struct ProductPage {
 pub async fn show(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ProductId)>,
 ) -> PageResult {
-    let p = own_product(&state, &m, &path.1)?;
+    let p = own_product(&state, &m, path.1)?;
     let resources = state
         .store
         .resources(p.id)?
@@ -292,8 +292,13 @@ pub async fn show(
     })
 }
 
-async fn set_published(state: &AppState, m: &TeamMember, raw: &str, publish: bool) -> PageResult {
-    let p = own_product(state, m, raw)?;
+async fn set_published(
+    state: &AppState,
+    m: &TeamMember,
+    id: ProductId,
+    publish: bool,
+) -> PageResult {
+    let p = own_product(state, m, id)?;
     let (kind, message) = match catalog::set_published(state, &m.caller(), &p, publish).await {
         Ok(_) if publish => (
             FlashKind::Success,
@@ -319,10 +324,10 @@ async fn set_published(state: &AppState, m: &TeamMember, raw: &str, publish: boo
 pub async fn publish(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ProductId)>,
     Form(_): Form<NoFields>,
 ) -> PageResult {
-    set_published(&state, &m, &path.1, true).await
+    set_published(&state, &m, path.1, true).await
 }
 
 /// What hiding a product asks.
@@ -343,11 +348,11 @@ pub struct ConfirmForm {
 pub async fn unpublish(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ProductId)>,
     Form(f): Form<ConfirmForm>,
 ) -> PageResult {
     if f.confirmed != "yes" {
-        let p = own_product(&state, &m, &path.1)?;
+        let p = own_product(&state, &m, path.1)?;
         let back = format!("/provider/{}/products/{}", m.team.id, p.id);
         return super::confirm::confirm_page(
             &m.who.0,
@@ -358,5 +363,5 @@ pub async fn unpublish(
             Vec::new(),
         );
     }
-    set_published(&state, &m, &path.1, false).await
+    set_published(&state, &m, path.1, false).await
 }

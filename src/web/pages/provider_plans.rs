@@ -4,7 +4,7 @@ use actix_web::web;
 use askama::Template;
 
 use super::scoped::own_product;
-use crate::domain::ids::PlanId;
+use crate::domain::ids::{PlanId, ProductId, TeamId};
 use crate::domain::product::Product;
 use crate::ops::catalog::{self, PlanInput};
 use crate::ops::{AppState, OpError};
@@ -92,9 +92,9 @@ fn form_page(
 pub async fn new_form(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ProductId)>,
 ) -> PageResult {
-    let p = own_product(&state, &m, &path.1)?;
+    let p = own_product(&state, &m, path.1)?;
     // A new plan starts with every resource included.
     let resources = state
         .store
@@ -123,11 +123,10 @@ pub async fn new_form(
 pub async fn edit_form(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<(TeamId, ProductId, PlanId)>,
 ) -> PageResult {
-    let p = own_product(&state, &m, &path.1)?;
-    let id: PlanId = path.2.parse().map_err(|_| WebError::NotFound)?;
-    let plan = state.store.plan(p.id, id)?.ok_or(WebError::NotFound)?;
+    let p = own_product(&state, &m, path.1)?;
+    let plan = state.store.plan(p.id, path.2)?.ok_or(WebError::NotFound)?;
     let s = plan.spec;
     let input = Input {
         name: s.name,
@@ -199,10 +198,10 @@ async fn save(
 pub async fn create(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ProductId)>,
     Form(f): Form<Pairs>,
 ) -> PageResult {
-    let p = own_product(&state, &m, &path.1)?;
+    let p = own_product(&state, &m, path.1)?;
     let request_id = f.get("request_id").to_owned();
     guarded(&state, m.who.user().id, &request_id, || {
         save(&state, &m, &p, None, f)
@@ -213,11 +212,10 @@ pub async fn create(
 pub async fn update(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<(TeamId, ProductId, PlanId)>,
     Form(f): Form<Pairs>,
 ) -> PageResult {
-    let p = own_product(&state, &m, &path.1)?;
-    let id: PlanId = path.2.parse().map_err(|_| WebError::NotFound)?;
-    let plan = state.store.plan(p.id, id)?.ok_or(WebError::NotFound)?;
+    let p = own_product(&state, &m, path.1)?;
+    let plan = state.store.plan(p.id, path.2)?.ok_or(WebError::NotFound)?;
     save(&state, &m, &p, Some(plan.id), f).await
 }

@@ -6,7 +6,7 @@ use actix_web::web;
 use askama::Template;
 
 use super::scoped::own_product;
-use crate::domain::ids::ResourceId;
+use crate::domain::ids::{ProductId, ResourceId, TeamId};
 use crate::domain::product::Product;
 use crate::domain::request_fields::{FieldKind, FieldRow, MAX_FIELDS, parse_rows};
 use crate::domain::resource::{CredentialType, Resource, ResourceInput, ResourceSpec};
@@ -111,17 +111,16 @@ fn blank_row() -> FieldRow {
     }
 }
 
-fn own_resource(state: &AppState, p: &Product, raw: &str) -> Result<Resource, WebError> {
-    let id: ResourceId = raw.parse().map_err(|_| WebError::NotFound)?;
+fn own_resource(state: &AppState, p: &Product, id: ResourceId) -> Result<Resource, WebError> {
     state.store.resource(p.id, id)?.ok_or(WebError::NotFound)
 }
 
 pub async fn new_form(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ProductId)>,
 ) -> PageResult {
-    let p = own_product(&state, &m, &path.1)?;
+    let p = own_product(&state, &m, path.1)?;
     let input = Input {
         name: String::new(),
         description: String::new(),
@@ -145,10 +144,10 @@ pub async fn new_form(
 pub async fn edit_form(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<(TeamId, ProductId, ResourceId)>,
 ) -> PageResult {
-    let p = own_product(&state, &m, &path.1)?;
-    let r = own_resource(&state, &p, &path.2)?;
+    let p = own_product(&state, &m, path.1)?;
+    let r = own_resource(&state, &p, path.2)?;
     let s = r.spec;
     let mut rows: Vec<FieldRow> = s.fields.iter().map(FieldRow::from_field).collect();
     rows.push(blank_row());
@@ -282,10 +281,10 @@ async fn save(
 pub async fn create(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, ProductId)>,
     Form(f): Form<Pairs>,
 ) -> PageResult {
-    let p = own_product(&state, &m, &path.1)?;
+    let p = own_product(&state, &m, path.1)?;
     let request_id = f.get("request_id").to_owned();
     guarded(&state, m.who.user().id, &request_id, || {
         save(&state, &m, &p, None, f)
@@ -296,10 +295,10 @@ pub async fn create(
 pub async fn update(
     state: web::Data<AppState>,
     ProviderMember(m): ProviderMember,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<(TeamId, ProductId, ResourceId)>,
     Form(f): Form<Pairs>,
 ) -> PageResult {
-    let p = own_product(&state, &m, &path.1)?;
-    let r = own_resource(&state, &p, &path.2)?;
+    let p = own_product(&state, &m, path.1)?;
+    let r = own_resource(&state, &p, path.2)?;
     save(&state, &m, &p, Some(r.id), f).await
 }

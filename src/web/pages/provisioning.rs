@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::applications::{AccessRow, access_row};
 use crate::actors::access::ProviderStep;
 use crate::domain::access::Provisioning;
-use crate::domain::ids::{AccessId, TaskId};
+use crate::domain::ids::{AccessId, TaskId, TeamId};
 use crate::domain::outbox::Task;
 use crate::ops::AppState;
 use crate::ops::provisioning::{self, Entered};
@@ -121,36 +121,31 @@ pub struct StepForm {
 /// What a step addresses: an access request, or a credential's task.
 #[derive(Clone, Copy)]
 enum Work {
-    Access,
-    Task,
+    Access(AccessId),
+    Task(TaskId),
 }
 
 /// Takes the step and says how it went, back on the queue.
 async fn answer(
     state: &AppState,
     m: &TeamMember,
-    raw: &str,
     work: Work,
     step: ProviderStep,
     form: StepForm,
 ) -> PageResult {
     let caller = m.caller();
     let said = match work {
-        Work::Access => {
-            let id: AccessId = raw.parse().map_err(|_| WebError::NotFound)?;
-            provisioning::access_step(state, &caller, id, step, &form.reason)
-                .await
-                .map(|a| {
-                    let done = match step {
-                        ProviderStep::MarkProvisioned => "marked as done",
-                        ProviderStep::MarkFailed => "marked as failed",
-                        ProviderStep::Retry => "queued again",
-                    };
-                    format!("“{}” is {done}.", a.name)
-                })
-        }
-        Work::Task => {
-            let id: TaskId = raw.parse().map_err(|_| WebError::NotFound)?;
+        Work::Access(id) => provisioning::access_step(state, &caller, id, step, &form.reason)
+            .await
+            .map(|a| {
+                let done = match step {
+                    ProviderStep::MarkProvisioned => "marked as done",
+                    ProviderStep::MarkFailed => "marked as failed",
+                    ProviderStep::Retry => "queued again",
+                };
+                format!("“{}” is {done}.", a.name)
+            }),
+        Work::Task(id) => {
             let entered = Entered {
                 secret: &form.secret,
                 client_id: &form.client_id,
@@ -179,25 +174,36 @@ async fn answer(
 }
 
 macro_rules! step_handler {
-    ($name:ident, $work:expr, $step:expr) => {
+    ($name:ident, $id:ty, $work:path, $step:expr) => {
         pub async fn $name(
             state: web::Data<AppState>,
             ProviderMember(m): ProviderMember,
-            path: web::Path<(String, String)>,
+            path: web::Path<(TeamId, $id)>,
             Form(f): Form<StepForm>,
         ) -> PageResult {
-            answer(&state, &m, &path.1, $work, $step, f).await
+            answer(&state, &m, $work(path.1), $step, f).await
         }
     };
 }
 
 step_handler!(
     mark_provisioned,
+    AccessId,
     Work::Access,
     ProviderStep::MarkProvisioned
 );
-step_handler!(mark_failed, Work::Access, ProviderStep::MarkFailed);
-step_handler!(retry, Work::Access, ProviderStep::Retry);
-step_handler!(task_provisioned, Work::Task, ProviderStep::MarkProvisioned);
-step_handler!(task_failed, Work::Task, ProviderStep::MarkFailed);
-step_handler!(task_retry, Work::Task, ProviderStep::Retry);
+step_handler!(
+    mark_failed,
+    AccessId,
+    Work::Access,
+    ProviderStep::MarkFailed
+);
+step_handler!(retry, AccessId, Work::Access, ProviderStep::Retry);
+step_handler!(
+    task_provisioned,
+    TaskId,
+    Work::Task,
+    ProviderStep::MarkProvisioned
+);
+step_handler!(task_failed, TaskId, Work::Task, ProviderStep::MarkFailed);
+step_handler!(task_retry, TaskId, Work::Task, ProviderStep::Retry);

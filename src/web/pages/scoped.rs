@@ -8,17 +8,16 @@ use crate::web::errors::WebError;
 use crate::web::extractors::{SignedIn, TeamMember};
 
 /// The product in the path, when it belongs to the team in the path.
-pub fn own_product(state: &AppState, m: &TeamMember, raw: &str) -> Result<Product, WebError> {
-    let id: ProductId = raw.parse().map_err(|_| WebError::NotFound)?;
-    match state.store.product(id)? {
-        Some(p) if p.provider == m.team.id => Ok(p),
-        _ => Err(WebError::NotFound),
-    }
+pub fn own_product(state: &AppState, m: &TeamMember, id: ProductId) -> Result<Product, WebError> {
+    Ok(crate::ops::catalog::own_product(state, &m.caller(), id)?)
 }
 
 /// A product as the Marketplace shows it to this visitor (see `ops::catalog::visible`).
-pub fn visible_product(state: &AppState, who: &SignedIn, raw: &str) -> Result<Product, WebError> {
-    let id: ProductId = raw.parse().map_err(|_| WebError::NotFound)?;
+pub fn visible_product(
+    state: &AppState,
+    who: &SignedIn,
+    id: ProductId,
+) -> Result<Product, WebError> {
     let teams: Vec<_> = (who
         .0
         .user

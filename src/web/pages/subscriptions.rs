@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::approvals::describe;
 use super::history::{AuditRow, audit_rows};
 use crate::domain::audit::Subject;
-use crate::domain::ids::SubscriptionId;
+use crate::domain::ids::{SubscriptionId, TeamId};
 use crate::domain::subscription::{Party, Subscription};
 use crate::ops::AppState;
 use crate::ops::subscriptions;
@@ -73,18 +73,6 @@ pub async fn list(state: web::Data<AppState>, m: TeamMember) -> PageResult {
     })
 }
 
-fn team_subscription(
-    state: &AppState,
-    m: &TeamMember,
-    raw: &str,
-) -> Result<Subscription, WebError> {
-    let id: SubscriptionId = raw.parse().map_err(|_| WebError::NotFound)?;
-    match state.store.subscription(id)? {
-        Some(s) if s.team == m.team.id => Ok(s),
-        _ => Err(WebError::NotFound),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "subscriptions/show.html")]
 struct ShowPage {
@@ -104,9 +92,9 @@ struct ShowPage {
 pub async fn show(
     state: web::Data<AppState>,
     m: TeamMember,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, SubscriptionId)>,
 ) -> PageResult {
-    let s = team_subscription(&state, &m, &path.1)?;
+    let s = subscriptions::team_subscription(&state, m.team.id, path.1)?;
     let names = describe(&state, &s)?;
     let plan = state.store.plan(s.product, s.plan)?;
     let quota = plan
@@ -171,10 +159,10 @@ pub struct CancelForm {
 pub async fn cancel(
     state: web::Data<AppState>,
     TeamActing(m): TeamActing,
-    path: web::Path<(String, String)>,
+    path: web::Path<(TeamId, SubscriptionId)>,
     Form(f): Form<CancelForm>,
 ) -> PageResult {
-    let s = team_subscription(&state, &m, &path.1)?;
+    let s = subscriptions::team_subscription(&state, m.team.id, path.1)?;
     if f.confirmed != "yes" {
         return page(&ConfirmCancel {
             layout: Layout::new(&m.who.0, "Cancel subscription"),

@@ -259,9 +259,9 @@ pub async fn team_create(
     }
 }
 
-fn shown(state: &AppState, visitor: &Visitor, id: &str, back: String) -> PageResult {
-    let token = match (KeyId::parse(id), visitor.user.as_ref()) {
-        (Some(id), Some(u)) => state
+fn shown(state: &AppState, visitor: &Visitor, id: KeyId, back: String) -> PageResult {
+    let token = match visitor.user.as_ref() {
+        Some(u) => state
             .reveals
             .take(
                 &state.vault,
@@ -270,7 +270,7 @@ fn shown(state: &AppState, visitor: &Visitor, id: &str, back: String) -> PageRes
                 state.clock.now(),
             )
             .map(|r| r.secret),
-        _ => None,
+        None => None,
     };
     let mut res: HttpResponse = page(&ShownPage {
         layout: Layout::new(visitor, "Your new API token"),
@@ -292,30 +292,26 @@ fn shown(state: &AppState, visitor: &Visitor, id: &str, back: String) -> PageRes
 pub async fn personal_shown(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<String>,
+    path: web::Path<KeyId>,
 ) -> PageResult {
-    shown(&state, &who.0, &path, ACCOUNT_BASE.to_owned())
+    shown(&state, &who.0, *path, ACCOUNT_BASE.to_owned())
 }
 
 pub async fn team_shown(
     state: web::Data<AppState>,
     TeamAdmin(m): TeamAdmin,
-    path: web::Path<(TeamId, String)>,
+    path: web::Path<(TeamId, KeyId)>,
 ) -> PageResult {
-    shown(&state, &m.who.0, &path.1, team_base(m.team.id))
-}
-
-fn token_id(raw: &str) -> Result<KeyId, WebError> {
-    KeyId::parse(raw).ok_or(WebError::NotFound)
+    shown(&state, &m.who.0, path.1, team_base(m.team.id))
 }
 
 pub async fn personal_revoke(
     state: web::Data<AppState>,
     who: SignedIn,
-    path: web::Path<String>,
+    path: web::Path<KeyId>,
     Form(f): Form<Confirmed>,
 ) -> PageResult {
-    let id = token_id(&path)?;
+    let id = *path;
     let t = tokens::personal(&state, who.user().id)?
         .into_iter()
         .find(|t| t.id == id)
@@ -342,10 +338,10 @@ pub async fn personal_revoke(
 pub async fn team_revoke(
     state: web::Data<AppState>,
     TeamAdmin(m): TeamAdmin,
-    path: web::Path<(TeamId, String)>,
+    path: web::Path<(TeamId, KeyId)>,
     Form(f): Form<Confirmed>,
 ) -> PageResult {
-    let id = token_id(&path.1)?;
+    let id = path.1;
     let base = team_base(m.team.id);
     let t = tokens::of_team(&state, &m.caller())?
         .into_iter()
