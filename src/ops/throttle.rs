@@ -83,10 +83,18 @@ impl LoginThrottle {
         }
     }
 
-    /// A successful sign-in clears the account's count (not the address's).
-    pub fn record_success(&self, account: &str) {
+    /// A successful sign-in clears the account's count, and takes its own
+    /// attempt back from the address's: the address keeps counting only its
+    /// failures, so many people signing in behind one address are not
+    /// throttled, and a guesser's failures stay counted.
+    pub fn record_success(&self, account: &str, address: &str, at: Timestamp) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(&format!("a:{account}"));
+        if let Some(v) = map.get_mut(&format!("i:{address}"))
+            && let Some(i) = v.iter().rposition(|t| *t == at)
+        {
+            v.remove(i);
+        }
     }
 }
 
@@ -134,7 +142,7 @@ pub async fn check_password(
         }
         Ok(false) => PasswordCheck::Wrong,
         Ok(true) => {
-            throttle.record_success(account);
+            throttle.record_success(account, address, now);
             PasswordCheck::Matched
         }
     }
@@ -173,8 +181,24 @@ mod tests {
         let t0 = Timestamp::from_millis(0);
         assert!(t.begin("a", "1", t0).is_ok());
         assert!(t.begin("a", "1", t0).is_err());
-        t.record_success("a");
+        t.record_success("a", "1", t0);
         assert!(t.begin("a", "1", t0).is_ok());
+    }
+
+    #[test]
+    fn successes_behind_one_address_do_not_use_up_its_failures() {
+        let t = LoginThrottle::new(5, 3, Duration::from_secs(60));
+        let t0 = Timestamp::from_millis(0);
+        for n in 0..50 {
+            let who = format!("person{n}");
+            assert!(t.begin(&who, "10.0.0.1", t0).is_ok(), "{n}");
+            t.record_success(&who, "10.0.0.1", t0);
+        }
+        // Its failures still count.
+        for n in 0..3 {
+            assert!(t.begin(&format!("guess{n}"), "10.0.0.1", t0).is_ok());
+        }
+        assert!(t.begin("guess3", "10.0.0.1", t0).is_err());
     }
 
     #[test]
