@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod error;
 pub mod notifications;
 pub mod password;
+pub mod people;
 pub mod provisioning;
 pub mod reveal;
 pub mod state;

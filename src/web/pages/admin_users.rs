@@ -6,20 +6,18 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::actors::team::{AddMember, TeamCommandError};
 use crate::domain::FieldError;
-use crate::domain::account::{DisplayName, Email, User};
-use crate::domain::ids::{TeamId, UserId};
+use crate::domain::account::User;
+use crate::domain::ids::UserId;
 use crate::domain::team::TeamRole;
-use crate::ops::AppState;
+use crate::ops::people::{self, NewPerson};
 use crate::ops::reveal::{Hold, Subject};
-use crate::store::{Conflict, Invitation, StoreError};
+use crate::ops::{AppState, OpError, teams};
 use crate::web::csrf::Form;
-use crate::web::errors::WebError;
+use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::PlatformAdmin;
 use crate::web::once::guarded;
 use crate::web::render::{FormErrors, Layout, PageResult, form_again, page, redirect};
-use crate::web::session::session_hash;
 
 pub struct UserRow {
     pub id: String,
@@ -154,60 +152,20 @@ async fn invite(
     who: crate::web::extractors::SignedIn,
     f: NewUserForm,
 ) -> PageResult {
-    let mut errors = FormErrors::default();
-    let email = errors.check(Email::parse(&f.email));
-    let name = errors.check(DisplayName::parse(&f.display_name));
-    let mut team = None;
-    if !f.team.is_empty() {
-        match f
-            .team
-            .parse::<TeamId>()
-            .ok()
-            .map(|id| state.store.team(id))
-            .transpose()?
-        {
-            Some(Some(t)) => team = Some(t),
-            _ => errors.add(FieldError::new("team", "Choose a team from the list.")),
-        }
-    }
-    let role = if team.is_some() {
-        errors.check(TeamRole::parse(&f.role))
-    } else {
-        None
+    let new = NewPerson {
+        email: f.email.clone(),
+        display_name: f.display_name.clone(),
+        team: f.team.clone(),
+        role: f.role.clone(),
     };
-    if let (Some(email), Some(display_name), true) = (email, name, errors.is_empty()) {
-        let now = state.clock.now();
-        let user = User {
-            id: UserId::generate(now),
-            email,
-            display_name,
-            password_hash: None,
-            platform_admin: false,
-            created_at: now,
-            password_changed_at: None,
-        };
-        match state.store.insert_user(&user) {
-            Ok(()) => {
-                if let (Some(team), Some(role)) = (&team, role) {
-                    let cmd = AddMember {
-                        user: user.id,
-                        role,
-                        actor: who.user().id,
-                    };
-                    // A refusal (already a member) still leaves the invitation to send.
-                    if let Err(TeamCommandError::Store(e)) = state.teams.send(team.id, cmd).await? {
-                        return Err(e.into());
-                    }
-                }
-                return invited(&state, &who.0, &user, who.user().id).await;
-            }
-            Err(StoreError::Conflict(Conflict::EmailTaken)) => errors.add(FieldError::new(
-                "email",
-                "An account with this email already exists.",
-            )),
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let admin = teams::PlatformAdmin {
+        user: who.user().id,
+    };
+    let errors = match people::invite(&state, admin, &new).await {
+        Ok(user) => return invited(&state, &who, &user).await,
+        Err(OpError::Invalid(fields)) => FormErrors::from(fields),
+        Err(e) => FormErrors::one(FieldError::new("email", message_of(e)?)),
+    };
     form_again(&NewUserPage {
         layout: Layout::new(&who.0, "Invite someone"),
         email: f.email,
@@ -223,31 +181,21 @@ async fn invite(
 /// Makes a new invitation link (replacing any earlier one) and shows it once.
 async fn invited(
     state: &AppState,
-    visitor: &crate::web::session::Visitor,
+    who: &crate::web::extractors::SignedIn,
     user: &User,
-    by: UserId,
 ) -> PageResult {
-    let token = crate::crypto::random::token();
+    let admin = teams::PlatformAdmin {
+        user: who.user().id,
+    };
+    let (link, expires_at) = people::invitation_link(state, admin, user).await?;
     let now = state.clock.now();
-    let expires_at = now.plus(state.config.security.invitation_ttl);
-    state.store.put_invitation(
-        &session_hash(&token),
-        &Invitation {
-            user_id: user.id,
-            created_by: by,
-            created_at: now,
-            expires_at,
-        },
-    )?;
-    state.store.flush().await?;
-    tracing::info!(user = %user.id, "invitation issued");
+    let visitor = &who.0;
     // Shown on a GET page, to this session only: a reload makes no new link.
     let session = visitor
         .user
         .as_ref()
         .map(|u| u.session_hash)
         .ok_or(WebError::NotFound)?;
-    let link = format!("{}/invitations/{token}", state.public_url);
     state.reveals.hold(
         &state.vault,
         Hold {
@@ -321,7 +269,7 @@ pub async fn reinvite(
         ));
     }
     guarded(&state, who.user().id, &f.request_id, || {
-        invited(&state, &who.0, &user, who.user().id)
+        invited(&state, &who, &user)
     })
     .await
 }

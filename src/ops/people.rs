@@ -1,0 +1,132 @@
+//! People: the platform admin invites someone (optionally into a team with
+//! a role), and issues their invitation link, which expires and lets them
+//! set their own password. No password is ever sent around.
+
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::OpError;
+use super::teams::PlatformAdmin;
+use crate::actors::team::{AddMember, TeamCommandError};
+use crate::clock::Timestamp;
+use crate::crypto::digest::sha256;
+use crate::domain::FieldError;
+use crate::domain::account::{DisplayName, Email, User};
+use crate::domain::ids::{TeamId, UserId};
+use crate::domain::team::TeamRole;
+use crate::store::{Conflict, Invitation, StoreError};
+
+/// Someone to invite, as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewPerson {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub display_name: String,
+    /// A team to add them to (empty: none), with `role`.
+    #[serde(default)]
+    pub team: String,
+    #[serde(default)]
+    pub role: String,
+}
+
+/// Makes the account of someone invited (no password yet) and, when a team
+/// is chosen, their membership.
+pub async fn invite(
+    state: &AppState,
+    admin: PlatformAdmin,
+    new: &NewPerson,
+) -> Result<User, OpError> {
+    let mut errors = Vec::new();
+    let email = Email::parse(&new.email).map_err(|e| errors.push(e)).ok();
+    let name = DisplayName::parse(&new.display_name)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let team = match new.team.trim() {
+        "" => None,
+        raw => match raw
+            .parse::<TeamId>()
+            .ok()
+            .map(|id| state.store.team(id))
+            .transpose()?
+        {
+            Some(Some(t)) => Some(t),
+            _ => {
+                errors.push(FieldError::new("team", "Choose a team from the list."));
+                None
+            }
+        },
+    };
+    let role = match &team {
+        Some(_) => TeamRole::parse(&new.role).map_err(|e| errors.push(e)).ok(),
+        None => None,
+    };
+    let (Some(email), Some(display_name), true) = (email, name, errors.is_empty()) else {
+        return Err(OpError::Invalid(errors));
+    };
+    let now = state.clock.now();
+    let user = User {
+        id: UserId::generate(now),
+        email,
+        display_name,
+        password_hash: None,
+        platform_admin: false,
+        created_at: now,
+        password_changed_at: None,
+    };
+    match state.store.insert_user(&user) {
+        Ok(()) => {}
+        Err(StoreError::Conflict(Conflict::EmailTaken)) => {
+            return Err(OpError::invalid(
+                "email",
+                "An account with this email already exists.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if let (Some(team), Some(role)) = (&team, role) {
+        let cmd = AddMember {
+            user: user.id,
+            role,
+            actor: admin.user,
+        };
+        // A refusal (already a member) still leaves the invitation to send.
+        if let Err(TeamCommandError::Store(e)) = state.teams.send(team.id, cmd).await? {
+            return Err(e.into());
+        }
+    }
+    Ok(user)
+}
+
+/// A new invitation link for someone who has not set a password yet,
+/// replacing any earlier one; flushed before it is shown. Returns the link
+/// and when it expires.
+pub async fn invitation_link(
+    state: &AppState,
+    admin: PlatformAdmin,
+    user: &User,
+) -> Result<(String, Timestamp), OpError> {
+    if user.is_active() {
+        return Err(OpError::Refused(
+            "This person has already set a password.".to_owned(),
+        ));
+    }
+    let token = crate::crypto::random::token();
+    let now = state.clock.now();
+    let expires_at = now.plus(state.config.security.invitation_ttl);
+    state.store.put_invitation(
+        &sha256(token.as_bytes()),
+        &Invitation {
+            user_id: user.id,
+            created_by: admin.user,
+            created_at: now,
+            expires_at,
+        },
+    )?;
+    state.store.flush().await?;
+    tracing::info!(user = %user.id, "invitation issued");
+    Ok((
+        format!("{}/invitations/{token}", state.public_url),
+        expires_at,
+    ))
+}
