@@ -7,106 +7,17 @@
 //! any) follows. The UI shows the desired state with the observed one beside
 //! it while they differ ("Inactive — suspending…").
 
-use std::fmt;
+mod lifecycle;
 
 use serde::{Deserialize, Serialize};
+
+pub use lifecycle::{CredentialAction, CredentialOp, Desired, Observed};
 
 use super::abilities::{Abilities, Grace};
 use super::ids::{AccessId, ApplicationId, CredentialId, ProductId, ResourceId, TaskId, TeamId};
 use super::key_format::KeyId;
 use super::resource::CredentialType;
 use crate::clock::Timestamp;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Desired {
-    Active,
-    Inactive,
-    Deleted,
-}
-
-/// What the data plane has confirmed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Observed {
-    /// Not on the data plane yet.
-    Absent,
-    Active,
-    Inactive,
-    /// Removed after deletion.
-    Removed,
-}
-
-/// The steps a data plane carries out for a credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CredentialOp {
-    Provision,
-    Suspend,
-    Enable,
-    Renew,
-    /// The previous secret stops working now: its grace period ends early.
-    EndGrace,
-    Deprovision,
-}
-
-impl CredentialOp {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CredentialOp::Provision => "provision",
-            CredentialOp::Suspend => "suspend",
-            CredentialOp::Enable => "enable",
-            CredentialOp::Renew => "renew",
-            CredentialOp::EndGrace => "end_grace",
-            CredentialOp::Deprovision => "deprovision",
-        }
-    }
-
-    fn progress(self) -> &'static str {
-        match self {
-            CredentialOp::Provision => "provisioning…",
-            CredentialOp::Suspend => "suspending…",
-            CredentialOp::Enable => "enabling…",
-            CredentialOp::Renew => "renewing…",
-            CredentialOp::EndGrace => "ending the grace period…",
-            CredentialOp::Deprovision => "deleting…",
-        }
-    }
-}
-
-/// What the user (or the provider) asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialAction {
-    Suspend,
-    Enable,
-    /// A new secret; the old one keeps working for `grace`.
-    Renew {
-        grace: Grace,
-    },
-    /// The previous secret of a renewal stops working now, not at the end of its grace.
-    EndGrace,
-    Delete,
-}
-
-impl CredentialAction {
-    /// The audit record's action name: `credential.<event>`.
-    pub fn event(self) -> &'static str {
-        match self {
-            CredentialAction::EndGrace => "grace_ended",
-            other => other.verb(),
-        }
-    }
-
-    pub fn verb(self) -> &'static str {
-        match self {
-            CredentialAction::Suspend => "suspended",
-            CredentialAction::Enable => "enabled",
-            CredentialAction::Renew { .. } => "renewed",
-            CredentialAction::EndGrace => "ended the grace period of",
-            CredentialAction::Delete => "deleted",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialError {
@@ -341,16 +252,6 @@ pub fn time_left(now: Timestamp, until: Timestamp) -> String {
         unit(secs, "second")
     };
     format!("{text} left")
-}
-
-impl fmt::Display for Desired {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Desired::Active => "active",
-            Desired::Inactive => "inactive",
-            Desired::Deleted => "deleted",
-        })
-    }
 }
 
 #[cfg(test)]
