@@ -99,6 +99,7 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
         credential_types: vec![CredentialType::ApiKey],
         access_approval: Approval::Automatic,
         fields: Vec::new(),
+        expiry: None,
     };
     let r = Resource {
         id: resource,
@@ -180,6 +181,11 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
             agent_secret: None,
             plane_grace: false,
             own_client_id: None,
+            expires_at: None,
+            at_expiry: Default::default(),
+            expired: false,
+            reminded_days: None,
+            next_reminder: None,
         });
         if batch.len() == 1_000 {
             let audit = AuditRecord {

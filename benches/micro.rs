@@ -14,7 +14,7 @@ use agora::clock::{Clock, ManualClock};
 use agora::crypto::digest::hmac_sha256;
 use agora::crypto::master_key::MasterKey;
 use agora::crypto::vault::Vault;
-use agora::domain::credential::{Desired, secret_aad};
+use agora::domain::credential::{Desired, Wanted, secret_aad};
 use agora::domain::ids::*;
 use agora::domain::key_format::{self, KeyId};
 use agora::domain::path::CanonicalPath;
@@ -50,7 +50,14 @@ fn bench(c: &mut Criterion) {
             hash: hex::encode(hmac_sha256(&pepper, &[secret.as_bytes()])),
             previous: None,
         }));
-        gateway.set_desired(&key_id, Some(Desired::Active));
+        gateway.set_desired(
+            &key_id,
+            Some(Wanted {
+                desired: Desired::Active,
+                expires_at: None,
+                expired: false,
+            }),
+        );
         (key_id, secret)
     };
     let (api_id, api_secret) = add(CredentialType::ApiKey);

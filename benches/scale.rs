@@ -116,6 +116,11 @@ fn seed(dir: &std::path::Path) {
             agent_secret: None,
             plane_grace: false,
             own_client_id: None,
+            expires_at: None,
+            at_expiry: Default::default(),
+            expired: false,
+            reminded_days: None,
+            next_reminder: None,
         });
         if creds.len() == 1_000 {
             let audit = AuditRecord {

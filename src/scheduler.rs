@@ -9,10 +9,13 @@ use std::sync::{Arc, Weak};
 use actix::{Actor, ActorFutureExt, Addr, AtomicResponse, Context, Handler, Message, WrapFuture};
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
+use std::collections::BTreeMap;
+
+use crate::actors::expiry::{ExpireDue, RemindDue};
 use crate::actors::kicker::RunDue;
 use crate::actors::notices::WindowClosing;
 use crate::clock::Timestamp;
-use crate::domain::ids::CredentialId;
+use crate::domain::ids::{CredentialId, TeamId};
 use crate::ops::AppState;
 use crate::store::StoreError;
 
@@ -34,6 +37,8 @@ pub enum SweepError {
     Task(String),
     #[error("a team actor did not answer: {0}")]
     Actor(#[from] actix::MailboxError),
+    #[error("a team actor refused: {0}")]
+    Team(#[from] crate::actors::team::TeamCommandError),
 }
 
 /// Removes ended sessions, expired invitations and clear secrets whose view
@@ -60,6 +65,61 @@ pub async fn sweep(state: &Arc<AppState>) -> Result<SweepReport, SweepError> {
         }
     }
     Ok(report)
+}
+
+/// What one expiry check did.
+#[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
+pub struct ExpiryReport {
+    /// Credentials whose lifetime ended, now suspended or being removed.
+    pub expired: usize,
+    /// Reminders before expiry sent.
+    pub reminded: usize,
+}
+
+/// Credentials taken per batch of an expiry check.
+const EXPIRY_BATCH: usize = 1_000;
+const MAX_BATCHES: usize = 100;
+
+/// Finds the credentials whose lifetime has ended and those whose reminder
+/// is due (both by time-ordered index, so the cost follows what is due) and
+/// sends each team its own in one message; the teams' actors change them.
+pub async fn check_expiry(state: &Arc<AppState>) -> Result<ExpiryReport, SweepError> {
+    let mut report = ExpiryReport::default();
+    // Bounded, so entries that would keep coming back cannot hold the
+    // scheduler: what is left waits for the next check.
+    for _ in 0..MAX_BATCHES {
+        let now = state.clock.now();
+        let due = state.store.due_expiries(now, EXPIRY_BATCH)?;
+        let n = due.len();
+        for (team, ids) in by_team(due) {
+            state.teams.send(team, ExpireDue { ids }).await??;
+        }
+        report.expired += n;
+        if n < EXPIRY_BATCH {
+            break;
+        }
+    }
+    for _ in 0..MAX_BATCHES {
+        let now = state.clock.now();
+        let due = state.store.due_reminders(now, EXPIRY_BATCH)?;
+        let n = due.len();
+        for (team, ids) in by_team(due) {
+            state.teams.send(team, RemindDue { ids }).await??;
+        }
+        report.reminded += n;
+        if n < EXPIRY_BATCH {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+fn by_team(due: Vec<(TeamId, CredentialId)>) -> BTreeMap<TeamId, Vec<CredentialId>> {
+    let mut teams: BTreeMap<TeamId, Vec<CredentialId>> = BTreeMap::new();
+    for (team, id) in due {
+        teams.entry(team).or_default().push(id);
+    }
+    teams
 }
 
 type Closing = Vec<(CredentialId, u32)>;
@@ -126,6 +186,28 @@ impl Actor for Scheduler {
     type Context = Context<Self>;
 }
 
+/// Look for ended lifetimes and due reminders now.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Result<ExpiryReport, SweepError>")]
+pub struct CheckExpiry;
+
+impl Handler<CheckExpiry> for Scheduler {
+    type Result = AtomicResponse<Self, Result<ExpiryReport, SweepError>>;
+    fn handle(&mut self, _: CheckExpiry, _: &mut Context<Self>) -> Self::Result {
+        let state = self.state.upgrade();
+        AtomicResponse::new(Box::pin(
+            async move {
+                match state {
+                    Some(state) => check_expiry(&state).await,
+                    None => Ok(ExpiryReport::default()),
+                }
+            }
+            .into_actor(self)
+            .map(|r, _, _| r),
+        ))
+    }
+}
+
 /// Sweep now.
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "Result<SweepReport, SweepError>")]
@@ -157,8 +239,29 @@ pub async fn start(
     let every = state.config.jobs.sweep_interval;
     let provisioner = state.provisioner.clone();
     let provision_every = state.config.provisioning.interval;
+    let expiry_every = state.config.expiry.check_interval;
     let me = Scheduler::new(&state).start();
     let to = me.clone();
+    scheduler
+        .add(Job::new_repeated_async(expiry_every, {
+            let to = me.clone();
+            move |_, _| {
+                let to = to.clone();
+                Box::pin(async move {
+                    match to.send(CheckExpiry).await {
+                        Ok(Ok(r)) if r != ExpiryReport::default() => tracing::info!(
+                            expired = r.expired,
+                            reminded = r.reminded,
+                            "credentials expired and reminders sent"
+                        ),
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => tracing::error!(error = %e, "expiry check failed"),
+                        Err(e) => tracing::error!(error = %e, "the scheduler did not answer"),
+                    }
+                })
+            }
+        })?)
+        .await?;
     scheduler
         .add(Job::new_repeated_async(every, move |_, _| {
             let to = to.clone();

@@ -105,6 +105,7 @@ impl Application {
                     cap: p.retry_cap,
                     max_attempts: p.max_attempts,
                 },
+                reminder_days: config.expiry.reminder_days.clone().into(),
             },
         );
         let provisioner = {

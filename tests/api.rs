@@ -160,7 +160,11 @@ async fn the_seed_journey_runs_through_the_api_alone() {
     assert!(key.starts_with("agora_"), "{key}");
     let credential = id(&made);
     let path = format!("/teams/{t}/credentials/{credential}");
-    assert_eq!(made["state"], "Pending");
+    // The embedded plane may already have carried it out.
+    assert!(
+        matches!(made["state"].as_str(), Some("Pending" | "Active")),
+        "{made}"
+    );
     s.app.run_due().await;
     let (_, c) = api.get(&path).await;
     assert_eq!(c["state"], "Active", "{c}");

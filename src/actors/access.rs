@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use actix::{Context, Handler, Message};
 
 use super::applications::name_taken;
-use super::team::{CommandResult, TeamActor, TeamCommandError};
+use super::team::{CommandResult, Reply, TeamActor, TeamCommandError};
 use crate::domain::abilities::Abilities;
 use crate::domain::access::{
     AccessError, AccessEvent, AccessRequest, Approval, Provisioning, TaskOp,
@@ -158,7 +158,7 @@ impl Revoked {
     /// Tells the gateway, once committed: the deleted credentials stop at once.
     pub fn announce(&self, gateway: &crate::gateway::Gateway) {
         for c in &self.credentials {
-            gateway.set_desired(&c.key_id, Some(c.desired));
+            gateway.set_desired(&c.key_id, Some(c.wanted()));
         }
     }
 
@@ -189,9 +189,9 @@ pub struct RequestAccess {
 }
 
 impl Handler<RequestAccess> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: RequestAccess, _: &mut Context<Self>) -> CommandResult {
-        let r = self.commit(|me| {
+    type Result = Reply;
+    fn handle(&mut self, msg: RequestAccess, _: &mut Context<Self>) -> Reply {
+        self.commit_and_kick(|me| {
             let app = me.own_application(msg.application)?;
             if app.is_archived() {
                 return Err(ApplicationError::Archived.into());
@@ -282,9 +282,7 @@ impl Handler<RequestAccess> for TeamActor {
                 ..Changes::default()
             };
             me.store.commit(&changes, &audit).map_err(name_taken)
-        });
-        self.kicker.kick();
-        r
+        })
     }
 }
 
@@ -299,9 +297,9 @@ pub struct DecideAccess {
 }
 
 impl Handler<DecideAccess> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: DecideAccess, _: &mut Context<Self>) -> CommandResult {
-        let r = self.commit(|me| {
+    type Result = Reply;
+    fn handle(&mut self, msg: DecideAccess, _: &mut Context<Self>) -> Reply {
+        self.commit_and_kick(|me| {
             let mut access = match me.store.access(msg.id)? {
                 Some(a) if a.team == me.team_id && a.provider == msg.provider => a,
                 _ => return Err(AccessError::Missing.into()),
@@ -349,8 +347,6 @@ impl Handler<DecideAccess> for TeamActor {
             };
             me.store.commit(&changes, &audit)?;
             Ok(())
-        });
-        self.kicker.kick();
-        r
+        })
     }
 }

@@ -3,7 +3,7 @@
 
 use actix::{Context, Handler, Message};
 
-use super::team::{CommandResult, TeamActor, TeamCommandError};
+use super::team::{CommandResult, Reply, TeamActor, TeamCommandError};
 use crate::dataplane::{DataPlaneError, Outcome};
 use crate::domain::access::{AccessError, Provisioning, TaskOp};
 use crate::domain::audit::Subject;
@@ -22,9 +22,9 @@ pub struct ProvisionResult {
 }
 
 impl Handler<ProvisionResult> for TeamActor {
-    type Result = Result<(), StoreError>;
+    type Result = actix::ResponseFuture<Result<(), StoreError>>;
     fn handle(&mut self, msg: ProvisionResult, _: &mut Context<Self>) -> Self::Result {
-        let r = self.commit(|me| {
+        let reply = self.commit(|me| {
             let Some(mut task) = me.store.task(msg.task)? else {
                 return Ok(()); // replaced or finished meanwhile
             };
@@ -134,9 +134,11 @@ impl Handler<ProvisionResult> for TeamActor {
             };
             me.store.commit(&changes, &audit).map_err(Into::into)
         });
-        r.map_err(|e| match e {
-            TeamCommandError::Store(s) => s,
-            other => StoreError::Corrupt(other.to_string()),
+        Box::pin(async move {
+            reply.await.map_err(|e| match e {
+                TeamCommandError::Store(s) => s,
+                other => StoreError::Corrupt(other.to_string()),
+            })
         })
     }
 }
@@ -161,9 +163,9 @@ pub struct ProvisioningStep {
 }
 
 impl Handler<ProvisioningStep> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: ProvisioningStep, _: &mut Context<Self>) -> CommandResult {
-        let r = self.commit(|me| {
+    type Result = Reply;
+    fn handle(&mut self, msg: ProvisioningStep, _: &mut Context<Self>) -> Reply {
+        self.commit_and_kick(|me| {
             let mut access = match me.store.access(msg.access)? {
                 Some(a) if a.team == me.team_id && a.provider == msg.provider => a,
                 _ => return Err(AccessError::Missing.into()),
@@ -220,8 +222,6 @@ impl Handler<ProvisioningStep> for TeamActor {
             };
             me.store.commit(&changes, &audit)?;
             Ok(())
-        });
-        self.kicker.kick();
-        r
+        })
     }
 }

@@ -3,7 +3,7 @@
 
 use actix::{Context, Handler, Message};
 
-use super::team::{CommandResult, TeamActor, TeamCommandError};
+use super::team::{CommandResult, Reply, TeamActor, TeamCommandError};
 use crate::domain::access::{AccessError, Provisioning};
 use crate::domain::application::{Application, ApplicationDetails, ApplicationError};
 use crate::domain::audit::Subject;
@@ -20,8 +20,8 @@ pub struct SaveApplication {
 }
 
 impl Handler<SaveApplication> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: SaveApplication, _: &mut Context<Self>) -> CommandResult {
+    type Result = Reply;
+    fn handle(&mut self, msg: SaveApplication, _: &mut Context<Self>) -> Reply {
         self.commit(|me| {
             let (app, old_name_key) = if msg.is_new {
                 let app = Application {
@@ -78,9 +78,9 @@ pub struct ArchiveApplication {
 }
 
 impl Handler<ArchiveApplication> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: ArchiveApplication, _: &mut Context<Self>) -> CommandResult {
-        let queued = self.commit(|me| {
+    type Result = Reply;
+    fn handle(&mut self, msg: ArchiveApplication, _: &mut Context<Self>) -> Reply {
+        self.commit_and_kick(|me| {
             let mut app = me.own_application(msg.id)?;
             if app.is_archived() {
                 return Err(ApplicationError::Archived.into());
@@ -111,9 +111,7 @@ impl Handler<ArchiveApplication> for TeamActor {
             me.store.commit(&changes, &audit)?;
             revoked.announce(&me.gateway);
             Ok(())
-        });
-        self.kicker.kick();
-        queued
+        })
     }
 }
 
@@ -125,8 +123,8 @@ pub struct DeleteApplication {
 }
 
 impl Handler<DeleteApplication> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: DeleteApplication, _: &mut Context<Self>) -> CommandResult {
+    type Result = Reply;
+    fn handle(&mut self, msg: DeleteApplication, _: &mut Context<Self>) -> Reply {
         self.commit(|me| {
             let app = me.own_application(msg.id)?;
             if !app.is_archived() {

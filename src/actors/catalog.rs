@@ -3,7 +3,7 @@
 
 use actix::{Context, Handler, Message};
 
-use super::team::{CommandResult, TeamActor, TeamCommandError};
+use super::team::{CommandResult, Reply, TeamActor, TeamCommandError};
 use crate::domain::audit::Subject;
 use crate::domain::ids::{PlanId, ProductId, ResourceId, UserId};
 use crate::domain::markdown;
@@ -55,8 +55,8 @@ pub struct SetProvider {
 }
 
 impl Handler<SetProvider> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: SetProvider, _: &mut Context<Self>) -> CommandResult {
+    type Result = Reply;
+    fn handle(&mut self, msg: SetProvider, _: &mut Context<Self>) -> Reply {
         self.commit(|me| {
             let Some(mut team) = me.store.team(me.team_id)? else {
                 return Err(CatalogError::Missing.into());
@@ -100,7 +100,7 @@ impl Handler<SaveProduct> for TeamActor {
     fn handle(&mut self, msg: SaveProduct, _: &mut Context<Self>) -> CommandResult {
         // Rendered once here, off the request workers, instead of on every view.
         let html = Some(markdown::render(&msg.details.description));
-        self.commit(|me| {
+        self.commit_now(|me| {
             me.check_provider()?;
             let now = me.clock.now();
             let product = if msg.is_new {
@@ -147,7 +147,7 @@ pub struct SetPublished {
 impl Handler<SetPublished> for TeamActor {
     type Result = CommandResult;
     fn handle(&mut self, msg: SetPublished, _: &mut Context<Self>) -> CommandResult {
-        self.commit(|me| {
+        self.commit_now(|me| {
             me.check_provider()?;
             let mut p = me.own_product(msg.id)?;
             let now = me.clock.now();
@@ -196,7 +196,7 @@ pub struct SaveResource {
 impl Handler<SaveResource> for TeamActor {
     type Result = CommandResult;
     fn handle(&mut self, msg: SaveResource, _: &mut Context<Self>) -> CommandResult {
-        self.commit(|me| {
+        self.commit_now(|me| {
             me.check_provider()?;
             let product = me.own_product(msg.product)?;
             let now = me.clock.now();
@@ -242,8 +242,8 @@ pub struct SavePlan {
 }
 
 impl Handler<SavePlan> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: SavePlan, _: &mut Context<Self>) -> CommandResult {
+    type Result = Reply;
+    fn handle(&mut self, msg: SavePlan, _: &mut Context<Self>) -> Reply {
         self.commit(|me| {
             me.check_provider()?;
             let product = me.own_product(msg.product)?;

@@ -106,6 +106,11 @@ fn fixture() -> Fixture {
         agent_secret: None,
         plane_grace: false,
         own_client_id: None,
+        expires_at: None,
+        at_expiry: Default::default(),
+        expired: false,
+        reminded_days: None,
+        next_reminder: None,
     };
     let task = Task {
         id: TaskId::generate(now),
@@ -170,6 +175,7 @@ fn fixture() -> Fixture {
             kicker: Kicker::default(),
             gateway,
             backoff: BACKOFF,
+            reminder_days: vec![30, 14, 7, 3, 1].into(),
         },
     );
     Fixture {

@@ -3,7 +3,7 @@
 
 use actix::{Context, Handler, Message};
 
-use super::team::{CommandResult, TeamActor};
+use super::team::{CommandResult, Reply, TeamActor};
 use crate::dataplane::{DataPlaneError, Outcome};
 use crate::domain::access::AccessError;
 use crate::domain::audit::Subject;
@@ -29,10 +29,10 @@ pub struct CredentialTaskStep {
 }
 
 impl Handler<CredentialTaskStep> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: CredentialTaskStep, _: &mut Context<Self>) -> CommandResult {
+    type Result = Reply;
+    fn handle(&mut self, msg: CredentialTaskStep, _: &mut Context<Self>) -> Reply {
         use super::access::ProviderStep;
-        let r = self.commit(|me| {
+        self.commit_and_kick(|me| {
             let task = match me.store.task(msg.task)? {
                 Some(t)
                     if t.provider == msg.provider
@@ -91,9 +91,7 @@ impl Handler<CredentialTaskStep> for TeamActor {
                 }
                 _ => Err(AccessError::NothingWaiting.into()),
             }
-        });
-        self.kicker.kick();
-        r
+        })
     }
 }
 
@@ -106,9 +104,9 @@ pub struct RetryCredential {
 }
 
 impl Handler<RetryCredential> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: RetryCredential, _: &mut Context<Self>) -> CommandResult {
-        let r = self.commit(|me| {
+    type Result = Reply;
+    fn handle(&mut self, msg: RetryCredential, _: &mut Context<Self>) -> Reply {
+        self.commit_and_kick(|me| {
             let mut c = me.own_credential(msg.id)?;
             if !c.failed {
                 return Err(AccessError::NotFailed.into());
@@ -129,8 +127,6 @@ impl Handler<RetryCredential> for TeamActor {
             };
             me.store.commit(&changes, &audit)?;
             Ok(())
-        });
-        self.kicker.kick();
-        r
+        })
     }
 }

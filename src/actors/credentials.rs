@@ -5,7 +5,7 @@
 
 use actix::{Context, Handler, Message};
 
-use super::team::{CommandResult, TeamActor, TeamCommandError};
+use super::team::{CommandResult, Reply, TeamActor, TeamCommandError};
 use crate::clock::Timestamp;
 use crate::dataplane::{DataPlaneError, Outcome};
 use crate::domain::abilities::Abilities;
@@ -15,6 +15,7 @@ use crate::domain::audit::Subject;
 use crate::domain::credential::{
     Credential, CredentialAction, CredentialError, CredentialOp, Desired, Observed,
 };
+use crate::domain::expiry::{AtExpiry, Lifetime};
 use crate::domain::ids::{AccessId, CredentialId, TaskId, TeamId, UserId};
 use crate::domain::key_format::KeyId;
 use crate::domain::outbox::{CredentialWork, Task, TaskState};
@@ -278,13 +279,15 @@ pub struct CreateCredential {
     pub name: String,
     pub key_id: KeyId,
     pub secret: NewSecret,
+    /// How long it lives, and what happens then.
+    pub lifetime: Lifetime,
     pub actor: UserId,
 }
 
 impl Handler<CreateCredential> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: CreateCredential, _: &mut Context<Self>) -> CommandResult {
-        let r = self.commit(|me| {
+    type Result = Reply;
+    fn handle(&mut self, msg: CreateCredential, _: &mut Context<Self>) -> Reply {
+        self.commit_and_kick(|me| {
             let access = match me.store.access(msg.access)? {
                 Some(a) if a.team == me.team_id => a,
                 _ => return Err(CredentialError::Missing.into()),
@@ -336,7 +339,14 @@ impl Handler<CreateCredential> for TeamActor {
                 agent_secret: msg.secret.for_agent.clone(),
                 plane_grace: false,
                 own_client_id: None,
+                expires_at: None,
+                at_expiry: AtExpiry::Suspend,
+                expired: false,
+                reminded_days: None,
+                next_reminder: None,
             };
+            c.start_lifetime(msg.lifetime, now);
+            c.plan_reminder(&me.reminder_days, now);
             let task = me.next_task(&mut c)?.task;
             let secret = msg
                 .secret
@@ -352,10 +362,13 @@ impl Handler<CreateCredential> for TeamActor {
                 msg.actor,
                 "credential.created",
                 format!(
-                    "created {} credential {} ({})",
+                    "created {} credential {} ({}){}",
                     c.kind.label(),
                     c.name,
-                    c.key_id
+                    c.key_id,
+                    c.expires_at
+                        .map(|at| format!("; it expires {}", at.display()))
+                        .unwrap_or_default()
                 ),
                 Some(Subject::Credential(c.id)),
             );
@@ -366,11 +379,9 @@ impl Handler<CreateCredential> for TeamActor {
                 ..Changes::default()
             };
             me.store.commit(&changes, &audit)?;
-            me.gateway.set_desired(&c.key_id, Some(c.desired));
+            me.gateway.set_desired(&c.key_id, Some(c.wanted()));
             Ok(())
-        });
-        self.kicker.kick();
-        r
+        })
     }
 }
 
@@ -389,9 +400,9 @@ pub struct ChangeCredential {
 }
 
 impl Handler<ChangeCredential> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: ChangeCredential, _: &mut Context<Self>) -> CommandResult {
-        let r = self.commit(|me| {
+    type Result = Reply;
+    fn handle(&mut self, msg: ChangeCredential, _: &mut Context<Self>) -> Reply {
+        self.commit_and_kick(|me| {
             let mut c = me.own_credential(msg.id)?;
             if let Some((provider, _)) = &msg.provider
                 && *provider != c.provider
@@ -400,6 +411,7 @@ impl Handler<ChangeCredential> for TeamActor {
             }
             let now = me.clock.now();
             c.act(msg.action, msg.abilities, now)?;
+            c.plan_reminder(&me.reminder_days, now);
             let mut secret = None;
             if let (CredentialAction::Renew { .. }, Some(s)) = (msg.action, &msg.secret) {
                 c.secret_hash = s.hash.clone();
@@ -440,13 +452,18 @@ impl Handler<ChangeCredential> for TeamActor {
                 msg.actor,
                 &format!("credential.{}", msg.action.event()),
                 format!(
-                    "{} credential {} ({}){by}{}",
+                    "{} credential {} ({}){by}{}{}",
                     msg.action.verb(),
                     c.name,
                     c.key_id,
                     match (msg.action, c.grace_until) {
                         (CredentialAction::Renew { .. }, Some(until)) =>
                             format!("; the previous secret works until {}", until.display()),
+                        _ => String::new(),
+                    },
+                    match (msg.action, c.expires_at) {
+                        (CredentialAction::Renew { .. }, Some(at)) =>
+                            format!("; it expires {}", at.display()),
                         _ => String::new(),
                     }
                 ),
@@ -461,13 +478,11 @@ impl Handler<ChangeCredential> for TeamActor {
                 ..Changes::default()
             };
             me.store.commit(&changes, &audit)?;
-            me.gateway.set_desired(&c.key_id, Some(c.desired));
+            me.gateway.set_desired(&c.key_id, Some(c.wanted()));
             if msg.action == CredentialAction::EndGrace {
                 me.gateway.end_grace(&c.key_id);
             }
             Ok(())
-        });
-        self.kicker.kick();
-        r
+        })
     }
 }

@@ -8,6 +8,7 @@ pub mod catalog;
 mod credential_result_tests;
 pub mod credential_steps;
 pub mod credentials;
+pub mod expiry;
 pub mod kicker;
 pub mod notices;
 pub mod provisioner;

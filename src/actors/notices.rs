@@ -4,7 +4,7 @@
 
 use actix::{Context, Handler, Message};
 
-use super::team::{CommandResult, TeamActor};
+use super::team::{CommandResult, Reply, TeamActor};
 use crate::clock::Timestamp;
 use crate::domain::credential::time_left;
 use crate::domain::ids::CredentialId;
@@ -20,8 +20,8 @@ pub struct WindowClosing {
 }
 
 impl Handler<WindowClosing> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: WindowClosing, _: &mut Context<Self>) -> CommandResult {
+    type Result = Reply;
+    fn handle(&mut self, msg: WindowClosing, _: &mut Context<Self>) -> Reply {
         self.commit(|me| {
             let Some(c) = me.own_credential(msg.credential).ok() else {
                 return Ok(());

@@ -4,7 +4,7 @@
 
 use actix::{Context, Handler, Message};
 
-use super::team::{CommandResult, TeamActor, TeamCommandError};
+use super::team::{CommandResult, Reply, TeamActor, TeamCommandError};
 use crate::domain::audit::Subject;
 use crate::domain::ids::{PlanId, ProductId, SubscriptionId, TeamId, UserId};
 use crate::domain::product::CatalogError;
@@ -21,8 +21,8 @@ pub struct Subscribe {
 }
 
 impl Handler<Subscribe> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) -> CommandResult {
+    type Result = Reply;
+    fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) -> Reply {
         self.commit(|me| {
             let product = match me.store.product(msg.product)? {
                 Some(p) if p.is_published() => p,
@@ -96,7 +96,7 @@ pub struct ChangeSubscription {
 impl Handler<ChangeSubscription> for TeamActor {
     type Result = CommandResult;
     fn handle(&mut self, msg: ChangeSubscription, _: &mut Context<Self>) -> CommandResult {
-        self.commit(|me| {
+        self.commit_now(|me| {
             let mut sub = match me.store.subscription(msg.id)? {
                 Some(s) if s.team == me.team_id => s,
                 _ => return Err(CatalogError::Missing.into()),

@@ -54,6 +54,9 @@ impl From<StoreError> for TeamCommandError {
 
 pub type CommandResult = Result<(), TeamCommandError>;
 
+/// A command's answer, given once its write is durable.
+pub type Reply = actix::ResponseFuture<CommandResult>;
+
 pub struct TeamActor {
     pub(super) team_id: TeamId,
     pub(super) store: Store,
@@ -63,6 +66,8 @@ pub struct TeamActor {
     pub(super) kicker: Kicker,
     pub(super) gateway: std::sync::Arc<crate::gateway::Gateway>,
     pub(super) backoff: Backoff,
+    /// Days before expiry when the team is reminded, largest first.
+    pub(super) reminder_days: std::sync::Arc<[u32]>,
     last_message: Instant,
 }
 
@@ -75,6 +80,7 @@ pub struct TeamContext {
     pub kicker: Kicker,
     pub gateway: std::sync::Arc<crate::gateway::Gateway>,
     pub backoff: Backoff,
+    pub reminder_days: std::sync::Arc<[u32]>,
 }
 
 impl TeamActor {
@@ -87,6 +93,7 @@ impl TeamActor {
             kicker: cx.kicker,
             gateway: cx.gateway,
             backoff: cx.backoff,
+            reminder_days: cx.reminder_days,
             last_message: Instant::now(),
         }
     }
@@ -165,11 +172,42 @@ impl TeamActor {
     }
 
     /// Applies a write and makes it durable before the caller hears of it.
-    pub(super) fn commit(&mut self, write: impl FnOnce(&Self) -> CommandResult) -> CommandResult {
+    /// The flush is awaited outside the actor, so the next command is
+    /// applied meanwhile and commits close together share one flush.
+    pub(super) fn commit(&mut self, write: impl FnOnce(&Self) -> CommandResult) -> Reply {
+        self.last_message = Instant::now();
+        let written = write(self);
+        let store = self.store.clone();
+        Box::pin(async move {
+            written?;
+            store.flush().await?;
+            Ok(())
+        })
+    }
+
+    /// Applies a write and flushes it before returning, for the few
+    /// commands whose follow-up (a Marketplace or route refresh) must only
+    /// see what is durable.
+    pub(super) fn commit_now(
+        &mut self,
+        write: impl FnOnce(&Self) -> CommandResult,
+    ) -> CommandResult {
         self.last_message = Instant::now();
         write(self)?;
         self.store.flush_blocking()?;
         Ok(())
+    }
+
+    /// [`Self::commit`], then starts a provisioning run for the work it
+    /// queued, once that work is durable.
+    pub(super) fn commit_and_kick(&mut self, write: impl FnOnce(&Self) -> CommandResult) -> Reply {
+        let kicker = self.kicker.clone();
+        let reply = self.commit(write);
+        Box::pin(async move {
+            let r = reply.await;
+            kicker.kick();
+            r
+        })
     }
 
     fn roles(&self) -> Result<Vec<TeamRole>, StoreError> {
@@ -203,8 +241,8 @@ pub struct CreateTeam {
 }
 
 impl Handler<CreateTeam> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: CreateTeam, _: &mut Context<Self>) -> CommandResult {
+    type Result = Reply;
+    fn handle(&mut self, msg: CreateTeam, _: &mut Context<Self>) -> Reply {
         self.commit(|me| {
             let admin = Membership {
                 team_id: msg.team.id,
@@ -236,8 +274,8 @@ pub struct AddMember {
 }
 
 impl Handler<AddMember> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: AddMember, _: &mut Context<Self>) -> CommandResult {
+    type Result = Reply;
+    fn handle(&mut self, msg: AddMember, _: &mut Context<Self>) -> Reply {
         self.commit(|me| {
             if me.store.membership(me.team_id, msg.user)?.is_some() {
                 return Err(MembershipError::AlreadyMember.into());
@@ -268,8 +306,8 @@ pub struct SetRole {
 }
 
 impl Handler<SetRole> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: SetRole, _: &mut Context<Self>) -> CommandResult {
+    type Result = Reply;
+    fn handle(&mut self, msg: SetRole, _: &mut Context<Self>) -> Reply {
         self.commit(|me| {
             let Some(mut m) = me.store.membership(me.team_id, msg.user)? else {
                 return Err(MembershipError::NotMember.into());
@@ -298,8 +336,8 @@ pub struct RemoveMember {
 }
 
 impl Handler<RemoveMember> for TeamActor {
-    type Result = CommandResult;
-    fn handle(&mut self, msg: RemoveMember, _: &mut Context<Self>) -> CommandResult {
+    type Result = Reply;
+    fn handle(&mut self, msg: RemoveMember, _: &mut Context<Self>) -> Reply {
         self.commit(|me| {
             let Some(m) = me.store.membership(me.team_id, msg.user)? else {
                 return Err(MembershipError::NotMember.into());

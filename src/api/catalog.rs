@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::auth::Bearer;
 use super::page::{Page, ProductList};
 use super::problem::{ApiResult, Problem};
-use super::views::{PlanView, ProductView, ResourceView};
+use super::views::{ExpiryView, PlanView, ProductView, ResourceView};
 use super::{created, json, ok, once};
 use crate::domain::ids::{PlanId, ProductId, ResourceId, TeamId};
 use crate::domain::request_fields::RequestField;
@@ -221,6 +221,9 @@ pub struct ResourceBody {
     pub access_approval: String,
     #[serde(default)]
     pub fields: Vec<FieldBody>,
+    /// Its own credential lifetimes for every plan; absent: each plan's.
+    #[serde(default)]
+    pub expiry: Option<ExpiryView>,
 }
 
 fn fields_of(b: &[FieldBody]) -> ApiResult<Vec<RequestField>> {
@@ -266,6 +269,7 @@ async fn save_resource(
         dataplane: &b.dataplane,
         credential_types: &b.credential_types,
         access_approval: &b.access_approval,
+        expiry: b.expiry.as_ref().map(ExpiryView::policy).transpose(),
     };
     let r = catalog::save_resource(state, &c, &p, existing, input, fields).await?;
     Ok(ResourceView::from(&r))
@@ -337,6 +341,13 @@ pub struct PlanBody {
     pub per_day: Option<u32>,
     /// automatic or manual.
     pub approval: String,
+    /// How long its credentials live; absent: no expiry unless a consumer sets one.
+    #[serde(default)]
+    pub expiry: Option<ExpiryView>,
+}
+
+fn days(d: Option<u32>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
 }
 
 async fn save_plan(
@@ -357,6 +368,13 @@ async fn save_plan(
         per_minute: b.per_minute.map(|n| n.to_string()).unwrap_or_default(),
         per_day: b.per_day.map(|n| n.to_string()).unwrap_or_default(),
         approval: b.approval,
+        max_days: days(b.expiry.as_ref().and_then(|e| e.max_days)),
+        default_days: days(b.expiry.as_ref().and_then(|e| e.default_days)),
+        at_expiry: b
+            .expiry
+            .as_ref()
+            .and_then(|e| e.at_expiry.clone())
+            .unwrap_or_default(),
     };
     let plan = catalog::save_plan(state, &c, &p, existing, &input).await?;
     Ok(PlanView::from(&plan))

@@ -27,6 +27,10 @@ pub struct NewCredentialBody {
     pub name: String,
     /// api_key or oauth_client: one the resource accepts.
     pub kind: String,
+    /// Days it lives, up to the plan's or resource's maximum; absent: the default.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub lifetime_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -35,6 +39,10 @@ pub struct ActBody {
     /// For renew: how long the previous secret keeps working: none, 1h, 24h or 7d.
     #[serde(default)]
     pub grace: Option<String>,
+    /// For renew: days the new secret lives; absent: the policy's default.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub lifetime_days: Option<u32>,
 }
 
 fn with_secret(
@@ -108,6 +116,7 @@ pub async fn create(
     let input = NewCredential {
         name: b.name,
         kind: b.kind,
+        lifetime_days: b.lifetime_days.map(|d| d.to_string()).unwrap_or_default(),
     };
     once::create(
         &state,
@@ -181,9 +190,18 @@ pub async fn act(
             ));
         }
     };
+    if verb != Verb::Renew && b.lifetime_days.is_some() {
+        return Err(ApiError::BadRequest(
+            "`lifetime_days` is for renew only.".to_owned(),
+        ));
+    }
+    let renewal = credentials::Renewal {
+        grace,
+        lifetime_days: b.lifetime_days.map(|d| d.to_string()).unwrap_or_default(),
+    };
     let c = credentials::team_credential(&state, caller.team_id(), id)?;
     let renew = || async {
-        let (c, fresh) = credentials::act(&state, &caller, &c, verb, grace).await?;
+        let (c, fresh) = credentials::act(&state, &caller, &c, verb, &renewal).await?;
         Ok((
             c.id.to_string(),
             no_store(ok(&with_secret(&state, &c, fresh))),

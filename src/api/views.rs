@@ -13,6 +13,7 @@ use crate::domain::account::User;
 use crate::domain::application::Application;
 use crate::domain::audit::AuditRecord;
 use crate::domain::credential::Credential;
+use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::notification::Notification;
 use crate::domain::product::Product;
 use crate::domain::resource::{CredentialType, Plan, Quota, Resource};
@@ -115,6 +116,47 @@ pub struct ResourceView {
     pub access_approval: String,
     /// What a consumer fills in when requesting access.
     pub fields: Vec<FieldView>,
+    /// Its own credential lifetimes; absent: each plan's.
+    pub expiry: Option<ExpiryView>,
+}
+
+/// How long credentials live, and what happens at expiry.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpiryView {
+    /// The longest lifetime a consumer may choose, in days; absent: no limit.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub max_days: Option<u32>,
+    /// The lifetime when none is chosen; absent: the longest, or never.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub default_days: Option<u32>,
+    /// suspend (renewable) or deprovision (removed) at expiry; absent: suspend.
+    #[serde(default)]
+    pub at_expiry: Option<String>,
+}
+
+impl From<ExpiryPolicy> for ExpiryView {
+    fn from(p: ExpiryPolicy) -> Self {
+        Self {
+            max_days: p.max_days,
+            default_days: p.default_days,
+            at_expiry: Some(p.at_expiry.as_str().to_owned()),
+        }
+    }
+}
+
+impl ExpiryView {
+    /// The policy it describes, with field errors as the forms give them.
+    pub fn policy(&self) -> Result<ExpiryPolicy, Vec<crate::domain::FieldError>> {
+        let days = |d: Option<u32>| d.map(|d| d.to_string()).unwrap_or_default();
+        ExpiryPolicy::parse(
+            &days(self.max_days),
+            &days(self.default_days),
+            self.at_expiry.as_deref().unwrap_or(""),
+        )
+    }
 }
 
 impl From<&Resource> for ResourceView {
@@ -146,6 +188,7 @@ impl From<&Resource> for ResourceView {
                     help: f.help.clone(),
                 })
                 .collect(),
+            expiry: s.expiry.map(Into::into),
         }
     }
 }
@@ -161,6 +204,8 @@ pub struct PlanView {
     pub quota: QuotaView,
     /// automatic or manual: whether the provider approves subscriptions.
     pub approval: String,
+    /// How long its credentials live (unless a resource sets its own).
+    pub expiry: ExpiryView,
 }
 
 impl From<&Plan> for PlanView {
@@ -173,6 +218,7 @@ impl From<&Plan> for PlanView {
             resources: p.spec.resources.iter().map(|r| r.to_string()).collect(),
             quota: p.spec.quota.into(),
             approval: p.spec.approval.as_str().to_owned(),
+            expiry: p.spec.expiry.into(),
         }
     }
 }
@@ -324,7 +370,7 @@ pub struct CredentialView {
     pub key_id: String,
     /// The OAuth client id (OAuth clients).
     pub client_id: Option<String>,
-    /// Pending, Active, Inactive, Deleting or Failed.
+    /// Pending, Active, Inactive, Expired, Deleting or Failed.
     pub state: String,
     /// What the user asked for: active, inactive or deleted.
     pub desired: String,
@@ -341,6 +387,10 @@ pub struct CredentialView {
     pub reason: Option<String>,
     /// The data plane's last error, while retrying or after giving up.
     pub last_error: Option<String>,
+    /// When its lifetime ends; absent: never.
+    pub expires_at: Option<String>,
+    /// suspend or deprovision, at `expires_at`.
+    pub at_expiry: Option<String>,
 }
 
 impl CredentialView {
@@ -366,6 +416,8 @@ impl CredentialView {
             renewed_at: time_opt(c.renewed_at),
             reason: c.reason.clone(),
             last_error: c.last_error.clone(),
+            expires_at: time_opt(c.expires_at),
+            at_expiry: c.expires_at.map(|_| c.at_expiry.as_str().to_owned()),
         }
     }
 }

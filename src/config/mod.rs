@@ -26,6 +26,7 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub provisioning: ProvisioningConfig,
     pub gateway: GatewayConfig,
+    pub expiry: ExpiryConfig,
     /// `embedded` first, then the configured ones by name.
     pub dataplanes: Vec<DataPlaneConfig>,
 }
@@ -98,6 +99,16 @@ pub struct ProvisioningConfig {
     pub retry_cap: Duration,
     /// Attempts before a task is given up as failed.
     pub max_attempts: u32,
+}
+
+/// Credential lifetimes: when expiry is checked, and the reminders before it.
+#[derive(Debug, Clone)]
+pub struct ExpiryConfig {
+    /// How often due expiries and reminders are looked for (whole seconds).
+    /// The gateway refuses an expired credential from its instant on anyway.
+    pub check_interval: Duration,
+    /// Days before expiry when the team hears of it, largest first.
+    pub reminder_days: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -215,6 +226,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
         &["interval", "retry_base", "retry_cap", "max_attempts"],
     ),
     ("gateway", &["token_ttl", "proxy", "resource_header"]),
+    ("expiry", &["check_interval", "reminder_days"]),
 ];
 
 impl Config {
@@ -321,16 +333,7 @@ impl Config {
             sweep_interval: s.duration("jobs", "sweep_interval", "10m", true)?,
         };
         let provisioning = ProvisioningConfig {
-            interval: s.parse("provisioning", "interval", "2s", |v| {
-                let d = parse_duration(v)?;
-                if d.is_zero() || d.subsec_nanos() != 0 {
-                    return Err(
-                        "the scheduler counts whole seconds: put \"1s\" or more, such as \"2s\""
-                            .to_owned(),
-                    );
-                }
-                Ok(d)
-            })?,
+            interval: s.parse("provisioning", "interval", "2s", whole_seconds)?,
             retry_base: s.duration("provisioning", "retry_base", "2s", true)?,
             retry_cap: s.duration("provisioning", "retry_cap", "10m", true)?,
             max_attempts: s.int("provisioning", "max_attempts", 8, 1, 100)?,
@@ -345,6 +348,15 @@ impl Config {
             proxy: s.parse("gateway", "proxy", "nginx", ProxyKind::parse)?,
             resource_header: s.bool("gateway", "resource_header", false)?,
         };
+        let expiry = ExpiryConfig {
+            check_interval: s.parse("expiry", "check_interval", "30s", whole_seconds)?,
+            reminder_days: s.parse(
+                "expiry",
+                "reminder_days",
+                "30, 14, 7, 3, 1",
+                parse_reminder_days,
+            )?,
+        };
         let dataplanes = dataplanes::parse(std::mem::take(&mut s.dataplanes))?;
         Ok(Config {
             server,
@@ -354,6 +366,7 @@ impl Config {
             jobs,
             provisioning,
             gateway,
+            expiry,
             dataplanes,
         })
     }
@@ -369,7 +382,8 @@ impl Config {
              [log]\nlevel = \"{}\"\n\n\
              [jobs]\nsweep_interval = \"{}\"\n\n\
              [provisioning]\ninterval = \"{}\"\nretry_base = \"{}\"\nretry_cap = \"{}\"\nmax_attempts = {}\n\n\
-             [gateway]\ntoken_ttl = \"{}\"\nproxy = \"{}\"\nresource_header = {}\n{}",
+             [gateway]\ntoken_ttl = \"{}\"\nproxy = \"{}\"\nresource_header = {}\n\n\
+             [expiry]\ncheck_interval = \"{}\"\nreminder_days = \"{}\"\n{}",
             self.server.bind,
             self.server.public_url.as_deref().unwrap_or(""),
             self.server.secure_cookies,
@@ -395,6 +409,13 @@ impl Config {
             d(self.gateway.token_ttl),
             self.gateway.proxy.as_str(),
             self.gateway.resource_header,
+            d(self.expiry.check_interval),
+            self.expiry
+                .reminder_days
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             self.dataplanes
                 .iter()
                 .map(|p| format!(
@@ -428,4 +449,36 @@ mod tests;
 /// half to serve pages.
 fn default_hash_concurrency() -> i64 {
     std::thread::available_parallelism().map_or(1, |n| (n.get() as i64 / 2).max(1))
+}
+
+/// A scheduler interval: whole seconds, at least one.
+fn whole_seconds(v: &str) -> Result<Duration, String> {
+    let d = parse_duration(v)?;
+    if d.is_zero() || d.subsec_nanos() != 0 {
+        return Err(
+            "the scheduler counts whole seconds: put \"1s\" or more, such as \"2s\"".to_owned(),
+        );
+    }
+    Ok(d)
+}
+
+/// "30, 14, 7, 3, 1": distinct whole days from 1 to 365, largest first;
+/// empty: no reminders.
+fn parse_reminder_days(v: &str) -> Result<Vec<u32>, String> {
+    let mut days = Vec::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse::<u32>() {
+            Ok(d) if (1..=365).contains(&d) && !days.contains(&d) => days.push(d),
+            _ => {
+                return Err(format!(
+                    "“{part}” is not a reminder: put distinct whole days from 1 to 365, separated by commas, such as \"30, 14, 7, 3, 1\""
+                ));
+            }
+        }
+    }
+    if days.len() > 10 {
+        return Err("put at most 10 reminders".to_owned());
+    }
+    days.sort_by(|a, b| b.cmp(a));
+    Ok(days)
 }

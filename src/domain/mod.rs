@@ -7,6 +7,7 @@ pub mod application;
 pub mod audit;
 pub mod credential;
 mod error;
+pub mod expiry;
 pub mod ids;
 pub mod key_format;
 pub mod markdown;

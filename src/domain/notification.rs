@@ -18,3 +18,16 @@ pub struct Notification {
     #[serde(default)]
     pub read: bool,
 }
+
+impl Notification {
+    pub fn new(user: UserId, at: Timestamp, text: &str, link: &str) -> Self {
+        Self {
+            id: NotificationId::generate(at),
+            user,
+            at,
+            text: text.to_owned(),
+            link: link.to_owned(),
+            read: false,
+        }
+    }
+}

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::FieldError;
 use super::account::parse_short_name;
+use super::expiry::ExpiryPolicy;
 use super::ids::{PlanId, ProductId, ResourceId};
 use super::product::parse_text;
 use super::request_fields::RequestField;
@@ -132,6 +133,9 @@ pub struct ResourceSpec {
     pub access_approval: Approval,
     /// The extra fields a consumer fills when requesting access.
     pub fields: Vec<RequestField>,
+    /// Its own credential lifetimes; `None`: each plan's.
+    #[serde(default)]
+    pub expiry: Option<ExpiryPolicy>,
 }
 
 pub struct ResourceInput<'a> {
@@ -141,6 +145,15 @@ pub struct ResourceInput<'a> {
     pub dataplane: &'a str,
     pub credential_types: &'a [String],
     pub access_approval: &'a str,
+    /// `Ok(None)`: the plans' policy applies.
+    pub expiry: Result<Option<ExpiryPolicy>, Vec<FieldError>>,
+}
+
+impl ResourceSpec {
+    /// The lifetime policy of its credentials under `plan`.
+    pub fn expiry_under(&self, plan: &PlanSpec) -> ExpiryPolicy {
+        self.expiry.unwrap_or(plan.expiry)
+    }
 }
 
 impl ResourceSpec {
@@ -181,8 +194,11 @@ impl ResourceSpec {
         types.sort();
         let approval =
             Approval::parse(input.access_approval, "access_approval").map_err(|e| errors.push(e));
-        match (name, description, route, approval) {
-            (Ok(name), Ok(description), Ok(route), Ok(access_approval)) if errors.is_empty() => {
+        let expiry = input.expiry.map_err(|e| errors.extend(e));
+        match (name, description, route, approval, expiry) {
+            (Ok(name), Ok(description), Ok(route), Ok(access_approval), Ok(expiry))
+                if errors.is_empty() =>
+            {
                 Ok(Self {
                     name,
                     description,
@@ -191,6 +207,7 @@ impl ResourceSpec {
                     credential_types: types,
                     access_approval,
                     fields,
+                    expiry,
                 })
             }
             _ => Err(errors),
@@ -281,6 +298,9 @@ pub struct PlanSpec {
     pub resources: Vec<ResourceId>,
     pub quota: Quota,
     pub approval: Approval,
+    /// How long its credentials live (a resource may set its own).
+    #[serde(default)]
+    pub expiry: ExpiryPolicy,
 }
 
 impl PlanSpec {
@@ -292,6 +312,7 @@ impl PlanSpec {
         known: &[ResourceId],
         quota: Result<Quota, Vec<FieldError>>,
         approval: &str,
+        expiry: Result<ExpiryPolicy, Vec<FieldError>>,
     ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         let name = parse_short_name(name, "name", 80).map_err(|e| errors.push(e));
@@ -319,14 +340,20 @@ impl PlanSpec {
         resources.sort();
         let quota = quota.map_err(|e| errors.extend(e));
         let approval = Approval::parse(approval, "approval").map_err(|e| errors.push(e));
-        match (name, description, quota, approval) {
-            (Ok(name), Ok(description), Ok(quota), Ok(approval)) if errors.is_empty() => Ok(Self {
-                name,
-                description,
-                resources,
-                quota,
-                approval,
-            }),
+        let expiry = expiry.map_err(|e| errors.extend(e));
+        match (name, description, quota, approval, expiry) {
+            (Ok(name), Ok(description), Ok(quota), Ok(approval), Ok(expiry))
+                if errors.is_empty() =>
+            {
+                Ok(Self {
+                    name,
+                    description,
+                    resources,
+                    quota,
+                    approval,
+                    expiry,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -392,6 +419,7 @@ mod tests {
             dataplane,
             credential_types: types,
             access_approval: "manual",
+            expiry: Ok(None),
         }
     }
 
@@ -421,13 +449,31 @@ mod tests {
             &[mine],
             Quota::parse("", ""),
             "automatic",
+            Ok(ExpiryPolicy::default()),
         )
         .unwrap();
         assert_eq!(ok.resources, [mine]);
-        let errors = PlanSpec::parse("Free", "", &[other], &[mine], Quota::parse("", ""), "auto")
-            .unwrap_err();
+        let errors = PlanSpec::parse(
+            "Free",
+            "",
+            &[other],
+            &[mine],
+            Quota::parse("", ""),
+            "auto",
+            ExpiryPolicy::parse("", "", "later"),
+        )
+        .unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["resources", "approval"]);
-        assert!(PlanSpec::parse("Free", "", &[], &[mine], Quota::parse("", ""), "manual").is_err());
+        assert_eq!(fields, ["resources", "approval", "at_expiry"]);
+        let none = PlanSpec::parse(
+            "Free",
+            "",
+            &[],
+            &[mine],
+            Quota::parse("", ""),
+            "manual",
+            Ok(ExpiryPolicy::default()),
+        );
+        assert!(none.is_err());
     }
 }

@@ -15,7 +15,7 @@ use super::entry::{Entry, Limit, Token, Window};
 use crate::clock::{SharedClock, Timestamp};
 use crate::config::EMBEDDED_DATAPLANE;
 use crate::crypto::digest::sha256;
-use crate::domain::credential::Desired;
+use crate::domain::credential::{Desired, Wanted};
 use crate::domain::ids::{ApplicationId, CredentialId, ResourceId, SubscriptionId, TeamId};
 use crate::domain::key_format::{self, KeyId, KeyRejection};
 use crate::domain::path::CanonicalPath;
@@ -64,7 +64,7 @@ pub struct Gateway {
     credentials: RwLock<HashMap<KeyId, Arc<Entry>>>,
     /// What a call needs of each access grant: its quota and the subscription it counts against.
     grants: RwLock<HashMap<(ApplicationId, ResourceId), Limit>>,
-    desired: RwLock<HashMap<KeyId, Desired>>,
+    desired: RwLock<HashMap<KeyId, Wanted>>,
     /// Route prefixes of published resources on the embedded data plane, longest first.
     routes: RwLock<Vec<(String, ResourceId)>>,
     tokens: Mutex<HashMap<[u8; 32], Token>>,
@@ -115,8 +115,8 @@ impl Gateway {
         {
             let mut desired = write(&g.desired);
             for d in store.desired_states() {
-                let (key_id, state) = d?;
-                desired.insert(key_id, state);
+                let (key_id, wanted) = d?;
+                desired.insert(key_id, wanted);
             }
         }
         g.refresh_routes(store)?;
@@ -208,7 +208,7 @@ impl Gateway {
     }
 
     /// What the portal wants for a credential; holds from the next call on.
-    pub fn set_desired(&self, key_id: &KeyId, desired: Option<Desired>) {
+    pub fn set_desired(&self, key_id: &KeyId, desired: Option<Wanted>) {
         let mut map = write(&self.desired);
         match desired {
             Some(d) => map.insert(*key_id, d),
@@ -279,10 +279,34 @@ impl Gateway {
             }
         };
         let c = &*entry;
-        match read(&self.desired).get(&c.key_id) {
-            Some(Desired::Active) => {}
-            Some(Desired::Inactive) => return Err(Refusal::Forbidden("credential suspended")),
-            Some(Desired::Deleted) | None => {
+        let wanted = read(&self.desired).get(&c.key_id).copied();
+        match wanted {
+            // From the instant of expiry, whatever the sweep has done yet.
+            Some(w)
+                if w.expires_at.is_some_and(|at| at <= now) && w.desired != Desired::Deleted =>
+            {
+                return Err(Refusal::Forbidden("credential expired"));
+            }
+            Some(Wanted {
+                desired: Desired::Active,
+                ..
+            }) => {}
+            Some(Wanted {
+                desired: Desired::Inactive,
+                expired: true,
+                ..
+            }) => {
+                return Err(Refusal::Forbidden("credential expired"));
+            }
+            Some(Wanted {
+                desired: Desired::Inactive,
+                ..
+            }) => return Err(Refusal::Forbidden("credential suspended")),
+            Some(Wanted {
+                desired: Desired::Deleted,
+                ..
+            })
+            | None => {
                 return Err(Refusal::Unauthenticated("credential deleted"));
             }
         }
@@ -364,7 +388,10 @@ impl Gateway {
         if entry.kind != CredentialType::OauthClient || !entry.accepts(&self.pepper, secret, now) {
             return None;
         }
-        if read(&self.desired).get(&key_id) != Some(&Desired::Active) || !entry.active {
+        let live = read(&self.desired).get(&key_id).is_some_and(|w| {
+            w.desired == Desired::Active && !w.expired && w.expires_at.is_none_or(|at| now < at)
+        });
+        if !live || !entry.active {
             return None;
         }
         let token = format!("agt_{}", crate::crypto::random::token());

@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use crate::domain::expiry::ExpiryPolicy;
+
 use super::AppState;
 use super::caller::Caller;
 use super::error::OpError;
@@ -152,6 +154,29 @@ pub struct PlanInput {
     pub per_day: String,
     #[serde(default)]
     pub approval: String,
+    /// Credential lifetimes: the most days a consumer may choose (empty: no
+    /// limit), the default (empty: the maximum, or none), and `suspend` or
+    /// `deprovision` at expiry.
+    #[serde(default)]
+    pub max_days: String,
+    #[serde(default)]
+    pub default_days: String,
+    #[serde(default)]
+    pub at_expiry: String,
+}
+
+/// A resource's own lifetime policy as typed: `own` false keeps each
+/// plan's.
+pub fn resource_expiry(
+    own: bool,
+    max_days: &str,
+    default_days: &str,
+    at_expiry: &str,
+) -> Result<Option<ExpiryPolicy>, Vec<FieldError>> {
+    if !own {
+        return Ok(None);
+    }
+    ExpiryPolicy::parse(max_days, default_days, at_expiry).map(Some)
 }
 
 /// Creates or saves a plan of the caller's product.
@@ -175,6 +200,7 @@ pub async fn save_plan(
         &known,
         Quota::parse(&input.per_minute, &input.per_day),
         &input.approval,
+        ExpiryPolicy::parse(&input.max_days, &input.default_days, &input.at_expiry),
     )
     .map_err(OpError::Invalid)?;
     let id = existing.unwrap_or_else(|| PlanId::generate(state.clock.now()));

@@ -20,6 +20,7 @@ use crate::domain::account::parse_short_name;
 use crate::domain::application::Application;
 use crate::domain::audit::{AuditRecord, Subject};
 use crate::domain::credential::{Credential, CredentialAction, secret_aad};
+use crate::domain::expiry::{AtExpiry, ExpiryPolicy, Lifetime};
 use crate::domain::ids::{AccessId, ApplicationId, AuditId, CredentialId, TeamId};
 use crate::domain::key_format::{self, KeyId};
 use crate::domain::resource::{CredentialType, Resource};
@@ -184,6 +185,38 @@ pub struct NewCredential {
     /// `api_key` or `oauth_client`.
     #[serde(default)]
     pub kind: String,
+    /// Days it lives; empty: the policy's default.
+    #[serde(default)]
+    pub lifetime_days: String,
+}
+
+/// The lifetime policy of credentials under an access: its resource's own,
+/// or else its plan's.
+pub fn policy(state: &AppState, access: &AccessRequest) -> Result<ExpiryPolicy, OpError> {
+    let resource = state.store.resource(access.product, access.resource)?;
+    let plan = state.store.plan(access.product, access.plan)?;
+    Ok(match (resource, plan) {
+        (Some(r), Some(p)) => r.spec.expiry_under(&p.spec),
+        (Some(r), None) => r.spec.expiry.unwrap_or_default(),
+        (None, Some(p)) => p.spec.expiry,
+        (None, None) => ExpiryPolicy::default(),
+    })
+}
+
+/// The lifetime a consumer chose (`""`: the default) within the policy. A
+/// data plane that cannot suspend removes credentials at expiry instead.
+pub fn lifetime(
+    state: &AppState,
+    access: &AccessRequest,
+    chosen: &str,
+) -> Result<Lifetime, FieldError> {
+    let policy = policy(state, access)
+        .map_err(|_| FieldError::new("lifetime_days", "The lifetime policy could not be read."))?;
+    let mut lifetime = policy.lifetime(chosen)?;
+    if !state.dataplanes.can_suspend(&access.dataplane) {
+        lifetime.at_expiry = AtExpiry::Deprovision;
+    }
+    Ok(lifetime)
 }
 
 pub struct Made {
@@ -211,7 +244,10 @@ pub async fn create(
             "Choose one of the credential types this resource accepts.",
         ));
     }
-    let (Some(name), Some(kind)) = (name, kind) else {
+    let lifetime = lifetime(state, &place.access, &new.lifetime_days)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let (Some(name), Some(kind), Some(lifetime)) = (name, kind, lifetime) else {
         return Err(OpError::Invalid(errors));
     };
     let id = CredentialId::generate(state.clock.now());
@@ -223,6 +259,7 @@ pub async fn create(
         name,
         key_id: KeyId::generate(),
         secret: new,
+        lifetime,
         actor: caller.user,
     };
     state.teams.send(caller.team_id(), cmd).await??;
@@ -259,11 +296,11 @@ impl Verb {
     }
 
     /// The domain's action; `None` for a retry, which is no change of state.
-    pub fn action(self, grace: Grace) -> Option<CredentialAction> {
+    pub fn action(self, grace: Grace, lifetime: Lifetime) -> Option<CredentialAction> {
         Some(match self {
             Verb::Suspend => CredentialAction::Suspend,
             Verb::Enable => CredentialAction::Enable,
-            Verb::Renew => CredentialAction::Renew { grace },
+            Verb::Renew => CredentialAction::Renew { grace, lifetime },
             Verb::EndGrace => CredentialAction::EndGrace,
             Verb::Delete => CredentialAction::Delete,
             Verb::Retry => return None,
@@ -280,20 +317,46 @@ pub fn check(state: &AppState, c: &Credential, action: CredentialAction) -> Resu
         .map_err(|e| OpError::Refused(e.to_string()))
 }
 
-/// Suspend, Enable, Renew (with grace), End grace, Delete or Retry.
-/// Returns the credential as it is now and, for a renewal, its new secret.
+/// How a renewal is asked for: the grace of the old secret, and the new
+/// lifetime in days (`""`: the policy's default).
+#[derive(Debug, Clone, Default)]
+pub struct Renewal {
+    pub grace: Grace,
+    pub lifetime_days: String,
+}
+
+impl Renewal {
+    pub fn grace(grace: Grace) -> Self {
+        Self {
+            grace,
+            lifetime_days: String::new(),
+        }
+    }
+}
+
+/// Suspend, Enable, Renew (with grace and a new lifetime), End grace,
+/// Delete or Retry. Returns the credential as it is now and, for a
+/// renewal, its new secret.
 pub async fn act(
     state: &AppState,
     caller: &Caller,
     c: &Credential,
     verb: Verb,
-    grace: Grace,
+    renewal: &Renewal,
 ) -> Result<(Credential, Option<Fresh>), OpError> {
     caller.may_change()?;
     if c.team != caller.team_id() {
         return Err(OpError::NotFound);
     }
-    let Some(action) = verb.action(grace) else {
+    let lifetime = match verb {
+        Verb::Renew => {
+            let access = state.store.access(c.access)?.ok_or(OpError::NotFound)?;
+            lifetime(state, &access, &renewal.lifetime_days)
+                .map_err(|e| OpError::Invalid(vec![e]))?
+        }
+        _ => Lifetime::NONE,
+    };
+    let Some(action) = verb.action(renewal.grace, lifetime) else {
         let cmd = RetryCredential {
             id: c.id,
             actor: caller.user,
@@ -353,7 +416,7 @@ pub async fn provider_act(
         return Err(OpError::NotFound);
     }
     let action = match verb {
-        Verb::Suspend | Verb::Enable | Verb::Delete => verb.action(Grace::None),
+        Verb::Suspend | Verb::Enable | Verb::Delete => verb.action(Grace::None, Lifetime::NONE),
         _ => None,
     }
     .ok_or(OpError::NotFound)?;

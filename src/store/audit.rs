@@ -42,18 +42,30 @@ impl Store {
         audit: &AuditRecord,
         write: impl Fn(&[TransactionalTree]) -> TxResult<T>,
     ) -> Result<T, StoreError> {
-        let audit_value = encode(audit)?;
+        self.audited_all(trees, std::slice::from_ref(audit), write)
+    }
+
+    /// Like [`Self::audited`], with one audit record per change of a batch.
+    pub(super) fn audited_all<T>(
+        &self,
+        trees: &[&sled::Tree],
+        audits: &[AuditRecord],
+        write: impl Fn(&[TransactionalTree]) -> TxResult<T>,
+    ) -> Result<T, StoreError> {
+        let values = audits.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
         let mut all = trees.to_vec();
         all.extend([&self.audit, &self.audit_by_team, &self.audit_by_subject]);
         let n = trees.len();
         let r = all.as_slice().transaction(|views| {
             let out = write(&views[..n])?;
-            AuditTx {
+            let tx = AuditTx {
                 audits: &views[n],
                 by_team: &views[n + 1],
                 by_subject: &views[n + 2],
+            };
+            for (audit, value) in audits.iter().zip(&values) {
+                tx.put(audit, value)?;
             }
-            .put(audit, &audit_value)?;
             Ok(out)
         });
         from_tx(r)

@@ -8,7 +8,7 @@ use super::codec::decode;
 use super::work::secret_key;
 use super::{Store, StoreError, key};
 use crate::clock::Timestamp;
-use crate::domain::credential::{Credential, Desired};
+use crate::domain::credential::{Credential, Desired, Wanted};
 use crate::domain::ids::{ApplicationId, CredentialId, ResourceId, TeamId};
 use crate::domain::key_format::KeyId;
 
@@ -73,17 +73,24 @@ impl Store {
 
     /// What the portal wants of every credential, read one at a time and
     /// decoding only those two fields (building the gateway's index).
-    pub fn desired_states(
-        &self,
-    ) -> impl Iterator<Item = Result<(KeyId, Desired), StoreError>> + '_ {
+    pub fn desired_states(&self) -> impl Iterator<Item = Result<(KeyId, Wanted), StoreError>> + '_ {
         #[derive(serde::Deserialize)]
-        struct Wanted {
+        struct Record {
             key_id: KeyId,
             desired: Desired,
+            #[serde(default)]
+            expires_at: Option<Timestamp>,
+            #[serde(default)]
+            expired: bool,
         }
         self.credential.iter().values().map(|v| {
-            let w: Wanted = decode(&v?)?;
-            Ok((w.key_id, w.desired))
+            let r: Record = decode(&v?)?;
+            let wanted = Wanted {
+                desired: r.desired,
+                expires_at: r.expires_at,
+                expired: r.expired,
+            };
+            Ok((r.key_id, wanted))
         })
     }
 
@@ -223,4 +230,43 @@ impl Store {
         }
         Ok(repaired)
     }
+}
+
+impl Store {
+    /// Live credentials whose lifetime has ended by `now`, earliest first,
+    /// at most `limit`, with their teams. The index is ordered by time, so
+    /// the cost follows what is due, not how many credentials there are.
+    pub fn due_expiries(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(TeamId, CredentialId)>, StoreError> {
+        due_in(&self.credential_expiry, now, limit)
+    }
+
+    /// Credentials whose next reminder before expiry is due by `now`.
+    pub fn due_reminders(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(TeamId, CredentialId)>, StoreError> {
+        due_in(&self.credential_reminder, now, limit)
+    }
+}
+
+fn due_in(
+    tree: &sled::Tree,
+    now: Timestamp,
+    limit: usize,
+) -> Result<Vec<(TeamId, CredentialId)>, StoreError> {
+    let end = (now.as_millis().max(0) as u64 + 1).to_be_bytes();
+    let mut due = Vec::new();
+    for kv in tree.range(..&end[..]).take(limit) {
+        let (k, v) = kv?;
+        match (CredentialId::from_bytes(&k[8..]), TeamId::from_bytes(&v)) {
+            (Some(id), Some(team)) => due.push((team, id)),
+            _ => return Err(StoreError::Corrupt("time index entry".to_owned())),
+        }
+    }
+    Ok(due)
 }

@@ -198,6 +198,10 @@ pub struct Store {
     credential_secret: sled::Tree,
     secret_purge: sled::Tree,
     credential_last_used: sled::Tree,
+    /// Live credentials by the instant their lifetime ends (value: team).
+    credential_expiry: sled::Tree,
+    /// Credentials by the instant their next reminder falls due (value: team).
+    credential_reminder: sled::Tree,
     embedded_access: sled::Tree,
     embedded_applied: sled::Tree,
     embedded_credential: sled::Tree,
@@ -287,6 +291,8 @@ impl Store {
             credential_secret: tree("credential_secret")?,
             secret_purge: tree("secret_purge")?,
             credential_last_used: tree("credential_last_used")?,
+            credential_expiry: tree("credential_expiry")?,
+            credential_reminder: tree("credential_reminder")?,
             embedded_credential: tree("embedded_credential")?,
             notification: tree("notification")?,
             notification_unread: tree("notification_unread")?,

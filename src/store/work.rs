@@ -12,7 +12,7 @@ use crate::clock::Timestamp;
 use crate::domain::access::AccessRequest;
 use crate::domain::application::Application;
 use crate::domain::audit::AuditRecord;
-use crate::domain::credential::Credential;
+use crate::domain::credential::{Credential, Desired};
 use crate::domain::ids::{CredentialId, TaskId};
 use crate::domain::notification::Notification;
 use crate::domain::outbox::{Task, TaskState};
@@ -93,6 +93,8 @@ tx_trees! {
         credential_by_resource,
         credential_by_provider,
         credential_by_key,
+        credential_expiry,
+        credential_reminder,
         credential_secret,
         secret_purge,
         notification,
@@ -250,10 +252,62 @@ pub(super) fn purge_key(until: Timestamp, credential: CredentialId, version: u32
     ])
 }
 
+/// A credential's place in the two time-ordered indexes: when its
+/// lifetime ends (while it is live) and when its next reminder falls due.
+#[derive(serde::Deserialize, Default, PartialEq)]
+pub(super) struct Timed {
+    #[serde(default)]
+    expires_at: Option<Timestamp>,
+    #[serde(default)]
+    expired: bool,
+    desired: Option<Desired>,
+    #[serde(default)]
+    next_reminder: Option<(u32, Timestamp)>,
+}
+
+impl Timed {
+    fn of(c: &Credential) -> Self {
+        Self {
+            expires_at: c.expires_at,
+            expired: c.expired,
+            desired: Some(c.desired),
+            next_reminder: c.next_reminder,
+        }
+    }
+
+    fn expiry_key(&self, id: CredentialId) -> Option<[u8; 24]> {
+        match (self.expires_at, self.expired, self.desired) {
+            (Some(at), false, Some(Desired::Active | Desired::Inactive)) => Some(time_key(at, id)),
+            _ => None,
+        }
+    }
+
+    fn reminder_key(&self, id: CredentialId) -> Option<[u8; 24]> {
+        self.next_reminder.map(|(_, at)| time_key(at, id))
+    }
+}
+
+pub(super) fn time_key(at: Timestamp, id: CredentialId) -> [u8; 24] {
+    let at = at.as_millis().max(0) as u64;
+    key::<24>(&[&at.to_be_bytes(), &id.to_bytes()])
+}
+
 impl Views<'_> {
     fn put_credential(&self, c: &Credential) -> TxResult<()> {
         let id = c.id.to_bytes();
-        self.credential.insert(&id[..], super::tx_encode(c)?)?;
+        let old = self.credential.insert(&id[..], super::tx_encode(c)?)?;
+        let old: Timed = old.map(|v| tx_decode(&v)).transpose()?.unwrap_or_default();
+        let new = Timed::of(c);
+        if old != new {
+            self.unindex_timed(&old, c.id)?;
+            let team = c.team.to_bytes();
+            if let Some(k) = new.expiry_key(c.id) {
+                self.credential_expiry.insert(&k[..], &team[..])?;
+            }
+            if let Some(k) = new.reminder_key(c.id) {
+                self.credential_reminder.insert(&k[..], &team[..])?;
+            }
+        }
         for (index, k) in self.credential_indexes().zip(credential_index_keys(c)) {
             index.insert(&k[..], &[])?;
         }
@@ -262,7 +316,18 @@ impl Views<'_> {
         Ok(())
     }
 
+    fn unindex_timed(&self, t: &Timed, id: CredentialId) -> TxResult<()> {
+        if let Some(k) = t.expiry_key(id) {
+            self.credential_expiry.remove(&k[..])?;
+        }
+        if let Some(k) = t.reminder_key(id) {
+            self.credential_reminder.remove(&k[..])?;
+        }
+        Ok(())
+    }
+
     fn remove_credential(&self, c: &Credential) -> TxResult<()> {
+        self.unindex_timed(&Timed::of(c), c.id)?;
         self.credential.remove(&c.id.to_bytes()[..])?;
         for (index, k) in self.credential_indexes().zip(credential_index_keys(c)) {
             index.remove(&k[..])?;
@@ -295,8 +360,17 @@ impl Views<'_> {
 impl Store {
     /// Writes `changes` and `audit` in one transaction.
     pub fn commit(&self, changes: &Changes<'_>, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.commit_all(changes, std::slice::from_ref(audit))
+    }
+
+    /// Writes a batch of `changes` with an audit record for each in one transaction.
+    pub fn commit_all(
+        &self,
+        changes: &Changes<'_>,
+        audits: &[AuditRecord],
+    ) -> Result<(), StoreError> {
         let sub_value = changes.subscription.map(encode).transpose()?;
-        let written = self.audited(&Views::trees(self), audit, |t| {
+        let written = self.audited_all(&Views::trees(self), audits, |t| {
             let v = Views::of(t);
             for c in &changes.credentials {
                 v.put_credential(c)?;

@@ -7,6 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::abilities::Grace;
+use crate::domain::expiry::Lifetime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -70,13 +71,16 @@ impl CredentialOp {
 pub enum CredentialAction {
     Suspend,
     Enable,
-    /// A new secret; the old one keeps working for `grace`.
+    /// A new secret and a new lifetime; the old secret keeps working for `grace`.
     Renew {
         grace: Grace,
+        lifetime: Lifetime,
     },
     /// The previous secret of a renewal stops working now, not at the end of its grace.
     EndGrace,
     Delete,
+    /// Its lifetime ended: suspended or removed, as its policy says.
+    Expire,
 }
 
 impl CredentialAction {
@@ -95,6 +99,7 @@ impl CredentialAction {
             CredentialAction::Renew { .. } => "renewed",
             CredentialAction::EndGrace => "ended the grace period of",
             CredentialAction::Delete => "deleted",
+            CredentialAction::Expire => "expired",
         }
     }
 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use lifecycle::{CredentialAction, CredentialOp, Desired, Observed};
 
 use super::abilities::{Abilities, Grace};
+use super::expiry::{self, AtExpiry, Lifetime};
 use super::ids::{AccessId, ApplicationId, CredentialId, ProductId, ResourceId, TaskId, TeamId};
 use super::key_format::KeyId;
 use super::resource::CredentialType;
@@ -35,6 +36,10 @@ pub enum CredentialError {
     NoAccess,
     #[error("The resource does not accept this credential type.")]
     TypeNotAccepted,
+    #[error("This credential has expired: renew it to use it again.")]
+    Expired,
+    #[error("This credential's lifetime has not ended.")]
+    NotDue,
     #[error("The secret is no longer viewable: its view window has closed.")]
     WindowClosed,
     #[error("Not found.")]
@@ -98,9 +103,43 @@ pub struct Credential {
     /// plane); `None`: Agora's `agc_<key id>`.
     #[serde(default)]
     pub own_client_id: Option<String>,
+    /// The current lifetime ends then (`None`: never).
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+    /// What happens at `expires_at`.
+    #[serde(default)]
+    pub at_expiry: AtExpiry,
+    /// Its lifetime ended; only a renewal brings it back.
+    #[serde(default)]
+    pub expired: bool,
+    /// The smallest reminder offset (days) already sent in this lifetime.
+    #[serde(default)]
+    pub reminded_days: Option<u32>,
+    /// When the next reminder falls due, and for which offset (the reminder
+    /// index's key).
+    #[serde(default)]
+    pub next_reminder: Option<(u32, Timestamp)>,
+}
+
+/// What the portal wants of a credential, as the gateway checks it on every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Wanted {
+    pub desired: Desired,
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+    #[serde(default)]
+    pub expired: bool,
 }
 
 impl Credential {
+    pub fn wanted(&self) -> Wanted {
+        Wanted {
+            desired: self.desired,
+            expires_at: self.expires_at,
+            expired: self.expired,
+        }
+    }
+
     /// The client id callers present: the provider's own, or Agora's.
     pub fn client_id(&self) -> String {
         self.own_client_id
@@ -125,18 +164,30 @@ impl Credential {
             CredentialAction::Renew { .. } if !abilities.renew => {
                 return Err(CredentialError::RenewUnsupported);
             }
-            CredentialAction::Renew { grace } if grace.duration() > abilities.max_renew_grace => {
+            CredentialAction::Renew { grace, .. }
+                if grace.duration() > abilities.max_renew_grace =>
+            {
                 return Err(CredentialError::GraceTooLong);
             }
             _ => {}
         }
+        if self.expired && matches!(action, CredentialAction::Enable | CredentialAction::Suspend) {
+            return Err(CredentialError::Expired);
+        }
         match (self.desired, action) {
             (Desired::Active, CredentialAction::Suspend) => self.desired = Desired::Inactive,
             (Desired::Inactive, CredentialAction::Enable) => self.desired = Desired::Active,
-            (Desired::Active | Desired::Inactive, CredentialAction::Renew { grace }) => {
+            (Desired::Active | Desired::Inactive, CredentialAction::Renew { grace, lifetime }) => {
                 self.secret_version += 1;
-                self.grace_until = (grace != Grace::None).then(|| now.plus(grace.duration()));
+                // An expired secret gets no grace: it stopped working at expiry.
+                self.grace_until =
+                    (grace != Grace::None && !self.expired).then(|| now.plus(grace.duration()));
                 self.renewed_at = Some(now);
+                if self.expired {
+                    self.expired = false;
+                    self.desired = Desired::Active;
+                }
+                self.start_lifetime(lifetime, now);
             }
             (Desired::Active | Desired::Inactive, CredentialAction::EndGrace)
                 if self.grace_until.is_some_and(|until| until > now) =>
@@ -144,13 +195,70 @@ impl Credential {
                 self.grace_until = None
             }
             (Desired::Active | Desired::Inactive, CredentialAction::Delete) => {
-                self.desired = Desired::Deleted
+                self.desired = Desired::Deleted;
+                self.next_reminder = None;
+            }
+            (Desired::Active | Desired::Inactive, CredentialAction::Expire) if !self.expired => {
+                if self.expires_at.is_none_or(|at| at > now) {
+                    return Err(CredentialError::NotDue);
+                }
+                self.expired = true;
+                self.next_reminder = None;
+                self.grace_until = None;
+                self.desired = match self.at_expiry {
+                    AtExpiry::Suspend => Desired::Inactive,
+                    AtExpiry::Deprovision => Desired::Deleted,
+                };
             }
             _ => return refuse(self),
         }
         // A failed step stays recorded as failed: the next task replaces it
         // (`failed` tells the actor there is one to replace).
         Ok(())
+    }
+
+    /// Begins a lifetime at `now`: its end, and its reminders afresh.
+    pub fn start_lifetime(&mut self, lifetime: Lifetime, now: Timestamp) {
+        self.expires_at = lifetime.ends(now);
+        self.at_expiry = lifetime.at_expiry;
+        self.reminded_days = None;
+        self.next_reminder = None;
+    }
+
+    /// Plans the next reminder before expiry at `offsets` (days).
+    pub fn plan_reminder(&mut self, offsets: &[u32], now: Timestamp) {
+        self.next_reminder = match (self.expires_at, self.desired) {
+            (Some(at), Desired::Active | Desired::Inactive) if !self.expired => {
+                let start = self.renewed_at.unwrap_or(self.created_at);
+                expiry::next_reminder(offsets, start, at, self.reminded_days, now)
+            }
+            _ => None,
+        };
+    }
+
+    /// The reminder due at `now`, if any, planned afresh: after a pause
+    /// the passed offsets fold into the most urgent one.
+    pub fn due_reminder(&self, offsets: &[u32], now: Timestamp) -> Option<u32> {
+        let at = self.expires_at?;
+        if self.expired || self.desired == Desired::Deleted {
+            return None;
+        }
+        let start = self.renewed_at.unwrap_or(self.created_at);
+        expiry::next_reminder(offsets, start, at, self.reminded_days, now)
+            .filter(|(_, when)| *when <= now)
+            .map(|(days, _)| days)
+    }
+
+    /// Records the reminder of `days` as sent and plans the next.
+    pub fn reminded(&mut self, days: u32, offsets: &[u32], now: Timestamp) {
+        self.reminded_days = Some(self.reminded_days.map_or(days, |r| r.min(days)));
+        self.plan_reminder(offsets, now);
+    }
+
+    /// Whether its lifetime has ended at `now` (the gateway refuses it from
+    /// that instant, whatever the sweep has done yet).
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expired || self.expires_at.is_some_and(|at| at <= now)
     }
 
     /// The next step towards the desired state, or `None` when there.
@@ -199,6 +307,7 @@ impl Credential {
     pub fn state_name(&self) -> &'static str {
         match (self.desired, self.observed) {
             _ if self.failed => "Failed",
+            _ if self.expired => "Expired",
             (Desired::Deleted, _) => "Deleting",
             (_, Observed::Absent) => "Pending",
             (Desired::Active, _) => "Active",
@@ -292,13 +401,21 @@ mod tests {
             agent_secret: None,
             plane_grace: false,
             own_client_id: None,
+            expires_at: None,
+            at_expiry: AtExpiry::Suspend,
+            expired: false,
+            reminded_days: None,
+            next_reminder: None,
         }
     }
 
     const ACTIONS: [CredentialAction; 5] = [
         CredentialAction::Suspend,
         CredentialAction::Enable,
-        CredentialAction::Renew { grace: Grace::None },
+        CredentialAction::Renew {
+            grace: Grace::None,
+            lifetime: Lifetime::NONE,
+        },
         CredentialAction::EndGrace,
         CredentialAction::Delete,
     ];
@@ -351,7 +468,10 @@ mod tests {
         assert_eq!(c.state_label(), "Inactive — suspending…");
         c.confirm(Op::Suspend, false, 1);
         c.act(
-            CredentialAction::Renew { grace: Grace::None },
+            CredentialAction::Renew {
+                grace: Grace::None,
+                lifetime: Lifetime::NONE,
+            },
             Abilities::ALL,
             Timestamp::from_millis(3),
         )
@@ -455,7 +575,10 @@ mod tests {
                 CredentialError::SuspendUnsupported,
             ),
             (
-                CredentialAction::Renew { grace: Grace::None },
+                CredentialAction::Renew {
+                    grace: Grace::None,
+                    lifetime: Lifetime::NONE,
+                },
                 CredentialError::RenewUnsupported,
             ),
         ] {
@@ -466,12 +589,26 @@ mod tests {
             ..Abilities::ALL
         };
         assert_eq!(
-            c.act(CredentialAction::Renew { grace: Grace::Week }, day, now),
+            c.act(
+                CredentialAction::Renew {
+                    grace: Grace::Week,
+                    lifetime: Lifetime::NONE
+                },
+                day,
+                now
+            ),
             Err(CredentialError::GraceTooLong)
         );
         assert_eq!((c.desired, c.secret_version), (Desired::Active, 1));
-        c.act(CredentialAction::Renew { grace: Grace::Day }, day, now)
-            .unwrap();
+        c.act(
+            CredentialAction::Renew {
+                grace: Grace::Day,
+                lifetime: Lifetime::NONE,
+            },
+            day,
+            now,
+        )
+        .unwrap();
         assert_eq!(c.grace_until, Some(now.plus(Grace::Day.duration())));
         assert_eq!(c.act(CredentialAction::Delete, none, now), Ok(()));
     }

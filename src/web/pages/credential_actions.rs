@@ -8,9 +8,10 @@ use super::confirm::ConfirmPage;
 use super::credentials::{hold_secret, secret_url};
 use crate::domain::abilities::Grace;
 use crate::domain::credential::Credential;
+use crate::domain::expiry::Lifetime;
 use crate::domain::ids::{CredentialId, TeamId};
 use crate::ops::AppState;
-use crate::ops::credentials::{self, Fresh, MadeBy, Verb};
+use crate::ops::credentials::{self, Fresh, MadeBy, Renewal, Verb};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, message_of};
 use crate::web::extractors::{TeamActing, TeamMember};
@@ -24,6 +25,9 @@ pub struct ActionForm {
     confirmed: String,
     #[serde(default)]
     grace: String,
+    /// Renew's new lifetime in days; empty: the policy's default.
+    #[serde(default)]
+    lifetime_days: String,
     /// Renew's one-time id: a resubmitted renewal never rotates again.
     #[serde(default)]
     request_id: String,
@@ -77,7 +81,7 @@ pub async fn act_on(
     let flash = |kind, message: String| Ok(redirect_flash(&m.who.0, &base, kind, message));
     let caller = m.caller();
     if verb == Verb::Retry {
-        return match credentials::act(&state, &caller, &c, verb, Grace::None).await {
+        return match credentials::act(&state, &caller, &c, verb, &Renewal::default()).await {
             Ok(_) => flash(
                 FlashKind::Success,
                 format!("{} is queued again for its data plane.", c.name),
@@ -102,7 +106,11 @@ pub async fn act_on(
         },
         _ => Grace::None,
     };
-    let Some(action) = verb.action(grace) else {
+    let renewal = Renewal {
+        grace,
+        lifetime_days: f.lifetime_days.trim().to_owned(),
+    };
+    let Some(action) = verb.action(grace, Lifetime::NONE) else {
         return Err(WebError::NotFound);
     };
     // What the credential's state or its data plane refuses is said
@@ -111,10 +119,10 @@ pub async fn act_on(
         return flash(FlashKind::Error, message_of(e)?);
     }
     if f.confirmed != "yes" {
-        return confirm(&m, &c, verb, grace, &chosen, &base, &f.request_id);
+        return confirm(&m, &c, verb, &renewal, &chosen, &base, &f.request_id);
     }
     if verb != Verb::Renew {
-        let (kind, message) = match credentials::act(&state, &caller, &c, verb, grace).await {
+        let (kind, message) = match credentials::act(&state, &caller, &c, verb, &renewal).await {
             Ok(_) if verb == Verb::Delete => {
                 return Ok(redirect_flash(
                     &m.who.0,
@@ -140,7 +148,7 @@ pub async fn act_on(
         Once::Act(t) => t,
         Once::Repeat(res) => return Ok(res),
     };
-    match credentials::act(&state, &caller, &c, verb, grace).await {
+    match credentials::act(&state, &caller, &c, verb, &renewal).await {
         Ok((c, Some(Fresh::Now(secret)))) => {
             hold_secret(&state, &m, &c, &secret, true)?;
             ticket.done(&state, &secret_url(&m, c.id)).await
@@ -172,20 +180,25 @@ fn confirm(
     m: &TeamMember,
     c: &Credential,
     verb: Verb,
-    grace: Grace,
+    renewal: &Renewal,
     chosen: &str,
     base: &str,
     request_id: &str,
 ) -> PageResult {
     let (heading, mut message, button) = question(verb.as_str(), c);
     let renew = verb == Verb::Renew;
+    let mut carry = Vec::new();
     if renew {
         let label = if chosen.is_empty() {
             "none"
         } else {
-            grace.label()
+            renewal.grace.label()
         };
         message = format!("{message} Grace period: {label}.");
+        if !renewal.lifetime_days.is_empty() {
+            message = format!("{message} New lifetime: {} days.", renewal.lifetime_days);
+            carry.push(("lifetime_days", renewal.lifetime_days.clone()));
+        }
     }
     let query = if renew && !chosen.is_empty() {
         format!("?grace={chosen}")
@@ -204,7 +217,7 @@ fn confirm(
         } else {
             String::new()
         },
-        carry: Vec::new(),
+        carry,
     })
 }
 

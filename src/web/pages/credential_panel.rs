@@ -10,6 +10,7 @@ use crate::domain::FieldError;
 use crate::domain::account::Password;
 use crate::domain::audit::Subject;
 use crate::domain::credential::{Credential, Desired, time_left};
+use crate::domain::expiry::countdown;
 use crate::domain::ids::{CredentialId, TeamId};
 use crate::domain::resource::CredentialType;
 use crate::ops::credentials;
@@ -41,6 +42,24 @@ pub struct CredentialRow {
     pub failed: bool,
     /// After a renewal with grace: "previous secret works until … — 23 hours left".
     pub grace: String,
+    /// "in 12 days", "2 days ago", or "never".
+    pub expires: String,
+    /// The instant itself, for the tooltip and the panel; empty: never.
+    pub expires_at: String,
+    /// It expires within a week (shown as a warning).
+    pub expires_soon: bool,
+}
+
+/// When a credential expires, as its row and panel say it.
+fn expiry_text(c: &Credential, now: crate::clock::Timestamp) -> (String, String, bool) {
+    match c.expires_at {
+        Some(at) if c.desired != Desired::Deleted || c.expired => (
+            countdown(now, at),
+            at.display(),
+            !c.expired && at.as_millis() - now.as_millis() < 7 * 86_400_000,
+        ),
+        _ => ("never".to_owned(), String::new(), false),
+    }
 }
 
 /// What a task waiting for the provider's hand asks of them.
@@ -57,6 +76,7 @@ fn by_hand(op: Option<crate::domain::credential::CredentialOp>) -> &'static str 
 }
 
 pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow, WebError> {
+    let (expires, expires_at, expires_soon) = expiry_text(c, state.clock.now());
     let last_used = match state.gateway.last_used(&c.key_id) {
         Some(known) => known,
         None => state.store.last_used(&c.key_id)?,
@@ -74,7 +94,7 @@ pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow,
         state_class: match c.state_name() {
             "Active" => "state-active",
             "Pending" => "state-pending",
-            "Failed" | "Deleting" => "state-revoked",
+            "Failed" | "Deleting" | "Expired" => "state-revoked",
             _ => "state-cancelled",
         },
         created: c.created_at.display(),
@@ -98,6 +118,9 @@ pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow,
         },
         failed: c.failed,
         grace: grace_text(c, state.clock.now()),
+        expires,
+        expires_at,
+        expires_soon,
     })
 }
 
@@ -135,6 +158,12 @@ struct PanelPage {
     can_renew: bool,
     can_suspend: bool,
     graces: Vec<(&'static str, &'static str)>,
+    /// The lifetime policy of a renewal, in words ("At most 90 days …").
+    policy: String,
+    /// The lifetime field's bound: the policy's maximum, if any.
+    max_days: Option<u32>,
+    default_days: Option<u32>,
+    expired: bool,
     history: Vec<AuditRow>,
     errors: FormErrors,
     /// Each action's dialog, in the words of its confirm page.
@@ -176,6 +205,10 @@ fn panel(
     let app = state.store.application(c.application)?;
     let resource = state.store.resource(c.product, c.resource)?;
     let abilities = credentials::abilities(state, &c.dataplane);
+    let policy = match state.store.access(c.access)? {
+        Some(a) => credentials::policy(state, &a)?,
+        None => Default::default(),
+    };
     Ok(PanelPage {
         layout: Layout::new(&m.who.0, c.name.clone()),
         base: format!("/teams/{}/credentials/{}", m.team.id, c.id),
@@ -213,6 +246,10 @@ fn panel(
             .graces()
             .map(|g| (g.as_str(), g.label()))
             .collect(),
+        policy: policy.to_string(),
+        max_days: policy.max_days,
+        default_days: policy.default_days,
+        expired: c.expired,
         history: audit_rows(
             &state.store,
             state.store.subject_audit(Subject::Credential(c.id), 30)?,

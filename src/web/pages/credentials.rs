@@ -45,16 +45,36 @@ struct NewPage {
     resource_name: String,
     types: Vec<(&'static str, &'static str, bool)>,
     name: String,
+    /// The lifetime policy in words, its bounds, and the days typed.
+    policy: String,
+    max_days: Option<u32>,
+    default_days: Option<u32>,
+    lifetime_days: String,
     errors: FormErrors,
 }
 
-fn new_page(m: &TeamMember, cx: &Place, chosen: &str, name: String, errors: FormErrors) -> NewPage {
+/// What the form had: the type chosen, the name and lifetime typed.
+struct Typed<'a> {
+    kind: &'a str,
+    name: String,
+    lifetime_days: String,
+}
+
+fn new_page(
+    state: &AppState,
+    m: &TeamMember,
+    cx: &Place,
+    typed: Typed<'_>,
+    errors: FormErrors,
+) -> Result<NewPage, WebError> {
+    let policy = credentials::policy(state, &cx.access)?;
+    let chosen = typed.kind;
     let back = format!(
         "/teams/{}/applications/{}",
         m.team.id, cx.access.application
     );
     let accepted = &cx.resource.spec.credential_types;
-    NewPage {
+    Ok(NewPage {
         layout: Layout::new(&m.who.0, "Create Credential"),
         action: format!("{back}/access/{}/credentials/new", cx.access.id),
         back,
@@ -70,9 +90,13 @@ fn new_page(m: &TeamMember, cx: &Place, chosen: &str, name: String, errors: Form
                 )
             })
             .collect(),
-        name,
+        name: typed.name,
+        policy: policy.to_string(),
+        max_days: policy.max_days,
+        default_days: policy.default_days,
+        lifetime_days: typed.lifetime_days,
         errors,
-    }
+    })
 }
 
 pub async fn new_form(
@@ -100,7 +124,12 @@ pub async fn new_form(
         .first()
         .map_or("", |t| t.as_str());
     let name = format!("{} key", cx.application.details.name);
-    page(&new_page(&m, &cx, first, name, FormErrors::default()))
+    let typed = Typed {
+        kind: first,
+        name,
+        lifetime_days: String::new(),
+    };
+    page(&new_page(&state, &m, &cx, typed, FormErrors::default())?)
 }
 
 #[derive(Deserialize)]
@@ -234,7 +263,12 @@ pub async fn create(
         },
     };
     ticket.release(&state)?;
-    form_again(&new_page(&m, &cx, &f.new.kind, f.new.name.clone(), errors))
+    let typed = Typed {
+        kind: &f.new.kind,
+        name: f.new.name.clone(),
+        lifetime_days: f.new.lifetime_days.clone(),
+    };
+    form_again(&new_page(&state, &m, &cx, typed, errors)?)
 }
 
 #[derive(Template)]

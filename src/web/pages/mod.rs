@@ -13,6 +13,7 @@ pub mod confirm;
 pub mod credential_actions;
 pub mod credential_panel;
 pub mod credentials;
+pub mod expiry_fields;
 pub mod history;
 pub mod home;
 pub mod invitations;

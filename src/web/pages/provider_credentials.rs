@@ -116,7 +116,9 @@ pub async fn act(
     let caller = m.caller();
     let c = credentials::provided_credential(&state, &caller, id)?;
     let action = match verb {
-        Verb::Suspend | Verb::Enable | Verb::Delete => verb.action(Grace::None),
+        Verb::Suspend | Verb::Enable | Verb::Delete => {
+            verb.action(Grace::None, crate::domain::expiry::Lifetime::NONE)
+        }
         _ => None,
     }
     .ok_or(WebError::NotFound)?;

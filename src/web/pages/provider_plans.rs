@@ -3,6 +3,7 @@
 use actix_web::web;
 use askama::Template;
 
+use super::expiry_fields::ExpiryFields;
 use super::scoped::own_product;
 use crate::domain::ids::{PlanId, ProductId, TeamId};
 use crate::domain::product::Product;
@@ -38,6 +39,7 @@ struct PlanForm {
     per_minute: String,
     per_day: String,
     approval: String,
+    expiry: ExpiryFields,
     errors: FormErrors,
 }
 
@@ -48,6 +50,7 @@ struct Input {
     per_minute: String,
     per_day: String,
     approval: String,
+    expiry: ExpiryFields,
 }
 
 fn form_page(
@@ -85,6 +88,7 @@ fn form_page(
         per_minute: input.per_minute,
         per_day: input.per_day,
         approval: input.approval,
+        expiry: input.expiry,
         errors,
     })
 }
@@ -109,6 +113,7 @@ pub async fn new_form(
         per_minute: String::new(),
         per_day: String::new(),
         approval: "automatic".to_owned(),
+        expiry: ExpiryFields::of(None),
     };
     page(&form_page(
         &state,
@@ -139,6 +144,7 @@ pub async fn edit_form(
             .unwrap_or_default(),
         per_day: s.quota.per_day.map(|n| n.to_string()).unwrap_or_default(),
         approval: s.approval.as_str().to_owned(),
+        expiry: ExpiryFields::of(Some(&s.expiry)),
     };
     page(&form_page(
         &state,
@@ -164,6 +170,7 @@ async fn save(
         per_minute: f.get("per_minute").to_owned(),
         per_day: f.get("per_day").to_owned(),
         approval: f.get("approval").to_owned(),
+        expiry: ExpiryFields::read(&f),
     };
     let plan_input = PlanInput {
         name: input.name.clone(),
@@ -172,6 +179,9 @@ async fn save(
         per_minute: input.per_minute.clone(),
         per_day: input.per_day.clone(),
         approval: input.approval.clone(),
+        max_days: input.expiry.max_days.clone(),
+        default_days: input.expiry.default_days.clone(),
+        at_expiry: input.expiry.at_expiry.clone(),
     };
     let errors = match catalog::save_plan(state, &m.caller(), p, existing, &plan_input).await {
         Ok(plan) => {

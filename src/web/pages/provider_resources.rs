@@ -5,6 +5,7 @@
 use actix_web::web;
 use askama::Template;
 
+use super::expiry_fields::ExpiryFields;
 use super::scoped::own_product;
 use crate::domain::ids::{ProductId, ResourceId, TeamId};
 use crate::domain::product::Product;
@@ -45,6 +46,7 @@ struct ResourceForm {
     approval: String,
     rows: Vec<RowView>,
     kinds: [FieldKind; 4],
+    expiry: ExpiryFields,
     errors: FormErrors,
 }
 
@@ -57,6 +59,7 @@ struct Input {
     types: Vec<String>,
     approval: String,
     rows: Vec<FieldRow>,
+    expiry: ExpiryFields,
 }
 
 fn form_page(
@@ -100,6 +103,7 @@ fn form_page(
         approval: input.approval,
         rows,
         kinds: FieldKind::ALL,
+        expiry: input.expiry,
         errors,
     }
 }
@@ -129,6 +133,7 @@ pub async fn new_form(
         types: vec![CredentialType::ApiKey.as_str().to_owned()],
         approval: "automatic".to_owned(),
         rows: vec![blank_row()],
+        expiry: ExpiryFields::of(None),
     };
     page(&form_page(
         &state,
@@ -163,6 +168,7 @@ pub async fn edit_form(
             .collect(),
         approval: s.access_approval.as_str().to_owned(),
         rows,
+        expiry: ExpiryFields::of(s.expiry.as_ref()),
     };
     page(&form_page(
         &state,
@@ -205,6 +211,7 @@ fn read_input(f: &Pairs) -> Input {
         types: f.all("credential_types"),
         approval: f.get("access_approval").to_owned(),
         rows,
+        expiry: ExpiryFields::read(f),
     }
 }
 
@@ -239,6 +246,12 @@ async fn save(
         dataplane: &input.dataplane,
         credential_types: &input.types,
         access_approval: &input.approval,
+        expiry: catalog::resource_expiry(
+            input.expiry.own,
+            &input.expiry.max_days,
+            &input.expiry.default_days,
+            &input.expiry.at_expiry,
+        ),
     };
     let caller = m.caller();
     let saved = match fields {

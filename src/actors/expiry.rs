@@ -1,0 +1,157 @@
+//! A team's credentials whose lifetime ends, and the reminders before it:
+//! the scheduler finds them in the time-ordered indexes and sends each
+//! team its due ones in one message; the team's actor changes them through
+//! their state machine, one transaction per batch.
+
+use actix::{Context, Handler, Message};
+
+use super::team::{CommandResult, Reply, TeamActor};
+use crate::domain::abilities::Abilities;
+use crate::domain::audit::{AuditRecord, Subject};
+use crate::domain::credential::{Credential, CredentialAction};
+use crate::domain::expiry::{AtExpiry, countdown};
+use crate::domain::ids::{CredentialId, TaskId};
+use crate::domain::notification::Notification;
+use crate::domain::outbox::Task;
+use crate::store::Changes;
+
+/// Credentials of this team whose lifetime has ended.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandResult")]
+pub struct ExpireDue {
+    pub ids: Vec<CredentialId>,
+}
+
+/// Credentials of this team whose reminder before expiry is due.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandResult")]
+pub struct RemindDue {
+    pub ids: Vec<CredentialId>,
+}
+
+/// What one batch writes.
+#[derive(Default)]
+struct Batch {
+    credentials: Vec<Credential>,
+    tasks: Vec<Task>,
+    done: Vec<TaskId>,
+    notifications: Vec<Notification>,
+    audits: Vec<AuditRecord>,
+}
+
+impl Batch {
+    fn commit(&self, me: &TeamActor) -> CommandResult {
+        if self.credentials.is_empty() {
+            return Ok(());
+        }
+        let changes = Changes {
+            credentials: self.credentials.iter().collect(),
+            tasks: self.tasks.iter().collect(),
+            done_tasks: self.done.clone(),
+            notifications: self.notifications.clone(),
+            ..Changes::default()
+        };
+        me.store.commit_all(&changes, &self.audits)?;
+        for c in &self.credentials {
+            me.gateway.set_desired(&c.key_id, Some(c.wanted()));
+        }
+        Ok(())
+    }
+}
+
+impl Handler<ExpireDue> for TeamActor {
+    type Result = Reply;
+    fn handle(&mut self, msg: ExpireDue, _: &mut Context<Self>) -> Reply {
+        self.commit_and_kick(|me| {
+            let now = me.clock.now();
+            let members = me.store.members(me.team_id)?;
+            let mut batch = Batch::default();
+            for id in msg.ids {
+                let Ok(mut c) = me.own_credential(id) else {
+                    continue;
+                };
+                // Renewed or deleted since the sweep looked: nothing to do.
+                if c.act(CredentialAction::Expire, Abilities::ALL, now)
+                    .is_err()
+                {
+                    continue;
+                }
+                me.next_task(&mut c)?
+                    .add_to(&mut batch.tasks, &mut batch.done);
+                let (then, detail) = match c.at_expiry {
+                    AtExpiry::Suspend => ("it is suspended: renew it to use it again", "suspended"),
+                    AtExpiry::Deprovision => (
+                        "it is being removed from the data plane",
+                        "removed from the data plane",
+                    ),
+                };
+                let text = format!("Credential {} expired: {then}.", c.name);
+                let link = format!("/teams/{}/credentials/{}", me.team_id, c.id);
+                batch.notifications.extend(
+                    members
+                        .iter()
+                        .map(|m| Notification::new(m.user_id, now, &text, &link)),
+                );
+                batch.audits.push(me.system_audit(
+                    "credential.expired",
+                    format!(
+                        "credential {} ({}) expired and is {detail}",
+                        c.name, c.key_id
+                    ),
+                    Some(Subject::Credential(c.id)),
+                ));
+                batch.credentials.push(c);
+            }
+            batch.commit(me)
+        })
+    }
+}
+
+impl Handler<RemindDue> for TeamActor {
+    type Result = Reply;
+    fn handle(&mut self, msg: RemindDue, _: &mut Context<Self>) -> Reply {
+        self.commit(|me| {
+            let now = me.clock.now();
+            let members = me.store.members(me.team_id)?;
+            let mut batch = Batch::default();
+            for id in msg.ids {
+                let Ok(mut c) = me.own_credential(id) else {
+                    continue;
+                };
+                let (Some(days), Some(expires)) =
+                    (c.due_reminder(&me.reminder_days, now), c.expires_at)
+                else {
+                    // Not due after all (renewed meanwhile): plan it again.
+                    c.plan_reminder(&me.reminder_days, now);
+                    batch.credentials.push(c);
+                    continue;
+                };
+                c.reminded(days, &me.reminder_days, now);
+                let text = format!(
+                    "Credential {} expires {} ({}): renew it before then.",
+                    c.name,
+                    countdown(now, expires),
+                    expires.display()
+                );
+                let link = format!("/teams/{}/credentials/{}", me.team_id, c.id);
+                batch.notifications.extend(
+                    members
+                        .iter()
+                        .map(|m| Notification::new(m.user_id, now, &text, &link)),
+                );
+                batch.audits.push(me.system_audit(
+                    "credential.expiring",
+                    format!(
+                        "reminded the team that credential {} ({}) expires {}",
+                        c.name,
+                        c.key_id,
+                        expires.display()
+                    ),
+                    Some(Subject::Credential(c.id)),
+                ));
+                batch.credentials.push(c);
+            }
+            batch.commit(me)
+        })
+    }
+}
