@@ -34,6 +34,8 @@ pub enum StartError {
     MasterKey(#[from] MasterKeyError),
     #[error(transparent)]
     Storage(#[from] OpenError),
+    #[error("{0}")]
+    Mail(String),
     #[error("server.bind: cannot listen on {addr}: {source}; choose a free address and port")]
     Bind {
         addr: String,
@@ -128,7 +130,22 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}:{port}", config.server.bind.ip()));
+        let mailer = config
+            .smtp
+            .as_ref()
+            .map(crate::mail::Mailer::new)
+            .transpose()
+            .map_err(StartError::Mail)?;
+        store.set_mail(mailer.is_some());
+        let webhook_client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .user_agent("Agora-Webhooks")
+            .build()
+            .map_err(|e| StartError::Mail(format!("the webhook client: {e}")))?;
         let state = web::Data::new(AppState {
+            mailer,
+            webhook_client,
             public_url,
             teams,
             market,
@@ -220,6 +237,7 @@ impl Application {
         let (mut jobs, _scheduler) = crate::scheduler::start(state.clone().into_inner())
             .await
             .map_err(std::io::Error::other)?;
+        crate::courier::start(&state.clone().into_inner());
         server.await?;
         if let Err(e) = jobs.shutdown().await {
             tracing::warn!(error = %e, "stopping the scheduler");

@@ -15,3 +15,4 @@ pub mod provisioner;
 pub mod registry;
 pub mod subscriptions;
 pub mod team;
+pub mod webhooks;

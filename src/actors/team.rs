@@ -38,6 +38,8 @@ pub enum TeamCommandError {
     #[error(transparent)]
     Credential(#[from] crate::domain::credential::CredentialError),
     #[error(transparent)]
+    Endpoint(#[from] crate::domain::webhook::EndpointError),
+    #[error(transparent)]
     Conflict(Conflict),
     #[error(transparent)]
     Store(StoreError),

@@ -4,6 +4,7 @@
 
 mod dataplanes;
 mod duration;
+mod smtp;
 mod source;
 
 use std::fmt;
@@ -15,6 +16,7 @@ pub use dataplanes::{
     DataPlaneConfig, DataPlaneKind, EMBEDDED_DATAPLANE, SigningSecret, WebhookConfig,
 };
 pub use duration::{format_duration, parse_duration};
+pub use smtp::{SmtpConfig, SmtpPassword, SmtpTls, is_address};
 use source::{Origin, Sources};
 
 #[derive(Debug, Clone)]
@@ -27,6 +29,8 @@ pub struct Config {
     pub provisioning: ProvisioningConfig,
     pub gateway: GatewayConfig,
     pub expiry: ExpiryConfig,
+    /// Email; `None` when no SMTP host is set.
+    pub smtp: Option<SmtpConfig>,
     /// `embedded` first, then the configured ones by name.
     pub dataplanes: Vec<DataPlaneConfig>,
 }
@@ -227,6 +231,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ),
     ("gateway", &["token_ttl", "proxy", "resource_header"]),
     ("expiry", &["check_interval", "reminder_days"]),
+    ("smtp", smtp::KEYS),
 ];
 
 impl Config {
@@ -357,6 +362,7 @@ impl Config {
                 parse_reminder_days,
             )?,
         };
+        let smtp = smtp::parse(s)?;
         let dataplanes = dataplanes::parse(std::mem::take(&mut s.dataplanes))?;
         Ok(Config {
             server,
@@ -367,6 +373,7 @@ impl Config {
             provisioning,
             gateway,
             expiry,
+            smtp,
             dataplanes,
         })
     }
@@ -430,7 +437,27 @@ impl Config {
                     ))
                 ))
                 .collect::<String>(),
-        )
+        ) + &self.describe_smtp()
+    }
+
+    fn describe_smtp(&self) -> String {
+        match &self.smtp {
+            None => "\n[smtp]\nhost = \"\"  # email is off\n".to_owned(),
+            Some(m) => format!(
+                "\n[smtp]\nhost = \"{}\"\nport = {}\ntls = \"{}\"\nuser = \"{}\"\n{}from = \"{}\"\ntimeout = \"{}\"\n",
+                m.host,
+                m.port,
+                m.tls.as_str(),
+                m.user.as_deref().unwrap_or(""),
+                if m.password.is_some() {
+                    "# password: set, not shown\n"
+                } else {
+                    ""
+                },
+                m.from,
+                format_duration(m.timeout)
+            ),
+        }
     }
 }
 

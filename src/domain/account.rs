@@ -161,6 +161,9 @@ pub struct User {
     pub created_at: Timestamp,
     #[serde(default)]
     pub password_changed_at: Option<Timestamp>,
+    /// The notification topics that also come by email (none until chosen).
+    #[serde(default)]
+    pub email_topics: Vec<crate::domain::notification::Topic>,
 }
 
 impl User {

@@ -104,6 +104,14 @@ id_type!(
 );
 id_type!(CredentialId);
 id_type!(NotificationId);
+id_type!(
+    /// A message Agora sends out: an email or a webhook call.
+    DeliveryId
+);
+id_type!(
+    /// A team's webhook endpoint.
+    EndpointId
+);
 
 #[cfg(test)]
 mod tests {

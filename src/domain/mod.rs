@@ -6,6 +6,7 @@ pub mod account;
 pub mod application;
 pub mod audit;
 pub mod credential;
+pub mod delivery;
 mod error;
 pub mod expiry;
 pub mod ids;
@@ -20,5 +21,6 @@ pub mod resource;
 pub mod subscription;
 pub mod team;
 pub mod token;
+pub mod webhook;
 
 pub use error::FieldError;

@@ -71,7 +71,8 @@ impl From<TeamCommandError> for OpError {
         match e {
             TeamCommandError::Store(e) => OpError::internal(e),
             TeamCommandError::Conflict(c) => OpError::Conflict(c.to_string()),
-            TeamCommandError::Credential(crate::domain::credential::CredentialError::Missing) => {
+            TeamCommandError::Credential(crate::domain::credential::CredentialError::Missing)
+            | TeamCommandError::Endpoint(crate::domain::webhook::EndpointError::Missing) => {
                 OpError::NotFound
             }
             refused => OpError::Refused(refused.to_string()),

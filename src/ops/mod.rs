@@ -17,6 +17,7 @@ pub mod subscriptions;
 pub mod teams;
 pub mod throttle;
 pub mod tokens;
+pub mod webhooks;
 
 pub use caller::Caller;
 pub use error::OpError;

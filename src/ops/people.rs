@@ -73,6 +73,7 @@ pub async fn invite(
         platform_admin: false,
         created_at: now,
         password_changed_at: None,
+        email_topics: Vec::new(),
     };
     match state.store.insert_user(&user) {
         Ok(()) => {}

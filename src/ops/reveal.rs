@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::clock::Timestamp;
 use crate::crypto::vault::Vault;
-use crate::domain::ids::{CredentialId, UserId};
+use crate::domain::ids::{CredentialId, EndpointId, UserId};
 use crate::domain::key_format::KeyId;
 
 /// Whose secret it is.
@@ -21,6 +21,8 @@ pub enum Subject {
     Invitation(UserId),
     /// An API token just made.
     Token(KeyId),
+    /// A webhook endpoint's signing secret.
+    Endpoint(EndpointId),
 }
 
 impl Subject {
@@ -29,6 +31,7 @@ impl Subject {
             Subject::Credential(c) => (0, c.to_bytes()),
             Subject::Invitation(u) => (1, u.to_bytes()),
             Subject::Token(t) => (2, t.as_str().as_bytes().try_into().unwrap_or_default()),
+            Subject::Endpoint(e) => (3, e.to_bytes()),
         };
         let mut out = [0u8; 17];
         out[0] = tag;

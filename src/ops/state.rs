@@ -49,4 +49,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Secrets just made, held for the GET page their POST leads to.
     pub reveals: Reveals,
+    /// Email, when `[smtp]` is set up.
+    pub mailer: Option<crate::mail::Mailer>,
+    /// Calls webhook endpoints: no redirects followed, a short timeout.
+    pub webhook_client: reqwest::Client,
 }

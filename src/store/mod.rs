@@ -38,6 +38,7 @@ mod cache;
 mod catalog;
 pub(crate) mod codec;
 mod credentials;
+mod deliveries;
 mod embedded;
 mod invitations;
 mod notifications;
@@ -47,6 +48,7 @@ mod subscriptions;
 mod teams;
 mod tokens;
 mod users;
+mod webhooks;
 mod work;
 
 pub use embedded::{EmbeddedChange, EmbeddedCredential};
@@ -211,6 +213,20 @@ pub struct Store {
     request_once: sled::Tree,
     api_token: sled::Tree,
     api_token_by_owner: sled::Tree,
+    /// The delivery outbox: emails and webhook calls.
+    delivery: sled::Tree,
+    delivery_due: sled::Tree,
+    delivery_by_endpoint: sled::Tree,
+    webhook_endpoint: sled::Tree,
+    webhook_endpoint_by_team: sled::Tree,
+    /// Each team's endpoints, in memory.
+    hooks: Arc<webhooks::Hooks>,
+    /// Groups concurrent flushes (see [`Store::flush`]).
+    flusher: Arc<Flusher>,
+    /// Whether email is set up: notifications become emails only then.
+    mail: Arc<std::sync::atomic::AtomicBool>,
+    /// Woken when deliveries are written, so the courier sends them at once.
+    deliveries_written: Arc<tokio::sync::Notify>,
     /// Unread counts of the header badge, kept between notification changes.
     unread: Arc<cache::Versioned<UserId, usize>>,
     /// Each application's credentials as its page shows them, kept between
@@ -219,6 +235,15 @@ pub struct Store {
     /// Held while a route is checked against its neighbours and claimed: the
     /// check scans `resource_by_route`, which a sled transaction cannot.
     route_claims: Arc<std::sync::Mutex<()>>,
+}
+
+/// The tickets of [`Store::flush`]: how many flushes were asked for, and
+/// how many of those the last finished flush covered.
+#[derive(Default)]
+struct Flusher {
+    asked: std::sync::atomic::AtomicU64,
+    covered: std::sync::atomic::AtomicU64,
+    running: tokio::sync::Mutex<()>,
 }
 
 impl Store {
@@ -246,6 +271,8 @@ impl Store {
                 source,
             })?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| OpenError::Store(e.into()));
+        let webhook_endpoint = tree("webhook_endpoint")?;
+        let hooks = Arc::new(webhooks::Hooks::load(&webhook_endpoint).map_err(OpenError::Store)?);
         let store = Store {
             meta: tree("meta")?,
             user: tree("user")?,
@@ -300,6 +327,15 @@ impl Store {
             request_once: tree("request_once")?,
             api_token: tree("api_token")?,
             api_token_by_owner: tree("api_token_by_owner")?,
+            delivery: tree("delivery")?,
+            delivery_due: tree("delivery_due")?,
+            delivery_by_endpoint: tree("delivery_by_endpoint")?,
+            webhook_endpoint,
+            hooks,
+            webhook_endpoint_by_team: tree("webhook_endpoint_by_team")?,
+            mail: Arc::default(),
+            flusher: Arc::default(),
+            deliveries_written: Arc::default(),
             unread: Arc::new(cache::Versioned::new(UNREAD_PEOPLE)),
             app_credentials: Arc::new(cache::Versioned::new(CACHED_CREDENTIALS)),
             route_claims: Arc::default(),
@@ -361,8 +397,29 @@ impl Store {
     }
 
     /// Makes every earlier write durable. Call before acknowledging a change.
+    ///
+    /// Flushes are grouped: one runs at a time, on the blocking pool, and a
+    /// caller whose write an already finished flush covered returns without
+    /// another. Sixteen writers at once then share one or two fsyncs instead
+    /// of queuing sixteen. (sled's own `flush_async` is not used: it can
+    /// leave near-simultaneous callers waiting for ever, sled issues 1241
+    /// and 1308.)
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
+        use std::sync::atomic::Ordering::SeqCst;
+        let f = &self.flusher;
+        // Everything this caller wrote came before this ticket.
+        let mine = f.asked.fetch_add(1, SeqCst) + 1;
+        let _one = f.running.lock().await;
+        if f.covered.load(SeqCst) >= mine {
+            return Ok(());
+        }
+        // This flush starts after every ticket taken so far.
+        let upto = f.asked.load(SeqCst);
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("the flush task failed: {e}")))??;
+        f.covered.store(upto, SeqCst);
         Ok(())
     }
 

@@ -71,6 +71,10 @@ impl Store {
 
     /// Writes notifications outside a team's transaction (the scheduler's).
     pub fn notify(&self, notes: &[Notification]) -> Result<(), StoreError> {
+        let emails = self.emails_for(notes)?;
+        if !emails.is_empty() {
+            self.put_deliveries(&emails)?;
+        }
         for n in notes {
             let k = key::<32>(&[&n.user.to_bytes(), &n.id.to_bytes()]);
             self.notification.insert(k, encode(n)?)?;

@@ -12,6 +12,7 @@ fn user(email: &str) -> User {
         platform_admin: false,
         created_at: Timestamp::from_millis(1_000),
         password_changed_at: None,
+        email_topics: Vec::new(),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::domain::access::AccessRequest;
 use crate::domain::application::Application;
 use crate::domain::audit::AuditRecord;
 use crate::domain::credential::{Credential, Desired};
+use crate::domain::delivery::Delivery;
 use crate::domain::ids::{CredentialId, TaskId};
 use crate::domain::notification::Notification;
 use crate::domain::outbox::{Task, TaskState};
@@ -49,6 +50,8 @@ pub struct Changes<'a> {
     pub accesses: Vec<&'a AccessRequest>,
     pub tasks: Vec<&'a Task>,
     pub done_tasks: Vec<TaskId>,
+    /// Emails and webhook calls telling of this change.
+    pub deliveries: Vec<Delivery>,
 }
 
 pub(super) fn live_access_key(a: &AccessRequest) -> [u8; 48] {
@@ -99,6 +102,9 @@ tx_trees! {
         secret_purge,
         notification,
         notification_unread,
+        delivery,
+        delivery_due,
+        delivery_by_endpoint,
     }
 }
 
@@ -370,8 +376,14 @@ impl Store {
         audits: &[AuditRecord],
     ) -> Result<(), StoreError> {
         let sub_value = changes.subscription.map(encode).transpose()?;
+        let mut deliveries = self.emails_for(&changes.notifications)?;
+        deliveries.extend(self.events_for(changes, audits)?);
+        deliveries.extend(changes.deliveries.iter().cloned());
         let written = self.audited_all(&Views::trees(self), audits, |t| {
             let v = Views::of(t);
+            for d in &deliveries {
+                super::deliveries::put_in(v.delivery, v.delivery_due, v.delivery_by_endpoint, d)?;
+            }
             for c in &changes.credentials {
                 v.put_credential(c)?;
             }
@@ -416,6 +428,9 @@ impl Store {
             Ok(())
         });
         if written.is_ok() {
+            if !deliveries.is_empty() {
+                self.deliveries_written.notify_one();
+            }
             self.unread
                 .changed(changes.notifications.iter().map(|n| n.user));
             self.app_credentials.changed(

@@ -40,6 +40,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/account/tokens/{token_id}/revoke",
             web::post().to(tokens::personal_revoke),
         )
+        .route("/teams/{team_id}/webhooks", web::get().to(webhooks::list))
+        .route(
+            "/teams/{team_id}/webhooks",
+            web::post().to(webhooks::register),
+        )
+        .route(
+            "/teams/{team_id}/webhooks/{endpoint_id}",
+            web::get().to(webhooks::show),
+        )
+        .route(
+            "/teams/{team_id}/webhooks/{endpoint_id}",
+            web::post().to(webhooks::change),
+        )
+        .route(
+            "/teams/{team_id}/webhooks/{endpoint_id}/shown",
+            web::get().to(webhooks::shown),
+        )
+        .route(
+            "/teams/{team_id}/webhooks/{endpoint_id}/test",
+            web::post().to(webhooks::test),
+        )
+        .route(
+            "/teams/{team_id}/webhooks/{endpoint_id}/remove",
+            web::post().to(webhooks::remove),
+        )
+        .route(
+            "/teams/{team_id}/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver",
+            web::post().to(webhooks::redeliver),
+        )
         .route("/teams/{team_id}/tokens", web::get().to(tokens::team_list))
         .route(
             "/teams/{team_id}/tokens",

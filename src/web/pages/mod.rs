@@ -31,3 +31,4 @@ pub mod setup;
 pub mod subscriptions;
 pub mod teams;
 pub mod tokens;
+pub mod webhooks;

@@ -81,6 +81,7 @@ pub async fn submit(
         platform_admin: true,
         created_at: now,
         password_changed_at: Some(now),
+        email_topics: Vec::new(),
     };
     match state.store.setup_first_admin(&user) {
         Ok(()) => {}
