@@ -211,9 +211,22 @@ async fn health(state: &AppState, done: &[Delivery]) {
     }
 }
 
-/// Runs the courier until the application stops: whenever deliveries are
-/// written, and every few seconds for those due again after a backoff.
-pub async fn run(state: Weak<AppState>) {
+/// The running courier: stop it before the database closes.
+pub struct Running {
+    stop: Arc<tokio::sync::Notify>,
+    task: actix_web::rt::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub async fn stop(self) {
+        self.stop.notify_one();
+        let _ = self.task.await;
+    }
+}
+
+/// Runs the courier until stopped: whenever deliveries are written, and
+/// every two seconds for those due again after a backoff.
+async fn run(state: Weak<AppState>, stop: Arc<tokio::sync::Notify>) {
     loop {
         let Some(s) = state.upgrade() else {
             return;
@@ -230,13 +243,19 @@ pub async fn run(state: Weak<AppState>) {
         }
         let store = s.store.clone();
         drop(s);
-        let _ = tokio::time::timeout(Duration::from_secs(2), store.deliveries_written()).await;
+        tokio::select! {
+            _ = stop.notified() => return,
+            _ = store.deliveries_written() => {}
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+        }
     }
 }
 
 /// Starts the courier beside the application.
-pub fn start(state: &Arc<AppState>) {
-    actix_web::rt::spawn(run(Arc::downgrade(state)));
+pub fn start(state: &Arc<AppState>) -> Running {
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let task = actix_web::rt::spawn(run(Arc::downgrade(state), stop.clone()));
+    Running { stop, task }
 }
 
 #[cfg(test)]

@@ -237,8 +237,9 @@ impl Application {
         let (mut jobs, _scheduler) = crate::scheduler::start(state.clone().into_inner())
             .await
             .map_err(std::io::Error::other)?;
-        crate::courier::start(&state.clone().into_inner());
+        let courier = crate::courier::start(&state.clone().into_inner());
         server.await?;
+        courier.stop().await;
         if let Err(e) = jobs.shutdown().await {
             tracing::warn!(error = %e, "stopping the scheduler");
         }

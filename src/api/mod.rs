@@ -15,6 +15,7 @@ pub mod problem;
 pub mod subscriptions;
 pub mod teams;
 pub mod views;
+pub mod webhooks;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -113,6 +114,8 @@ impl Modify for BearerScheme {
         applications::archive, applications::delete,
         access::list, access::request, access::get, access::provided, access::decide,
         credentials::list, credentials::create, credentials::get, credentials::reveal, credentials::act,
+        webhooks::list, webhooks::register, webhooks::get, webhooks::change, webhooks::remove,
+        webhooks::test, webhooks::deliveries, webhooks::redeliver,
     ),
     modifiers(&BearerScheme),
     tags(
@@ -124,6 +127,7 @@ impl Modify for BearerScheme {
         (name = "credentials", description = "API keys and OAuth clients"),
         (name = "notifications", description = "The person's notifications"),
         (name = "provider", description = "A provider team's catalog and decisions"),
+        (name = "webhooks", description = "A team's event webhooks and their deliveries"),
     )
 )]
 pub struct ApiDoc;
@@ -157,6 +161,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(web::PayloadConfig::new(MAX_BODY))
             .route("/openapi.json", web::get().to(openapi_json))
             .route("/teams", web::get().to(teams::list))
+            .route("/teams/{team}/webhooks", web::get().to(webhooks::list))
+            .route("/teams/{team}/webhooks", web::post().to(webhooks::register))
+            .route(
+                "/teams/{team}/webhooks/{endpoint}",
+                web::get().to(webhooks::get),
+            )
+            .route(
+                "/teams/{team}/webhooks/{endpoint}",
+                web::put().to(webhooks::change),
+            )
+            .route(
+                "/teams/{team}/webhooks/{endpoint}",
+                web::delete().to(webhooks::remove),
+            )
+            .route(
+                "/teams/{team}/webhooks/{endpoint}/test",
+                web::post().to(webhooks::test),
+            )
+            .route(
+                "/teams/{team}/webhooks/{endpoint}/deliveries",
+                web::get().to(webhooks::deliveries),
+            )
+            .route(
+                "/teams/{team}/webhooks/{endpoint}/deliveries/{delivery}/redeliver",
+                web::post().to(webhooks::redeliver),
+            )
             .route("/teams/{team}", web::get().to(teams::get))
             .route("/teams/{team}/members", web::get().to(teams::members))
             .route("/teams/{team}/audit", web::get().to(teams::audit))

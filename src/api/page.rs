@@ -88,3 +88,5 @@ list_of!(AccessList, AccessView);
 list_of!(CredentialList, CredentialView);
 list_of!(NotificationList, NotificationView);
 list_of!(AuditList, AuditView);
+list_of!(EndpointList, EndpointView);
+list_of!(DeliveryList, DeliveryView);

@@ -487,3 +487,78 @@ impl From<&AuditRecord> for AuditView {
         }
     }
 }
+
+/// A webhook endpoint (its signing secret is shown only when registered).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndpointView {
+    pub id: String,
+    pub team: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub enabled: bool,
+    /// Since when every delivery has failed.
+    pub failing_since: Option<String>,
+    pub disabled_reason: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&crate::domain::webhook::Endpoint> for EndpointView {
+    fn from(e: &crate::domain::webhook::Endpoint) -> Self {
+        Self {
+            id: e.id.to_string(),
+            team: e.team.to_string(),
+            url: e.url.clone(),
+            events: e.events.clone(),
+            enabled: e.enabled,
+            failing_since: time_opt(e.failing_since),
+            disabled_reason: e.disabled_reason.clone(),
+            created_at: time(e.created_at),
+        }
+    }
+}
+
+/// A new endpoint with its signing secret, shown in this answer only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndpointWithSecret {
+    #[serde(flatten)]
+    pub endpoint: EndpointView,
+    /// `whsec_…`: verifies the `webhook-signature` of each call.
+    pub secret: String,
+}
+
+/// One delivery to an endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// Also its `webhook-id` (with `msg_` before it).
+    pub id: String,
+    pub event: String,
+    /// due, delivered or failed.
+    pub state: String,
+    pub attempts: u32,
+    /// The HTTP status of the last attempt.
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub created_at: String,
+    pub done_at: Option<String>,
+}
+
+impl From<&crate::domain::delivery::Delivery> for DeliveryView {
+    fn from(d: &crate::domain::delivery::Delivery) -> Self {
+        use crate::domain::delivery::{Channel, DeliveryState};
+        Self {
+            id: d.id.to_string(),
+            event: match &d.channel {
+                Channel::Webhook(c) => c.event.clone(),
+                Channel::Email(_) => "email".to_owned(),
+            },
+            state: d.state.as_str().to_owned(),
+            attempts: d.attempts,
+            last_status: d.last_status,
+            last_error: d.last_error.clone(),
+            next_attempt_at: (d.state == DeliveryState::Due).then(|| time(d.next_at)),
+            created_at: time(d.created_at),
+            done_at: time_opt(d.done_at),
+        }
+    }
+}
