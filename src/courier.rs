@@ -201,7 +201,8 @@ async fn health(state: &AppState, done: &[Delivery]) {
         let Ok(Some(e)) = state.store.endpoint(endpoint) else {
             continue;
         };
-        if answered == e.failing_since.is_none() {
+        // Healthy and answering: nothing to record.
+        if answered && e.failing_since.is_none() {
             continue;
         }
         let msg = EndpointHealth { endpoint, answered };

@@ -30,6 +30,11 @@ enum Command {
     Serve,
     /// Check the settings and print the effective values
     CheckConfig,
+    /// Send one email through the [smtp] settings, to check them for real
+    SendTestEmail {
+        /// Where to send it
+        address: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -48,6 +53,46 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => serve(config),
+        Command::SendTestEmail { address } => send_test_email(&config, &address),
+    }
+}
+
+fn send_test_email(config: &Config, address: &str) -> ExitCode {
+    let Some(smtp) = &config.smtp else {
+        eprintln!(
+            "agora: email is not set up: put the SMTP server in [smtp] host (see config.toml)"
+        );
+        return ExitCode::from(2);
+    };
+    if !agora::config::is_address(address) {
+        eprintln!("agora: {address} is not an email address");
+        return ExitCode::from(2);
+    }
+    let result = actix_web::rt::System::new().block_on(async {
+        let mailer = agora::mail::Mailer::new(smtp)?;
+        let mail = agora::domain::delivery::Email {
+            to: address.to_owned(),
+            subject: "Agora test email".to_owned(),
+            text: "This is a test email from Agora: its [smtp] settings work.".to_owned(),
+            link: None,
+        };
+        let id = format!("test-{}", agora::crypto::random::token());
+        mailer.send(&id, &mail, "").await.map_err(|r| r.message)
+    });
+    match result {
+        Ok(()) => {
+            println!(
+                "sent a test email to {address} through {}:{} ({})",
+                smtp.host,
+                smtp.port,
+                smtp.tls.as_str()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("agora: the test email was not sent: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -146,6 +146,7 @@ impl Application {
         let state = web::Data::new(AppState {
             mailer,
             webhook_client,
+            resets: Default::default(),
             public_url,
             teams,
             market,

@@ -150,7 +150,7 @@ async fn a_credential_lives_as_long_as_chosen_then_is_refused_at_once_and_renewe
     );
     let notes = admin.html("/notifications").await;
     assert!(
-        notes.contains("Credential Ten days expired: it is suspended"),
+        notes.contains("Credential Ten days expired: it is suspended, renew it"),
         "{notes}"
     );
     assert_eq!(call(&app, &key).await, 403);

@@ -59,6 +59,9 @@ impl Batch {
     }
 }
 
+/// Credentials per transaction: large write sets cost more than their size.
+const CHUNK: usize = 100;
+
 impl Handler<ExpireDue> for TeamActor {
     type Result = Reply;
     fn handle(&mut self, msg: ExpireDue, _: &mut Context<Self>) -> Reply {
@@ -66,7 +69,15 @@ impl Handler<ExpireDue> for TeamActor {
             let now = me.clock.now();
             let members = me.store.members(me.team_id)?;
             let mut batch = Batch::default();
+            let mut names = Vec::new();
+            let mut removed = 0;
             for id in msg.ids {
+                if batch.credentials.len() == CHUNK {
+                    batch.notify(&members, me, &names, removed, now);
+                    batch.commit(me)?;
+                    batch = Batch::default();
+                    (names, removed) = (Vec::new(), 0);
+                }
                 let Ok(mut c) = me.own_credential(id) else {
                     continue;
                 };
@@ -78,20 +89,14 @@ impl Handler<ExpireDue> for TeamActor {
                 }
                 me.next_task(&mut c)?
                     .add_to(&mut batch.tasks, &mut batch.done);
-                let (then, detail) = match c.at_expiry {
-                    AtExpiry::Suspend => ("it is suspended: renew it to use it again", "suspended"),
-                    AtExpiry::Deprovision => (
-                        "it is being removed from the data plane",
-                        "removed from the data plane",
-                    ),
+                let detail = match c.at_expiry {
+                    AtExpiry::Suspend => "suspended",
+                    AtExpiry::Deprovision => {
+                        removed += 1;
+                        "removed from the data plane"
+                    }
                 };
-                let text = format!("Credential {} expired: {then}.", c.name);
-                let link = format!("/teams/{}/credentials/{}", me.team_id, c.id);
-                batch.notifications.extend(
-                    members
-                        .iter()
-                        .map(|m| Notification::new(m.user_id, now, &text, &link)),
-                );
+                names.push((c.id, c.name.clone()));
                 batch.audits.push(me.system_audit(
                     "credential.expired",
                     format!(
@@ -102,8 +107,54 @@ impl Handler<ExpireDue> for TeamActor {
                 ));
                 batch.credentials.push(c);
             }
+            batch.notify(&members, me, &names, removed, now);
             batch.commit(me)
         })
+    }
+}
+
+impl Batch {
+    /// One notice per member for the credentials of this batch that expired
+    /// (named, up to five), instead of one per credential.
+    fn notify(
+        &mut self,
+        members: &[crate::domain::team::Membership],
+        me: &TeamActor,
+        names: &[(CredentialId, String)],
+        removed: usize,
+        now: crate::clock::Timestamp,
+    ) {
+        let (text, link) = match names {
+            [] => return,
+            [(id, name)] => (
+                if removed == 1 {
+                    format!("Credential {name} expired: it is being removed from the data plane.")
+                } else {
+                    format!("Credential {name} expired: it is suspended, renew it to use it again.")
+                },
+                format!("/teams/{}/credentials/{id}", me.team_id),
+            ),
+            many => {
+                let mut shown: Vec<&str> = many.iter().take(5).map(|(_, n)| n.as_str()).collect();
+                if many.len() > 5 {
+                    shown.push("…");
+                }
+                (
+                    format!(
+                        "{} credentials expired ({}): {} suspended, {removed} being removed. Renew the suspended ones to use them again.",
+                        many.len(),
+                        shown.join(", "),
+                        many.len() - removed
+                    ),
+                    format!("/teams/{}/credentials/{}", me.team_id, many[0].0),
+                )
+            }
+        };
+        self.notifications.extend(
+            members
+                .iter()
+                .map(|m| Notification::new(m.user_id, now, &text, &link)),
+        );
     }
 }
 

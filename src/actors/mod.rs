@@ -9,6 +9,7 @@ mod credential_result_tests;
 pub mod credential_steps;
 pub mod credentials;
 pub mod expiry;
+pub mod incidents;
 pub mod kicker;
 pub mod notices;
 pub mod provisioner;

@@ -9,6 +9,7 @@ pub mod applications;
 pub mod auth;
 pub mod catalog;
 pub mod credentials;
+pub mod incidents;
 pub mod once;
 pub mod page;
 pub mod problem;
@@ -116,6 +117,7 @@ impl Modify for BearerScheme {
         credentials::list, credentials::create, credentials::get, credentials::reveal, credentials::act,
         webhooks::list, webhooks::register, webhooks::get, webhooks::change, webhooks::remove,
         webhooks::test, webhooks::deliveries, webhooks::redeliver,
+        incidents::suspend_application, incidents::suspend_consumer,
     ),
     modifiers(&BearerScheme),
     tags(
@@ -273,6 +275,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/teams/{team}/applications/{application}/archive",
                 web::post().to(applications::archive),
+            )
+            .route(
+                "/teams/{team}/applications/{application}/suspend-credentials",
+                web::post().to(incidents::suspend_application),
+            )
+            .route(
+                "/teams/{team}/products/{product}/consumers/{consumer}/suspend-credentials",
+                web::post().to(incidents::suspend_consumer),
             )
             .route("/teams/{team}/access-requests", web::get().to(access::list))
             .route(

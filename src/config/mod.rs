@@ -153,6 +153,8 @@ pub struct SecurityConfig {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_address: u32,
     pub login_throttle_window: Duration,
+    /// Signs the reports of `POST /security/leaked-keys`; `None`: not taken.
+    pub leaked_keys_secret: Option<SigningSecret>,
 }
 
 #[derive(Debug, Clone)]
@@ -221,6 +223,8 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "login_max_failures_per_account",
             "login_max_failures_per_address",
             "login_throttle_window",
+            "leaked_keys_secret_file",
+            "leaked_keys_secret_env",
         ],
     ),
     ("log", &["level"]),
@@ -319,6 +323,14 @@ impl Config {
                 100_000,
             )?,
             login_throttle_window: s.duration("security", "login_throttle_window", "15m", true)?,
+            leaked_keys_secret: leak_secret(
+                &s.parse("security", "leaked_keys_secret_file", "", |v| {
+                    Ok(v.trim().to_owned())
+                })?,
+                &s.parse("security", "leaked_keys_secret_env", "", |v| {
+                    Ok(v.trim().to_owned())
+                })?,
+            )?,
         };
         let log = LogConfig {
             level: s.parse("log", "level", "info", |v| {
@@ -508,4 +520,34 @@ fn parse_reminder_days(v: &str) -> Result<Vec<u32>, String> {
     }
     days.sort_by(|a, b| b.cmp(a));
     Ok(days)
+}
+
+/// The secret that signs leaked-key reports, from a file or a variable.
+fn leak_secret(file: &str, var: &str) -> Result<Option<SigningSecret>, ConfigError> {
+    let secret = match (file, var) {
+        ("", "") => return Ok(None),
+        (file, "") => std::fs::read(file)
+            .map(|b| b.trim_ascii().to_vec())
+            .map_err(|e| {
+                ConfigError::new(format!(
+                    "security.leaked_keys_secret_file: cannot read {file}: {e}; point it at the file holding the reports' signing secret"
+                ))
+            })?,
+        ("", var) => std::env::var(var).map(String::into_bytes).map_err(|_| {
+            ConfigError::new(format!(
+                "security.leaked_keys_secret_env: the environment variable {var} is not set"
+            ))
+        })?,
+        _ => {
+            return Err(ConfigError::new(
+                "security: name the leaked-key secret with leaked_keys_secret_file or leaked_keys_secret_env, not both",
+            ));
+        }
+    };
+    if secret.len() < 16 {
+        return Err(ConfigError::new(
+            "security: the leaked-key signing secret is shorter than 16 bytes; use a long random value",
+        ));
+    }
+    Ok(Some(SigningSecret(secret)))
 }

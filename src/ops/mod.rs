@@ -2,13 +2,16 @@
 //! pages and the JSON API alike.
 
 pub mod access;
+pub mod account;
 pub mod applications;
 pub mod caller;
 pub mod catalog;
 pub mod credentials;
 pub mod error;
+pub mod incidents;
 pub mod notifications;
 pub mod password;
+pub mod password_reset;
 pub mod people;
 pub mod provisioning;
 pub mod reveal;

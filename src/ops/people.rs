@@ -12,6 +12,7 @@ use crate::clock::Timestamp;
 use crate::crypto::digest::sha256;
 use crate::domain::FieldError;
 use crate::domain::account::{DisplayName, Email, User};
+use crate::domain::delivery::{self, Channel, Delivery};
 use crate::domain::ids::{TeamId, UserId};
 use crate::domain::team::TeamRole;
 use crate::store::{Conflict, Invitation, StoreError};
@@ -100,13 +101,14 @@ pub async fn invite(
 }
 
 /// A new invitation link for someone who has not set a password yet,
-/// replacing any earlier one; flushed before it is shown. Returns the link
-/// and when it expires.
+/// replacing any earlier one; flushed before it is shown. When email is set
+/// up it is also sent to them (through the outbox). Returns the link, when
+/// it expires, and whether it was emailed.
 pub async fn invitation_link(
     state: &AppState,
     admin: PlatformAdmin,
     user: &User,
-) -> Result<(String, Timestamp), OpError> {
+) -> Result<(String, Timestamp, bool), OpError> {
     if user.is_active() {
         return Err(OpError::Refused(
             "This person has already set a password.".to_owned(),
@@ -124,10 +126,31 @@ pub async fn invitation_link(
             expires_at,
         },
     )?;
+    let link = format!("{}/invitations/{token}", state.public_url);
+    let emailed = state.mailer.is_some();
+    if emailed {
+        let inviter = state
+            .store
+            .user(admin.user)?
+            .map(|u| u.display_name.to_string())
+            .unwrap_or_else(|| "The administrator".to_owned());
+        let mail = delivery::Email {
+            to: user.email.as_str().to_owned(),
+            subject: "You are invited to Agora".to_owned(),
+            text: format!(
+                "{inviter} invited you to Agora. Open this link to choose your password; it works once, until {}:\n\n{link}",
+                expires_at.display()
+            ),
+            link: None,
+        };
+        state
+            .store
+            .put_deliveries(&[Delivery::new(Channel::Email(mail), now)])?;
+    }
     state.store.flush().await?;
-    tracing::info!(user = %user.id, "invitation issued");
-    Ok((
-        format!("{}/invitations/{token}", state.public_url),
-        expires_at,
-    ))
+    if emailed {
+        state.store.wake_courier();
+    }
+    tracing::info!(user = %user.id, emailed, "invitation issued");
+    Ok((link, expires_at, emailed))
 }

@@ -53,4 +53,6 @@ pub struct AppState {
     pub mailer: Option<crate::mail::Mailer>,
     /// Calls webhook endpoints: no redirects followed, a short timeout.
     pub webhook_client: reqwest::Client,
+    /// Counts password reset requests.
+    pub resets: super::password_reset::ResetThrottle,
 }

@@ -62,7 +62,7 @@ impl Store {
         from_tx(r)
     }
 
-    pub(super) fn session_hashes_of(&self, user: UserId) -> Result<Vec<[u8; 32]>, StoreError> {
+    pub fn session_hashes_of(&self, user: UserId) -> Result<Vec<[u8; 32]>, StoreError> {
         self.session_by_user
             .scan_prefix(user.to_bytes())
             .keys()

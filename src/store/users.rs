@@ -94,3 +94,23 @@ impl Store {
         from_tx(r)
     }
 }
+
+impl Store {
+    /// Which notification topics also come to the user by email.
+    pub fn set_email_topics(
+        &self,
+        id: UserId,
+        topics: &[crate::domain::notification::Topic],
+    ) -> Result<(), StoreError> {
+        let r = self.user.transaction(|users| {
+            let Some(raw) = users.get(id.to_bytes())? else {
+                return abort(Conflict::Missing);
+            };
+            let mut user: User = super::tx_decode(&raw)?;
+            user.email_topics = topics.to_vec();
+            users.insert(&id.to_bytes(), tx_encode(&user)?)?;
+            Ok(())
+        });
+        from_tx(r)
+    }
+}

@@ -20,6 +20,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::show))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/livez", web::get().to(ops::livez))
+        .service(
+            web::resource("/security/leaked-keys")
+                .app_data(web::PayloadConfig::new(1 << 20))
+                .route(web::post().to(security::leaked_keys)),
+        )
         .route("/api", web::get().to(api_docs::show))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/static/{file:.*}", web::get().to(ops::static_file))
@@ -28,6 +33,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(auth::form))
         .route("/login", web::post().to(auth::submit))
         .route("/logout", web::post().to(auth::logout))
+        .route(
+            "/password/forgot",
+            web::get().to(password_reset::forgot_form),
+        )
+        .route(
+            "/password/forgot",
+            web::post().to(password_reset::forgot_submit),
+        )
+        .route(
+            "/password/reset/{token}",
+            web::get().to(password_reset::reset_form),
+        )
+        .route(
+            "/password/reset/{token}",
+            web::post().to(password_reset::reset_submit),
+        )
+        .route("/account/email", web::get().to(account::email_form))
+        .route("/account/email", web::post().to(account::email_submit))
         .route("/account/password", web::get().to(account::form))
         .route("/account/password", web::post().to(account::submit))
         .route("/account/tokens", web::get().to(tokens::personal_list))
@@ -333,8 +356,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(provider_credentials::list),
         )
         .route(
+            "/provider/{team_id}/credentials/suspend-all",
+            web::post().to(incidents::suspend_consumer),
+        )
+        .route(
             "/provider/{team_id}/credentials/{credential_id}/{action}",
             web::post().to(provider_credentials::act),
+        )
+        .route(
+            "/teams/{team_id}/applications/{app_id}/suspend-credentials",
+            web::post().to(incidents::suspend_application),
         )
         .route("/admin/teams", web::get().to(admin_teams::list))
         .route("/admin/teams/new", web::get().to(admin_teams::form))

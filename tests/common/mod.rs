@@ -8,7 +8,9 @@ pub mod api;
 pub mod binary;
 pub mod fake_plane;
 pub mod load;
+pub mod mail;
 pub mod proxy;
+pub mod receiver;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -363,7 +365,7 @@ pub fn link_of(html: &str) -> String {
     attr_after(html, "id=\"invitation-link\" readonly value=\"").expect("page shows the link")
 }
 
-fn attr_after(html: &str, marker: &str) -> Option<String> {
+pub fn attr_after(html: &str, marker: &str) -> Option<String> {
     let start = html.find(marker)? + marker.len();
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_owned())

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::domain::FieldError;
 use crate::domain::account::Password;
+use crate::domain::notification::Topic;
 use crate::ops::AppState;
 use crate::ops::throttle::PasswordCheck;
 use crate::web::csrf::Form;
@@ -81,5 +82,45 @@ pub async fn submit(
         "/",
         FlashKind::Success,
         "Your password is changed. Your other sessions are signed out.",
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "account/email.html")]
+struct EmailPage {
+    layout: Layout,
+    mail_on: bool,
+    email: String,
+    topics: Vec<(&'static str, &'static str, bool)>,
+}
+
+fn email_page(state: &AppState, who: &SignedIn, chosen: &[Topic]) -> EmailPage {
+    EmailPage {
+        layout: Layout::new(&who.0, "Email notifications"),
+        mail_on: crate::ops::account::mail_on(state),
+        email: who.user().email.as_str().to_owned(),
+        topics: Topic::ALL
+            .into_iter()
+            .map(|t| (t.as_str(), t.label(), chosen.contains(&t)))
+            .collect(),
+    }
+}
+
+pub async fn email_form(state: web::Data<AppState>, who: SignedIn) -> PageResult {
+    let chosen = who.user().email_topics.clone();
+    page(&email_page(&state, &who, &chosen))
+}
+
+pub async fn email_submit(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    Form(f): Form<crate::web::form::Pairs>,
+) -> PageResult {
+    crate::ops::account::set_email_topics(&state, who.user(), &f.all("topics")).await?;
+    Ok(redirect_flash(
+        &who.0,
+        "/account/email",
+        FlashKind::Success,
+        "Your email choices are saved.".to_owned(),
     ))
 }

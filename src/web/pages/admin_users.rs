@@ -134,6 +134,8 @@ struct InvitedPage {
     email: String,
     link: String,
     expires: String,
+    /// It was also sent to them by email.
+    emailed: bool,
 }
 
 /// Invite someone, under the double-submit guard.
@@ -187,7 +189,7 @@ async fn invited(
     let admin = teams::PlatformAdmin {
         user: who.user().id,
     };
-    let (link, expires_at) = people::invitation_link(state, admin, user).await?;
+    let (link, expires_at, emailed) = people::invitation_link(state, admin, user).await?;
     let now = state.clock.now();
     let visitor = &who.0;
     // Shown on a GET page, to this session only: a reload makes no new link.
@@ -206,7 +208,7 @@ async fn invited(
             renewed: false,
             once: false,
         },
-        &format!("{link}\n{}", expires_at.display()),
+        &format!("{link}\n{}\n{emailed}", expires_at.display()),
         now,
     );
     Ok(redirect(&format!("/admin/users/{}/invitation", user.id)))
@@ -226,12 +228,14 @@ pub async fn invitation(
             .reveals
             .take(&state.vault, &s, Subject::Invitation(id), state.clock.now())
     });
-    let (link, expires) = match held {
+    let (link, expires, emailed) = match held {
         Some(r) => {
-            let (link, expires) = r.secret.split_once('\n').unwrap_or((&r.secret, ""));
-            (link.to_owned(), expires.to_owned())
+            let mut parts = r.secret.splitn(3, '\n');
+            let link = parts.next().unwrap_or_default().to_owned();
+            let expires = parts.next().unwrap_or_default().to_owned();
+            (link, expires, parts.next() == Some("true"))
         }
-        None => (String::new(), String::new()),
+        None => (String::new(), String::new(), false),
     };
     let mut res: HttpResponse = page(&InvitedPage {
         layout: Layout::new(&who.0, "Invitation ready"),
@@ -239,6 +243,7 @@ pub async fn invitation(
         email: user.email.to_string(),
         link,
         expires,
+        emailed,
     })?;
     // The link is a credential: no cache may keep this page.
     res.headers_mut().insert(

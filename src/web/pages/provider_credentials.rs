@@ -56,11 +56,26 @@ struct ListPage {
     team_id: String,
     team_name: String,
     rows: Vec<ProviderRow>,
+    /// For the incident action: the consumer teams and the products they hold credentials on.
+    consumers: Vec<(String, String)>,
+    products: Vec<(String, String)>,
 }
 
 pub async fn list(state: web::Data<AppState>, ProviderMember(m): ProviderMember) -> PageResult {
     let mut rows = Vec::new();
+    let mut consumers = std::collections::BTreeMap::new();
+    let mut products = std::collections::BTreeMap::new();
     for c in state.store.credentials_of_provider(m.team.id)? {
+        if let std::collections::btree_map::Entry::Vacant(v) = products.entry(c.product.to_string())
+        {
+            v.insert(
+                state
+                    .store
+                    .product(c.product)?
+                    .map(|p| p.details.name)
+                    .unwrap_or_default(),
+            );
+        }
         let team = state
             .store
             .team(c.team)?
@@ -71,6 +86,7 @@ pub async fn list(state: web::Data<AppState>, ProviderMember(m): ProviderMember)
         } else {
             "suspend"
         };
+        consumers.insert(c.team.to_string(), team.clone());
         rows.push(ProviderRow {
             confirm_toggle: super::confirm::dialog(question(toggle, &c.name, &team)),
             confirm_delete: super::confirm::dialog(question("delete", &c.name, &team)),
@@ -95,6 +111,8 @@ pub async fn list(state: web::Data<AppState>, ProviderMember(m): ProviderMember)
         team_id: m.team.id.to_string(),
         team_name: m.team.name.to_string(),
         rows,
+        consumers: consumers.into_iter().collect(),
+        products: products.into_iter().collect(),
     })
 }
 
