@@ -1,4 +1,4 @@
-//! Email over SMTP: a pooled connection to the configured server, and the
+//! Email over SMTP: a connection per message to the configured server, and the
 //! plain-text-plus-HTML messages Agora sends. Messages never hold secrets.
 
 use lettre::message::{Mailbox, MultiPart, header};
@@ -9,7 +9,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use crate::config::{SmtpConfig, SmtpTls};
 use crate::domain::delivery::Email;
 
-/// An SMTP connection pool and the sender.
+/// The SMTP transport and the sender. (No connection pool: a pool's
+/// connections close from a runtime that may already be gone at shutdown.)
 #[derive(Clone)]
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,

@@ -156,3 +156,94 @@ fn send_test_email_checks_the_settings_for_real() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("email is not set up"));
 }
+
+/// The link in an email's text.
+fn link_in(mail: &str, path: &str) -> String {
+    let text = text_of(mail);
+    let at = text.find(path).expect("the link is in the email");
+    let start = text[..at].rfind("http").unwrap();
+    text[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn a_forgotten_password_is_reset_once_by_an_emailed_link_and_addresses_stay_secret() {
+    if !available() {
+        return;
+    }
+    let smtp = Smtp::start();
+    let app = app_with(&smtp).await;
+    let admin = app.admin().await;
+    let stranger = app.browser();
+    async fn ask(b: &Browser, email: &str) -> String {
+        let res = b
+            .submit("/password/forgot", "/password/forgot", &[("email", email)])
+            .await;
+        assert_eq!(res.status(), 200);
+        res.text().await.unwrap()
+    }
+    // Unknown and known addresses get the same answer.
+    let unknown = ask(&stranger, "nobody@example.com").await;
+    let known = ask(&stranger, ADMIN_EMAIL).await;
+    let answer = |html: &str| {
+        let at = html.find("If an account exists").expect("the answer");
+        html[at..at + 120].to_owned()
+    };
+    assert_eq!(answer(&unknown), answer(&known));
+    let mail = smtp.wait_for(1).await;
+    assert_eq!(mail.len(), 1, "only the real account gets mail");
+    assert!(text_of(&mail[0]).contains(&format!("To: {ADMIN_EMAIL}")));
+    let link = link_in(&mail[0], "/password/reset/");
+    let path = app.path_of(&link);
+
+    // The page is not cached; the new password works, the old one and the
+    // admin's other session do not.
+    let page = stranger.get(&path).await;
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert_eq!(
+        page.headers()["referrer-policy"],
+        "same-origin",
+        "the link never leaves the site"
+    );
+    let res = stranger
+        .submit(
+            &path,
+            &path,
+            &[
+                ("password", "a new passphrase here"),
+                ("password_again", "a new passphrase here"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        admin.get("/account/password").await.status(),
+        303,
+        "old session ended"
+    );
+    assert_eq!(
+        app.browser()
+            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .status(),
+        401,
+        "the old password is refused"
+    );
+    assert_eq!(
+        app.browser()
+            .login(ADMIN_EMAIL, "a new passphrase here")
+            .await
+            .status(),
+        303
+    );
+    // Once only.
+    assert_eq!(stranger.get(&path).await.status(), 404);
+
+    // Throttled: three links an hour per account, then none.
+    for _ in 0..4 {
+        ask(&stranger, ADMIN_EMAIL).await;
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(1_500)).await;
+    agora::courier::deliver_due(&app.state).await.unwrap();
+    assert_eq!(smtp.messages().len(), 3, "1 + 2 more within the hour");
+    app.stop().await;
+}

@@ -71,10 +71,6 @@ fn no_store(mut res: HttpResponse) -> HttpResponse {
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
-    res.headers_mut().insert(
-        header::REFERRER_POLICY,
-        header::HeaderValue::from_static("no-referrer"),
-    );
     res
 }
 

@@ -1,0 +1,223 @@
+//! Incident actions: a team suspends every credential of an application in
+//! one confirmed action, a provider every credential of one consumer on a
+//! product (over the API), and a signed leaked-key report suspends a live
+//! key at once — while an unsigned, mis-signed or unknown report changes
+//! nothing.
+
+mod common;
+
+use common::api::Api;
+use common::*;
+use serde_json::json;
+
+async fn call(app: &TestApp, key: &str) -> u16 {
+    authorize(
+        app,
+        &[("X-API-Key", key), ("X-Original-URI", "/weather/today")],
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+#[actix_web::test]
+async fn an_application_s_credentials_are_suspended_in_one_confirmed_action() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (_, k1, _) = admin.create_credential(&h, "one", "api_key").await;
+    let (_, k2, _) = admin.create_credential(&h, "two", "api_key").await;
+    let (id3, k3, _) = admin.create_credential(&h, "three", "api_key").await;
+    app.run_due().await;
+    let p3 = format!("/teams/{}/credentials/{id3}", h.c.team);
+    admin
+        .submit(&p3, &format!("{p3}/suspend"), &[("confirmed", "yes")])
+        .await;
+    app.run_due().await;
+    for k in [&k1, &k2] {
+        assert_eq!(call(&app, k).await, 200);
+    }
+    let page = format!("/teams/{}/applications/{}", h.c.team, h.c.application);
+    let action = format!("{page}/suspend-credentials");
+    // Without JavaScript: a confirm page first, carrying the reason.
+    let res = admin
+        .submit(&page, &action, &[("reason", "Laptop stolen")])
+        .await;
+    let html = expect_page(res, 200, "Suspend every credential of Mobile?").await;
+    assert!(html.contains("value=\"Laptop stolen\""));
+    assert_eq!(call(&app, &k1).await, 200, "nothing changed yet");
+    // Confirmed: the two active ones are suspended; the third is left.
+    let res = admin
+        .submit(
+            &page,
+            &action,
+            &[("reason", "Laptop stolen"), ("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = admin.html(&page).await;
+    assert!(
+        html.contains("Suspending 2 credential(s)") && html.contains("1 were not active"),
+        "{html}"
+    );
+    for k in [&k1, &k2, &k3] {
+        assert_eq!(call(&app, k).await, 403, "refused at once");
+    }
+    app.run_due().await;
+    let html = admin.html(&page).await;
+    assert_eq!(html.matches(">Inactive<").count(), 3, "{html}");
+    assert!(html.contains("Laptop stolen"), "the reason shows");
+    let notes = admin.html("/notifications").await;
+    assert!(notes.contains("2 credential(s) of Mobile are being suspended: Laptop stolen"));
+    // A reason is required.
+    let res = admin
+        .submit(&page, &action, &[("reason", " "), ("confirmed", "yes")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(admin.html(&page).await.contains("Give a reason"));
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_provider_suspends_one_consumer_s_credentials_on_its_product_over_the_api() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (_, key, _) = admin.create_credential(&h, "CI", "api_key").await;
+    app.run_due().await;
+    let l = &h.c.listing;
+    let provider = Api::new(
+        &app.base,
+        &admin
+            .team_token(&l.provider, "Incidents", "read-write")
+            .await,
+    );
+    let path = format!(
+        "/teams/{}/products/{}/consumers/{}/suspend-credentials",
+        l.provider, l.product, h.c.team
+    );
+    let (status, body) = provider
+        .post(&path, json!({"reason": "Abuse from this team"}))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        (body["suspending"].as_u64(), body["left"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(call(&app, &key).await, 403);
+    // A consumer's token cannot do it, and another product or team is not found.
+    let consumer = Api::new(
+        &app.base,
+        &admin
+            .personal_token("C", "read-write", Some(&h.c.team))
+            .await,
+    );
+    let (status, _) = consumer.post(&path, json!({"reason": "x"})).await;
+    assert_eq!(status, 404);
+    let other = format!(
+        "/teams/{}/products/{}/consumers/{}/suspend-credentials",
+        l.provider, l.product, l.provider
+    );
+    let (status, _) = provider.post(&other, json!({"reason": "x"})).await;
+    assert_eq!(status, 404);
+    let notes = admin.html("/notifications").await;
+    assert!(notes.contains("Abuse from this team"), "{notes}");
+    app.stop().await;
+}
+
+const LEAK_SECRET: &str = "a-long-random-scanner-secret-0123456789";
+
+fn sign(body: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(LEAK_SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+async fn report(app: &TestApp, body: &str, signature: Option<&str>) -> (u16, String) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/security/leaked-keys", app.base))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(s) = signature {
+        req = req.header("X-Agora-Signature", s);
+    }
+    let res = req.send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+#[actix_web::test]
+async fn a_signed_leak_report_suspends_a_live_key_at_once_and_nothing_else() {
+    let secret_dir = tempfile::tempdir().unwrap();
+    let secret_file = secret_dir.path().join("leaks.secret");
+    std::fs::write(&secret_file, format!("{LEAK_SECRET}\n")).unwrap();
+    let file = secret_file.display().to_string();
+    let app = spawn_app_with(&[("AGORA_SECURITY__LEAKED_KEYS_SECRET_FILE", &file)]).await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (id, key, _) = admin.create_credential(&h, "Leaky", "api_key").await;
+    let (_, other, _) = admin.create_credential(&h, "Safe", "api_key").await;
+    app.run_due().await;
+    // The key's id with another secret: a guess, not a leak.
+    let (key_id, _) = agora::domain::key_format::parse_api_key(&other).unwrap();
+    let forged =
+        agora::domain::key_format::api_key(&key_id, &agora::domain::key_format::new_secret());
+    let body = json!([
+        {"token": key, "type": "agora_api_key", "url": "https://github.com/acme/app/blob/main/.env", "source": "content"},
+        {"token": forged, "type": "agora_api_key", "url": "https://example.com", "source": "content"},
+        {"token": "agora_not_a_key", "type": "agora_api_key", "url": "", "source": "content"},
+    ])
+    .to_string();
+
+    // Unsigned or mis-signed: refused, nothing changes.
+    assert_eq!(report(&app, &body, None).await.0, 401);
+    assert_eq!(report(&app, &body, Some(&sign("other body"))).await.0, 401);
+    assert_eq!(call(&app, &key).await, 200);
+
+    let (status, answer) = report(&app, &body, Some(&sign(&body))).await;
+    assert_eq!(status, 200, "{answer}");
+    let labels: Vec<String> = serde_json::from_str::<serde_json::Value>(&answer)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["label"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        labels,
+        ["true_positive", "false_positive", "false_positive"]
+    );
+    assert_eq!(call(&app, &key).await, 403, "suspended at once");
+    assert_eq!(
+        call(&app, &other).await,
+        200,
+        "a guessed secret suspends nothing"
+    );
+    let notes = admin.html("/notifications").await;
+    assert!(
+        notes.contains("Credential Leaky was found exposed at https://github.com/acme/app/blob/main/.env (content)"),
+        "{notes}"
+    );
+    let panel = admin
+        .html(&format!("/teams/{}/credentials/{id}", h.c.team))
+        .await;
+    assert!(
+        panel.contains("reported exposed at https://github.com/acme/app/blob/main/.env"),
+        "{panel}"
+    );
+    // Reported again: already suspended, so not a live key any more.
+    let (_, again) = report(&app, &body, Some(&sign(&body))).await;
+    assert!(again.contains("\"false_positive\"") && !again.contains("true_positive"));
+    // Not JSON: a clear 400.
+    assert_eq!(report(&app, "{", Some(&sign("{"))).await.0, 400);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn without_a_configured_secret_reports_are_not_taken() {
+    let app = spawn_app().await;
+    let (status, _) = report(&app, "[]", Some(&sign("[]"))).await;
+    assert_eq!(status, 404);
+    app.stop().await;
+}
