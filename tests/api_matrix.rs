@@ -60,6 +60,18 @@ async fn every_api_route_refuses_cookies_other_teams_and_readers() {
         &admin.team_token(&other, "Other bot", "read-write").await,
     );
     let note = "01KDVDNA000000000000000000";
+    let hooks = format!("/teams/{}/webhooks", h.c.team);
+    let res = admin
+        .submit(
+            &hooks,
+            &hooks,
+            &[
+                ("url", "http://127.0.0.1:9/hooks"),
+                ("events", "credential.created"),
+            ],
+        )
+        .await;
+    let endpoint = location(&res).split('/').rev().nth(1).unwrap().to_owned();
     let fill = |pattern: &str, team: &str| -> String {
         pattern
             .replace("{team}", team)
@@ -74,6 +86,9 @@ async fn every_api_route_refuses_cookies_other_teams_and_readers() {
             .replace("{action}", "suspend")
             .replace("{decision}", "approve")
             .replace("{publishing}", "unpublish")
+            .replace("{endpoint}", &endpoint)
+            .replace("{delivery}", note)
+            .replace("{consumer}", &h.c.team)
     };
     let before = || {
         let c = app
@@ -154,9 +169,12 @@ async fn every_api_route_refuses_cookies_other_teams_and_readers() {
                 .unwrap();
             let status = res.status().as_u16();
             if method == reqwest::Method::GET {
+                // Viewers read neither the provider's side nor the team's
+                // webhooks (its admins' business).
                 let reachable = who == "read-only"
                     || !pattern.contains("/provided/")
-                        && !(pattern.starts_with("/teams/{team}/products"));
+                        && !pattern.starts_with("/teams/{team}/products")
+                        && !pattern.contains("/webhooks");
                 if reachable {
                     assert_eq!(status, 200, "GET {pattern} by a {who} token");
                 }

@@ -66,6 +66,55 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("POST", "/logout", Rule::Public),
     ("GET", "/invitations/{token}", Rule::Public),
     ("POST", "/invitations/{token}", Rule::Public),
+    ("GET", "/password/forgot", Rule::Public),
+    ("POST", "/password/forgot", Rule::Public),
+    ("GET", "/password/reset/{token}", Rule::Public),
+    ("POST", "/password/reset/{token}", Rule::Public),
+    ("POST", "/security/leaked-keys", Rule::Public),
+    ("GET", "/account/email", Rule::SignedIn),
+    ("POST", "/account/email", Rule::SignedIn),
+    ("GET", "/teams/{team_id}/webhooks", Rule::TeamAdmin),
+    ("POST", "/teams/{team_id}/webhooks", Rule::TeamAdmin),
+    (
+        "GET",
+        "/teams/{team_id}/webhooks/{endpoint_id}",
+        Rule::TeamAdmin,
+    ),
+    (
+        "POST",
+        "/teams/{team_id}/webhooks/{endpoint_id}",
+        Rule::TeamAdmin,
+    ),
+    (
+        "GET",
+        "/teams/{team_id}/webhooks/{endpoint_id}/shown",
+        Rule::TeamAdmin,
+    ),
+    (
+        "POST",
+        "/teams/{team_id}/webhooks/{endpoint_id}/test",
+        Rule::TeamAdmin,
+    ),
+    (
+        "POST",
+        "/teams/{team_id}/webhooks/{endpoint_id}/remove",
+        Rule::TeamAdmin,
+    ),
+    (
+        "POST",
+        "/teams/{team_id}/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver",
+        Rule::TeamAdmin,
+    ),
+    (
+        "POST",
+        "/provider/{team_id}/credentials/suspend-all",
+        Rule::Provider,
+    ),
+    (
+        "POST",
+        "/teams/{team_id}/applications/{application_id}/suspend-credentials",
+        Rule::Acting,
+    ),
     ("GET", "/account/password", Rule::SignedIn),
     ("POST", "/account/password", Rule::SignedIn),
     ("GET", "/account/tokens", Rule::SignedIn),
@@ -477,6 +526,22 @@ async fn every_route_answers_every_role_as_the_table_says() {
         .await;
     let some_user = user_id_in(&viewer_page, "team-viewer@example.com");
     let task = "01KDVDNA000000000000000000";
+    // A webhook endpoint of the consumer team, for its pages.
+    let hooks = format!("/teams/{}/webhooks", h.c.team);
+    let res = users
+        .last()
+        .unwrap()
+        .1
+        .submit(
+            &hooks,
+            &hooks,
+            &[
+                ("url", "http://127.0.0.1:9/hooks"),
+                ("events", "credential.created"),
+            ],
+        )
+        .await;
+    let endpoint = location(&res).split('/').rev().nth(1).unwrap().to_owned();
 
     let fill = |pattern: &str| -> String {
         let provider_route =
@@ -501,6 +566,8 @@ async fn every_route_answers_every_role_as_the_table_says() {
             .replace("{task_id}", task)
             .replace("{notification_id}", task)
             .replace("{token_id}", "0123456789abcdef")
+            .replace("{endpoint_id}", &endpoint)
+            .replace("{delivery_id}", task)
             .replace("{action}", "suspend")
             .replace("{token}", "unknown-token")
             .replace("{file:.*}", "agora.css")

@@ -38,6 +38,17 @@ impl Caller {
     }
 
     /// Refuses what only the team's admins may do.
+    /// Refuses anyone but the team's admins a look at what only they manage
+    /// (a read-only token of an admin may look).
+    pub fn must_read_as_admin(&self, what: &str) -> Result<(), OpError> {
+        if self.role != TeamRole::Admin {
+            return Err(OpError::Forbidden(format!(
+                "Only the team's admins see and manage its {what}."
+            )));
+        }
+        Ok(())
+    }
+
     pub fn must_be_admin(&self) -> Result<(), OpError> {
         self.may_change()?;
         if self.role != TeamRole::Admin {

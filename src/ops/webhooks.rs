@@ -74,12 +74,12 @@ pub async fn register(
 
 /// The team's endpoints, for its admins.
 pub fn list(state: &AppState, caller: &Caller) -> Result<Vec<Endpoint>, OpError> {
-    caller.must_be_admin()?;
+    caller.must_read_as_admin("webhooks")?;
     Ok(state.store.endpoints_of(caller.team_id())?)
 }
 
 pub fn get(state: &AppState, caller: &Caller, id: EndpointId) -> Result<Endpoint, OpError> {
-    caller.must_be_admin()?;
+    caller.must_read_as_admin("webhooks")?;
     match state.store.endpoint(id)? {
         Some(e) if e.team == caller.team_id() => Ok(e),
         _ => Err(OpError::NotFound),

@@ -20,10 +20,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::show))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/livez", web::get().to(ops::livez))
-        .service(
-            web::resource("/security/leaked-keys")
-                .app_data(web::PayloadConfig::new(1 << 20))
-                .route(web::post().to(security::leaked_keys)),
+        .route(
+            "/security/leaked-keys",
+            web::post().to(security::leaked_keys),
         )
         .route("/api", web::get().to(api_docs::show))
         .route("/metrics", web::get().to(ops::metrics))
@@ -364,7 +363,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(provider_credentials::act),
         )
         .route(
-            "/teams/{team_id}/applications/{app_id}/suspend-credentials",
+            "/teams/{team_id}/applications/{application_id}/suspend-credentials",
             web::post().to(incidents::suspend_application),
         )
         .route("/admin/teams", web::get().to(admin_teams::list))

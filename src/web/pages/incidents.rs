@@ -84,6 +84,7 @@ pub async fn suspend_consumer(
     ProviderMember(m): ProviderMember,
     Form(f): Form<IncidentForm>,
 ) -> PageResult {
+    m.caller().must_provide()?;
     let back = format!("/provider/{}/credentials", m.team.id);
     let (Ok(product), Ok(team)) = (f.product.parse::<ProductId>(), f.team.parse::<TeamId>()) else {
         return Ok(redirect_flash(

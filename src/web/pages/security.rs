@@ -16,12 +16,29 @@ fn problem(status: actix_web::http::StatusCode, detail: &str) -> HttpResponse {
         .json(serde_json::json!({ "error": detail }))
 }
 
+/// The largest body taken: 1,000 reports with room to spare.
+const MAX_BODY: usize = 1 << 20;
+
 pub async fn leaked_keys(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    mut payload: web::Payload,
 ) -> HttpResponse {
     use actix_web::http::StatusCode;
+    use futures_util::StreamExt;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return problem(StatusCode::BAD_REQUEST, "The body could not be read.");
+        };
+        if body.len() + chunk.len() > MAX_BODY {
+            return problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Send at most 1 MiB per call.",
+            );
+        }
+        body.extend_from_slice(&chunk);
+    }
     let Some(secret) = &state.config.security.leaked_keys_secret else {
         return problem(
             StatusCode::NOT_FOUND,
