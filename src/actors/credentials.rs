@@ -24,6 +24,10 @@ use crate::store::{Changes, SealedSecret};
 
 pub use super::credential_steps::{CredentialTaskStep, RetryCredential};
 
+/// The grants of a batch's accesses, read once each.
+#[derive(Default)]
+pub(super) struct Grants(std::collections::HashMap<AccessId, crate::domain::outbox::AccessGrant>);
+
 /// A credential's next task, and the failed task it replaces.
 #[derive(Debug, Default)]
 pub(super) struct NextTask {
@@ -56,6 +60,15 @@ impl TeamActor {
     /// outbox in the same commit), so every new desired state reaches the
     /// data plane.
     pub(super) fn next_task(&self, c: &mut Credential) -> Result<NextTask, TeamCommandError> {
+        self.next_task_with(c, &mut Grants::default())
+    }
+
+    /// [`Self::next_task`] for a batch: each access's grant is read once.
+    pub(super) fn next_task_with(
+        &self,
+        c: &mut Credential,
+        grants: &mut Grants,
+    ) -> Result<NextTask, TeamCommandError> {
         if c.task.is_some() && !c.failed {
             return Ok(NextTask::default());
         }
@@ -68,8 +81,16 @@ impl TeamActor {
                 replaced,
             });
         };
-        let Some(access) = self.store.access(c.access)? else {
-            return Err(AccessError::Missing.into());
+        let grant = match grants.0.get(&c.access) {
+            Some(g) => g.clone(),
+            None => {
+                let Some(access) = self.store.access(c.access)? else {
+                    return Err(AccessError::Missing.into());
+                };
+                let g = self.grant_of(&access)?;
+                grants.0.insert(c.access, g.clone());
+                g
+            }
         };
         let now = self.clock.now();
         c.task_seq += 1;
@@ -77,7 +98,7 @@ impl TeamActor {
             id: TaskId::generate(now),
             key: format!("credential:{}:{}:{}", c.id, c.task_seq, op.as_str()),
             op: crate::domain::access::TaskOp::Grant,
-            grant: self.grant_of(&access)?,
+            grant,
             credential: Some(CredentialWork {
                 credential: c.id,
                 key_id: c.key_id,

@@ -71,6 +71,7 @@ impl Handler<ExpireDue> for TeamActor {
             let mut batch = Batch::default();
             let mut names = Vec::new();
             let mut removed = 0;
+            let mut grants = super::credentials::Grants::default();
             for id in msg.ids {
                 if batch.credentials.len() == CHUNK {
                     batch.notify(&members, me, &names, removed, now);
@@ -87,7 +88,7 @@ impl Handler<ExpireDue> for TeamActor {
                 {
                     continue;
                 }
-                me.next_task(&mut c)?
+                me.next_task_with(&mut c, &mut grants)?
                     .add_to(&mut batch.tasks, &mut batch.done);
                 let detail = match c.at_expiry {
                     AtExpiry::Suspend => "suspended",

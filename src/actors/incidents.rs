@@ -77,6 +77,7 @@ impl Handler<SuspendMany> for TeamActor {
         let reply = self.commit_and_kick(|me| {
             let now = me.clock.now();
             let mut chunk = Chunk::default();
+            let mut grants = super::credentials::Grants::default();
             for id in &msg.ids {
                 if chunk.credentials.len() == CHUNK {
                     chunk.write(me, Vec::new())?;
@@ -102,7 +103,7 @@ impl Handler<SuspendMany> for TeamActor {
                     continue;
                 }
                 c.reason = Some(msg.reason.clone());
-                me.next_task(&mut c)?
+                me.next_task_with(&mut c, &mut grants)?
                     .add_to(&mut chunk.tasks, &mut chunk.done);
                 let detail = format!(
                     "{} credential {} ({}): {}",

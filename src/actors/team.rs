@@ -174,17 +174,9 @@ impl TeamActor {
     }
 
     /// Applies a write and makes it durable before the caller hears of it.
-    /// The flush is awaited outside the actor, so the next command is
-    /// applied meanwhile and commits close together share one flush.
     pub(super) fn commit(&mut self, write: impl FnOnce(&Self) -> CommandResult) -> Reply {
-        self.last_message = Instant::now();
-        let written = write(self);
-        let store = self.store.clone();
-        Box::pin(async move {
-            written?;
-            store.flush().await?;
-            Ok(())
-        })
+        let r = self.commit_now(write);
+        Box::pin(std::future::ready(r))
     }
 
     /// Applies a write and flushes it before returning, for the few

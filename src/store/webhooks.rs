@@ -110,11 +110,20 @@ impl Store {
             let Some(event) = event_of(&a.action) else {
                 continue;
             };
-            let (data, provider) = subject_data(changes, a);
-            let mut teams: Vec<TeamId> = a.team.into_iter().chain(provider).collect();
+            let (provider, consumer) = (provider_of(changes, a), a.team);
+            let mut teams: Vec<TeamId> = consumer.into_iter().chain(provider).collect();
             teams.dedup();
-            for team in teams {
-                for endpoint in self.hooks.wanting(team, event) {
+            let wanting: Vec<EndpointId> = teams
+                .into_iter()
+                .flat_map(|t| self.hooks.wanting(t, event))
+                .collect();
+            // Most commits have no endpoint to tell: no event body is built.
+            if wanting.is_empty() {
+                continue;
+            }
+            let (data, _) = subject_data(changes, a);
+            {
+                for endpoint in wanting {
                     let body = json!({
                         "type": event,
                         "timestamp": a.at.rfc3339(),
@@ -131,6 +140,25 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// The provider team an audit record's subject belongs to, from the changes.
+fn provider_of(changes: &Changes<'_>, a: &AuditRecord) -> Option<TeamId> {
+    match a.subject {
+        Some(Subject::Credential(id)) => (changes.credentials.iter())
+            .chain(&changes.removed_credentials)
+            .find(|c| c.id == id)
+            .map(|c| c.provider),
+        Some(Subject::Access(id)) => (changes.accesses.iter())
+            .chain(&changes.new_accesses)
+            .find(|r| r.id == id)
+            .map(|r| r.provider),
+        Some(Subject::Subscription(id)) => changes
+            .subscription
+            .filter(|s| s.id == id)
+            .map(|s| s.provider),
+        _ => None,
     }
 }
 
