@@ -19,7 +19,11 @@ const EVENTS: usize = 5_000;
 const EMAILS: usize = 1_000;
 
 async fn events() -> f64 {
-    let app = spawn_app_with(&[("AGORA_LOG__LEVEL", "error")]).await;
+    let app = spawn_app_with(&[
+        ("AGORA_LOG__LEVEL", "error"),
+        ("AGORA_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true"),
+    ])
+    .await;
     let admin = app.admin().await;
     let team = admin.create_team("Hooks").await;
     let rx = Receiver::start();

@@ -5,6 +5,7 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod courier;
+pub mod courier_net;
 pub mod crypto;
 pub mod dataplane;
 pub mod domain;

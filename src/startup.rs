@@ -137,7 +137,11 @@ impl Application {
             .transpose()
             .map_err(StartError::Mail)?;
         store.set_mail(mailer.is_some());
-        let webhook_client = reqwest::Client::builder()
+        let mut webhook_client = reqwest::Client::builder();
+        if !config.webhooks.allow_private_targets {
+            webhook_client = webhook_client.dns_resolver(Arc::new(crate::courier_net::PublicOnly));
+        }
+        let webhook_client = webhook_client
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(10))
             .user_agent("Agora-Webhooks")

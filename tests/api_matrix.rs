@@ -66,7 +66,7 @@ async fn every_api_route_refuses_cookies_other_teams_and_readers() {
             &hooks,
             &hooks,
             &[
-                ("url", "http://127.0.0.1:9/hooks"),
+                ("url", "https://hooks.example.com/agora"),
                 ("events", "credential.created"),
             ],
         )

@@ -536,7 +536,7 @@ async fn every_route_answers_every_role_as_the_table_says() {
             &hooks,
             &hooks,
             &[
-                ("url", "http://127.0.0.1:9/hooks"),
+                ("url", "https://hooks.example.com/agora"),
                 ("events", "credential.created"),
             ],
         )

@@ -47,13 +47,16 @@ async fn register(admin: &Browser, team: &str, url: &str, events: &[&str]) -> (S
     (id, secret)
 }
 
+/// The receivers of these tests listen on 127.0.0.1.
+const PRIVATE: (&str, &str) = ("AGORA_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true");
+
 fn body(r: &Received) -> Value {
     serde_json::from_str(&r.body).unwrap()
 }
 
 #[actix_web::test]
 async fn events_arrive_signed_without_secrets_and_failures_are_retried_and_redelivered() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[PRIVATE]).await;
     let admin = app.admin().await;
     let h = app.holder(&admin, "embedded").await;
     let rx = Receiver::start();
@@ -135,7 +138,7 @@ async fn events_arrive_signed_without_secrets_and_failures_are_retried_and_redel
 
 #[actix_web::test]
 async fn a_providers_endpoint_hears_of_requests_and_the_api_manages_endpoints() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[PRIVATE]).await;
     let admin = app.admin().await;
     let c = app.consumer(&admin, "embedded", "manual").await;
     let provider = Api::new(
@@ -212,7 +215,7 @@ async fn a_providers_endpoint_hears_of_requests_and_the_api_manages_endpoints() 
 
 #[actix_web::test]
 async fn an_endpoint_failing_for_days_is_disabled_and_its_admins_are_told() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[PRIVATE]).await;
     let admin = app.admin().await;
     let h = app.holder(&admin, "embedded").await;
     let rx = Receiver::start();
@@ -269,5 +272,70 @@ async fn an_endpoint_failing_for_days_is_disabled_and_its_admins_are_told() {
         .await;
     assert_eq!(res.status(), 303);
     assert!(admin.html(&show).await.contains("Enabled"));
+    app.stop().await;
+}
+
+/// By default an admin cannot point Agora at this machine or the network
+/// behind it: plain http and private IP literals are refused, and a name
+/// that resolves to a private address fails at connect time — the
+/// receiver on 127.0.0.1 never hears a call.
+#[actix_web::test]
+async fn webhooks_do_not_reach_this_machine_or_private_networks_by_default() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let rx = Receiver::start();
+    let page = format!("/teams/{}/webhooks", h.c.team);
+    let res = admin
+        .submit(
+            &page,
+            &page,
+            &[("url", &rx.url), ("events", "credential.created")],
+        )
+        .await;
+    let html = expect_page(res, 422, "starting with https://").await;
+    assert!(html.contains(&rx.url), "what was typed stays");
+
+    let port = rx
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut endpoints = Vec::new();
+    for url in [
+        format!("https://127.0.0.1:{port}/hooks"),
+        format!("https://localhost:{port}/hooks"),
+        "https://169.254.169.254/latest/meta-data".to_owned(),
+        "https://[::1]/hooks".to_owned(),
+    ] {
+        let (id, _) = register(&admin, &h.c.team, &url, &["credential.created"]).await;
+        endpoints.push(id);
+    }
+    admin.create_credential(&h, "CI key", "api_key").await;
+    agora::courier::deliver_due(&app.state).await.unwrap();
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        rx.calls().is_empty(),
+        "nothing reached 127.0.0.1: {:?}",
+        rx.calls()
+    );
+    for id in &endpoints {
+        let list = app
+            .state
+            .store
+            .deliveries_of_endpoint(id.parse().unwrap(), 10)
+            .unwrap();
+        assert_eq!(list.len(), 1);
+        let err = list[0].last_error.clone().unwrap_or_default();
+        assert!(
+            err.contains("private network") || err.contains("did not answer"),
+            "{err}"
+        );
+        assert!(list[0].last_status.is_none(), "no answer was ever read");
+    }
     app.stop().await;
 }

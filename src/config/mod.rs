@@ -31,6 +31,7 @@ pub struct Config {
     pub expiry: ExpiryConfig,
     /// Email; `None` when no SMTP host is set.
     pub smtp: Option<SmtpConfig>,
+    pub webhooks: WebhooksConfig,
     /// `embedded` first, then the configured ones by name.
     pub dataplanes: Vec<DataPlaneConfig>,
 }
@@ -103,6 +104,14 @@ pub struct ProvisioningConfig {
     pub retry_cap: Duration,
     /// Attempts before a task is given up as failed.
     pub max_attempts: u32,
+}
+
+/// Event webhooks: where calls may go.
+#[derive(Debug, Clone)]
+pub struct WebhooksConfig {
+    /// Let endpoints be on this machine or a private network (loopback,
+    /// private, link-local addresses, and plain http to this machine).
+    pub allow_private_targets: bool,
 }
 
 /// Credential lifetimes: when expiry is checked, and the reminders before it.
@@ -236,6 +245,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("gateway", &["token_ttl", "proxy", "resource_header"]),
     ("expiry", &["check_interval", "reminder_days"]),
     ("smtp", smtp::KEYS),
+    ("webhooks", &["allow_private_targets"]),
 ];
 
 impl Config {
@@ -375,6 +385,9 @@ impl Config {
             )?,
         };
         let smtp = smtp::parse(s)?;
+        let webhooks = WebhooksConfig {
+            allow_private_targets: s.bool("webhooks", "allow_private_targets", false)?,
+        };
         let dataplanes = dataplanes::parse(std::mem::take(&mut s.dataplanes))?;
         Ok(Config {
             server,
@@ -386,6 +399,7 @@ impl Config {
             gateway,
             expiry,
             smtp,
+            webhooks,
             dataplanes,
         })
     }
@@ -453,7 +467,10 @@ impl Config {
     }
 
     fn describe_smtp(&self) -> String {
-        match &self.smtp {
+        format!(
+            "\n[webhooks]\nallow_private_targets = {}\n",
+            self.webhooks.allow_private_targets
+        ) + &match &self.smtp {
             None => "\n[smtp]\nhost = \"\"  # email is off\n".to_owned(),
             Some(m) => format!(
                 "\n[smtp]\nhost = \"{}\"\nport = {}\ntls = \"{}\"\nuser = \"{}\"\n{}from = \"{}\"\ntimeout = \"{}\"\n",

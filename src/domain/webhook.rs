@@ -90,9 +90,9 @@ impl Endpoint {
     }
 }
 
-/// An endpoint's URL: https, or http only to this machine; no credentials
-/// in it; at most 2,000 characters.
-pub fn parse_url(raw: &str) -> Result<String, FieldError> {
+/// An endpoint's URL: https (or, where private targets are allowed, http
+/// to this machine); no credentials in it; at most 2,000 characters.
+pub fn parse_url(raw: &str, allow_private: bool) -> Result<String, FieldError> {
     let url = raw.trim();
     let bad = |m: &str| Err(FieldError::new("url", m.to_owned()));
     if url.len() > 2_000 {
@@ -100,7 +100,7 @@ pub fn parse_url(raw: &str) -> Result<String, FieldError> {
     }
     let rest = if let Some(r) = url.strip_prefix("https://") {
         r
-    } else if let Some(r) = url.strip_prefix("http://") {
+    } else if let Some(r) = url.strip_prefix("http://").filter(|_| allow_private) {
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
         let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
         if !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
@@ -165,12 +165,13 @@ mod tests {
 
     #[test]
     fn urls_are_https_or_local() {
-        assert!(parse_url("https://hooks.example.com/agora").is_ok());
-        assert!(parse_url("http://127.0.0.1:9000/in").is_ok());
-        assert!(parse_url("http://hooks.example.com/").is_err());
-        assert!(parse_url("https://user:pw@hooks.example.com/").is_err());
-        assert!(parse_url("ftp://x").is_err());
-        assert!(parse_url("https:// spaced.example").is_err());
+        assert!(parse_url("https://hooks.example.com/agora", false).is_ok());
+        assert!(parse_url("http://127.0.0.1:9000/in", true).is_ok());
+        assert!(parse_url("http://127.0.0.1:9000/in", false).is_err());
+        assert!(parse_url("http://hooks.example.com/", true).is_err());
+        assert!(parse_url("https://user:pw@hooks.example.com/", false).is_err());
+        assert!(parse_url("ftp://x", true).is_err());
+        assert!(parse_url("https:// spaced.example", false).is_err());
     }
 
     #[test]

@@ -40,7 +40,9 @@ pub async fn register(
     caller.must_be_admin()?;
     caller.may_change()?;
     let mut errors = Vec::new();
-    let url = parse_url(&input.url).map_err(|e| errors.push(e)).ok();
+    let url = parse_url(&input.url, state.config.webhooks.allow_private_targets)
+        .map_err(|e| errors.push(e))
+        .ok();
     let events = parse_events(&input.events).map_err(|e| errors.push(e)).ok();
     let (Some(url), Some(events)) = (url, events) else {
         return Err(OpError::Invalid(errors));
@@ -107,7 +109,9 @@ pub async fn change(
     caller.may_change()?;
     let mut e = get(state, caller, id)?;
     let mut errors = Vec::new();
-    let url = parse_url(&input.url).map_err(|x| errors.push(x)).ok();
+    let url = parse_url(&input.url, state.config.webhooks.allow_private_targets)
+        .map_err(|x| errors.push(x))
+        .ok();
     let events = parse_events(&input.events).map_err(|x| errors.push(x)).ok();
     let (Some(url), Some(events)) = (url, events) else {
         return Err(OpError::Invalid(errors));
