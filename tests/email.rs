@@ -247,3 +247,53 @@ async fn a_forgotten_password_is_reset_once_by_an_emailed_link_and_addresses_sta
     assert_eq!(smtp.messages().len(), 3, "1 + 2 more within the hour");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_person_chooses_email_topics_over_the_api_too() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let api = common::api::Api::new(
+        &app.base,
+        &admin.personal_token("Mine", "read-write", None).await,
+    );
+    let (status, body) = api.get("/notifications/email").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["email_on"], false);
+    assert_eq!(body["topics"], serde_json::json!([]));
+    let (status, body) = api
+        .put(
+            "/notifications/email",
+            serde_json::json!({"topics": ["credentials", "gossip"]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = api
+        .put(
+            "/notifications/email",
+            serde_json::json!({"topics": ["approvals", "credentials"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["topics"],
+        serde_json::json!(["credentials", "approvals"])
+    );
+    // The pages show the same choice.
+    assert!(
+        admin
+            .html("/account/email")
+            .await
+            .contains("does not send email")
+    );
+    let team = admin.create_team("Bots").await;
+    let bot = common::api::Api::new(
+        &app.base,
+        &admin.team_token(&team, "Bot", "read-write").await,
+    );
+    assert_eq!(
+        bot.get("/notifications/email").await.0,
+        403,
+        "a service token has no person"
+    );
+    app.stop().await;
+}

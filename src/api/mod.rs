@@ -105,7 +105,7 @@ impl Modify for BearerScheme {
     ),
     paths(
         teams::list, teams::get, teams::members, teams::audit,
-        teams::notifications, teams::read,
+        teams::notifications, teams::read, teams::email_topics, teams::set_email_topics,
         catalog::marketplace, catalog::product,
         catalog::own, catalog::create_product, catalog::update_product, catalog::publishing,
         catalog::create_resource, catalog::update_resource, catalog::create_plan, catalog::update_plan,
@@ -193,6 +193,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/teams/{team}/members", web::get().to(teams::members))
             .route("/teams/{team}/audit", web::get().to(teams::audit))
             .route("/notifications", web::get().to(teams::notifications))
+            .route("/notifications/email", web::get().to(teams::email_topics))
+            .route(
+                "/notifications/email",
+                web::put().to(teams::set_email_topics),
+            )
             .route(
                 "/notifications/{notification}/read",
                 web::post().to(teams::read),

@@ -116,3 +116,62 @@ pub async fn read(
     notifications::mark_read(&state, user, Some(*path)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Which notification topics also come to the person by email.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailTopics {
+    /// Among credentials, access, subscriptions and approvals.
+    pub topics: Vec<String>,
+    /// Whether this server sends email at all (read only).
+    #[serde(default, skip_deserializing)]
+    pub email_on: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/notifications/email", tag = "notifications",
+    responses((status = 200, body = EmailTopics), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "A service token: it has no person")),
+    security(("bearer" = [])))]
+pub async fn email_topics(state: web::Data<AppState>, bearer: Bearer) -> ApiResult<HttpResponse> {
+    let user = bearer.person()?;
+    let u = state
+        .store
+        .user(user)
+        .map_err(crate::ops::OpError::from)?
+        .ok_or(crate::ops::OpError::NotFound)?;
+    Ok(ok(&EmailTopics {
+        topics: u
+            .email_topics
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect(),
+        email_on: crate::ops::account::mail_on(&state),
+    }))
+}
+
+#[utoipa::path(put, path = "/api/v1/notifications/email", tag = "notifications",
+    request_body = EmailTopics,
+    responses((status = 200, body = EmailTopics), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn set_email_topics(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let user = bearer.person()?;
+    super::writes(&bearer)?;
+    let b: EmailTopics = super::json(&body)?;
+    let u = state
+        .store
+        .user(user)
+        .map_err(crate::ops::OpError::from)?
+        .ok_or(crate::ops::OpError::NotFound)?;
+    let topics = crate::ops::account::set_email_topics(&state, &u, &b.topics).await?;
+    Ok(ok(&EmailTopics {
+        topics: topics.iter().map(|t| t.as_str().to_owned()).collect(),
+        email_on: crate::ops::account::mail_on(&state),
+    }))
+}
