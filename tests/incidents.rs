@@ -209,6 +209,20 @@ async fn a_signed_leak_report_suspends_a_live_key_at_once_and_nothing_else() {
     // Reported again: already suspended, so not a live key any more.
     let (_, again) = report(&app, &body, Some(&sign(&body))).await;
     assert!(again.contains("\"false_positive\"") && !again.contains("true_positive"));
+    // A leaked API token is revoked, and its person told.
+    let token = admin.personal_token("Laptop", "read-write", None).await;
+    let api = Api::new(&app.base, &token);
+    assert_eq!(api.get("/teams").await.0, 200);
+    let body = json!([{"token": token, "type": "agora_api_token", "url": "https://gist.example/x", "source": "gist"}]).to_string();
+    let (status, answer) = report(&app, &body, Some(&sign(&body))).await;
+    assert_eq!(status, 200);
+    assert!(answer.contains("true_positive"), "{answer}");
+    assert_eq!(api.get("/teams").await.0, 401, "revoked");
+    let notes = admin.html("/notifications").await;
+    assert!(
+        notes.contains("The API token Laptop was found exposed at https://gist.example/x (gist)"),
+        "{notes}"
+    );
     // Not JSON: a clear 400.
     assert_eq!(report(&app, "{", Some(&sign("{"))).await.0, 400);
     app.stop().await;

@@ -172,6 +172,22 @@ pub async fn intake(state: &AppState, reports: &[LeakReport]) -> Result<Vec<Leak
             token_type: r.kind.clone(),
             label,
         };
+        let (url, source) = (clip(&r.url), clip(&r.source));
+        let whereabouts = match (url.is_empty(), source.is_empty()) {
+            (false, false) => format!("{url} ({source})"),
+            (false, true) => url.clone(),
+            (true, false) => source.clone(),
+            (true, true) => "a public place".to_owned(),
+        };
+        if r.token.trim().starts_with(key_format::TOKEN_PREFIX) {
+            let live = super::tokens::revoke_leaked(state, r.token.trim(), &whereabouts).await?;
+            out.push(verdict(if live {
+                "true_positive"
+            } else {
+                "false_positive"
+            }));
+            continue;
+        }
         let Ok((key_id, secret)) = key_format::parse_api_key(r.token.trim()) else {
             out.push(verdict("false_positive"));
             continue;
@@ -185,18 +201,11 @@ pub async fn intake(state: &AppState, reports: &[LeakReport]) -> Result<Vec<Leak
         };
         let presented = hex::encode(hmac_sha256(&state.pepper, &[secret.as_bytes()]));
         let matches = constant_time_eq(presented.as_bytes(), c.secret_hash.as_bytes());
-        let (url, source) = (clip(&r.url), clip(&r.source));
         let now = state.clock.now();
         if !matches || c.desired != Desired::Active {
             out.push(verdict("false_positive"));
             continue;
         }
-        let whereabouts = match (url.is_empty(), source.is_empty()) {
-            (false, false) => format!("{url} ({source})"),
-            (false, true) => url.clone(),
-            (true, false) => source.clone(),
-            (true, true) => "a public place".to_owned(),
-        };
         let cmd = SuspendMany {
             ids: vec![c.id],
             suspendable: suspendable(state, std::slice::from_ref(&c)),

@@ -281,3 +281,65 @@ pub fn teams(
     }
     Ok(out)
 }
+
+/// A token reported exposed: when it is a live token whose secret matches,
+/// it is revoked at once (audited as Agora's doing) and its person, or its
+/// team's admins, are told where it was found. Returns whether it was one.
+pub async fn revoke_leaked(
+    state: &AppState,
+    presented: &str,
+    whereabouts: &str,
+) -> Result<bool, OpError> {
+    let Ok((id, secret)) = key_format::parse_api_token(presented) else {
+        return Ok(false);
+    };
+    let Some(t) = state.store.token(&id)? else {
+        return Ok(false);
+    };
+    let stored = hex::decode(&t.hash).unwrap_or_default();
+    if !constant_time_eq(&hash(state, secret), &stored) {
+        return Ok(false);
+    }
+    let now = state.clock.now();
+    let (team, people) = match t.owner {
+        TokenOwner::Person { user, team } => (team, vec![user]),
+        TokenOwner::Team { team, .. } => (
+            Some(team),
+            state
+                .store
+                .members(team)?
+                .into_iter()
+                .filter(|m| m.role == TeamRole::Admin)
+                .map(|m| m.user_id)
+                .collect(),
+        ),
+    };
+    let audit = AuditRecord {
+        id: AuditId::generate(now),
+        at: now,
+        actor: None,
+        team,
+        action: "token.revoked".to_owned(),
+        detail: format!(
+            "revoked the token {} ({}): reported exposed at {whereabouts}",
+            t.name, t.id
+        ),
+        subject: None,
+    };
+    state.store.revoke_token(&t, &audit)?;
+    let text = format!(
+        "The API token {} was found exposed at {whereabouts} and is revoked: make a new one.",
+        t.name
+    );
+    let link = match t.owner {
+        TokenOwner::Person { .. } => "/account/tokens".to_owned(),
+        TokenOwner::Team { team, .. } => format!("/teams/{team}/tokens"),
+    };
+    let notes: Vec<_> = people
+        .into_iter()
+        .map(|u| crate::domain::notification::Notification::new(u, now, &text, &link))
+        .collect();
+    state.store.notify(&notes)?;
+    state.store.flush().await?;
+    Ok(true)
+}
