@@ -223,6 +223,18 @@ async fn a_signed_leak_report_suspends_a_live_key_at_once_and_nothing_else() {
         notes.contains("The API token Laptop was found exposed at https://gist.example/x (gist)"),
         "{notes}"
     );
+    // Over 1 MiB: refused before it is read whole; a signature sent twice: refused.
+    let big = format!("[{}]", "\"x\",".repeat(300_000));
+    assert_eq!(report(&app, &big, Some(&sign(&big))).await.0, 413);
+    let res = reqwest::Client::new()
+        .post(format!("{}/security/leaked-keys", app.base))
+        .header("X-Agora-Signature", sign("[]"))
+        .header("X-Agora-Signature", sign("[]"))
+        .body("[]")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
     // Not JSON: a clear 400.
     assert_eq!(report(&app, "{", Some(&sign("{"))).await.0, 400);
     app.stop().await;
