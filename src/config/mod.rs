@@ -411,7 +411,7 @@ impl Config {
         format!(
             "[server]\nbind = \"{}\"\npublic_url = \"{}\"\nsecure_cookies = {}\ntrust_forwarded_for = {}\nforwarded_hops = {}\nbody_limit = {}\nbody_timeout = \"{}\"\n\n\
              [storage]\npath = \"{}\"\n\n\
-             [security]\nmaster_key_file = \"{}\"  # contents not shown\nsession_idle_timeout = \"{}\"\nsession_lifetime = \"{}\"\ninvitation_ttl = \"{}\"\npassword_hash_concurrency = {}\nlogin_max_failures_per_account = {}\nlogin_max_failures_per_address = {}\nlogin_throttle_window = \"{}\"\n\n\
+             [security]\nmaster_key_file = \"{}\"  # contents not shown\nsession_idle_timeout = \"{}\"\nsession_lifetime = \"{}\"\ninvitation_ttl = \"{}\"\npassword_hash_concurrency = {}\nlogin_max_failures_per_account = {}\nlogin_max_failures_per_address = {}\nlogin_throttle_window = \"{}\"\n{}\n\
              [log]\nlevel = \"{}\"\n\n\
              [jobs]\nsweep_interval = \"{}\"\n\n\
              [provisioning]\ninterval = \"{}\"\nretry_base = \"{}\"\nretry_cap = \"{}\"\nmax_attempts = {}\n\n\
@@ -433,6 +433,11 @@ impl Config {
             self.security.login_max_failures_per_account,
             self.security.login_max_failures_per_address,
             d(self.security.login_throttle_window),
+            if self.security.leaked_keys_secret.is_some() {
+                "# leaked-key reports: taken (signing secret set, not shown)"
+            } else {
+                "# leaked-key reports: not taken (no signing secret)"
+            },
             self.log.level,
             d(self.jobs.sweep_interval),
             d(self.provisioning.interval),
