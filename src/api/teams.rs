@@ -118,14 +118,20 @@ pub async fn read(
 }
 
 /// Which notification topics also come to the person by email.
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct EmailTopics {
     /// Among credentials, access, subscriptions and approvals.
     pub topics: Vec<String>,
-    /// Whether this server sends email at all (read only).
-    #[serde(default, skip_deserializing)]
+    /// Whether this server sends email at all.
     pub email_on: bool,
+}
+
+/// The topics to receive by email.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailTopicsBody {
+    /// Among credentials, access, subscriptions and approvals.
+    pub topics: Vec<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/notifications/email", tag = "notifications",
@@ -150,7 +156,7 @@ pub async fn email_topics(state: web::Data<AppState>, bearer: Bearer) -> ApiResu
 }
 
 #[utoipa::path(put, path = "/api/v1/notifications/email", tag = "notifications",
-    request_body = EmailTopics,
+    request_body = EmailTopicsBody,
     responses((status = 200, body = EmailTopics), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -163,7 +169,7 @@ pub async fn set_email_topics(
 ) -> ApiResult<HttpResponse> {
     let user = bearer.person()?;
     super::writes(&bearer)?;
-    let b: EmailTopics = super::json(&body)?;
+    let b: EmailTopicsBody = super::json(&body)?;
     let u = state
         .store
         .user(user)
