@@ -10,7 +10,7 @@ use super::AppState;
 use crate::clock::Timestamp;
 use crate::crypto::digest::sha256;
 use crate::domain::account::Email;
-use crate::domain::delivery::{self, Channel, Delivery};
+use crate::domain::delivery;
 use crate::store::Invitation;
 
 /// How long a reset link works.
@@ -92,11 +92,7 @@ pub async fn request(state: &AppState, email: &str, client: &str) -> Result<(), 
         ),
         link: None,
     };
-    state
-        .store
-        .put_deliveries(&[Delivery::new(Channel::Email(mail), now)])?;
-    state.store.flush().await?;
-    state.store.wake_courier();
+    super::people::send_email(state, mail).await?;
     tracing::info!(user = %user.id, "password reset link sent");
     Ok(())
 }

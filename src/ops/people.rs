@@ -100,6 +100,29 @@ pub async fn invite(
     Ok(user)
 }
 
+/// Queues one email in the delivery outbox, durably, and wakes the courier.
+pub(super) async fn send_email(state: &AppState, mail: delivery::Email) -> Result<(), OpError> {
+    let now = state.clock.now();
+    state
+        .store
+        .put_deliveries(&[Delivery::new(Channel::Email(mail), now)])?;
+    state.store.flush().await?;
+    state.store.wake_courier();
+    Ok(())
+}
+
+/// The person a one-time link (an invitation, or a password reset) is
+/// for, while it has not expired.
+pub fn link_holder(state: &AppState, token: &str) -> Result<Option<User>, OpError> {
+    let Some(inv) = state.store.invitation(&sha256(token.as_bytes()))? else {
+        return Ok(None);
+    };
+    if inv.expires_at <= state.clock.now() {
+        return Ok(None);
+    }
+    Ok(state.store.user(inv.user_id)?)
+}
+
 /// A new invitation link for someone who has not set a password yet,
 /// replacing any earlier one; flushed before it is shown. When email is set
 /// up it is also sent to them (through the outbox). Returns the link, when
@@ -143,13 +166,9 @@ pub async fn invitation_link(
             ),
             link: None,
         };
-        state
-            .store
-            .put_deliveries(&[Delivery::new(Channel::Email(mail), now)])?;
-    }
-    state.store.flush().await?;
-    if emailed {
-        state.store.wake_courier();
+        send_email(state, mail).await?;
+    } else {
+        state.store.flush().await?;
     }
     tracing::info!(user = %user.id, emailed, "invitation issued");
     Ok((link, expires_at, emailed))

@@ -39,13 +39,7 @@ fn invalid(visitor: &Visitor) -> PageResult {
 
 /// The invitation's person, when the link is known and not expired.
 fn lookup(state: &AppState, token: &str) -> Result<Option<crate::domain::account::User>, WebError> {
-    let Some(inv) = state.store.invitation(&session_hash(token))? else {
-        return Ok(None);
-    };
-    if inv.expires_at <= state.clock.now() {
-        return Ok(None);
-    }
-    Ok(state.store.user(inv.user_id)?)
+    Ok(crate::ops::people::link_holder(state, token)?)
 }
 
 pub async fn form(

@@ -75,13 +75,7 @@ fn no_store(mut res: HttpResponse) -> HttpResponse {
 }
 
 fn lookup(state: &AppState, token: &str) -> Result<Option<crate::domain::account::User>, WebError> {
-    let Some(inv) = state.store.invitation(&session_hash(token))? else {
-        return Ok(None);
-    };
-    if inv.expires_at <= state.clock.now() {
-        return Ok(None);
-    }
-    Ok(state.store.user(inv.user_id)?.filter(|u| u.is_active()))
+    Ok(crate::ops::people::link_holder(state, token)?.filter(|u| u.is_active()))
 }
 
 fn invalid(visitor: &Visitor) -> PageResult {
