@@ -173,15 +173,16 @@ impl TeamActor {
         }
     }
 
-    /// Applies a write and makes it durable before the caller hears of it.
+    /// Applies a write and makes it durable before the caller hears of it,
+    /// as the answer of a handler whose result type is [`Reply`].
     pub(super) fn commit(&mut self, write: impl FnOnce(&Self) -> CommandResult) -> Reply {
         let r = self.commit_now(write);
         Box::pin(std::future::ready(r))
     }
 
-    /// Applies a write and flushes it before returning, for the few
-    /// commands whose follow-up (a Marketplace or route refresh) must only
-    /// see what is durable.
+    /// Applies a write and flushes it (inline, on the actor's thread) before
+    /// returning; handlers with a follow-up (a Marketplace or route refresh)
+    /// call it directly, so the follow-up sees only what is durable.
     pub(super) fn commit_now(
         &mut self,
         write: impl FnOnce(&Self) -> CommandResult,
