@@ -346,10 +346,6 @@ pub struct PlanBody {
     pub expiry: Option<ExpiryView>,
 }
 
-fn days(d: Option<u32>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
-}
-
 async fn save_plan(
     state: &AppState,
     bearer: &Bearer,
@@ -361,6 +357,8 @@ async fn save_plan(
     let c = bearer.caller(state, team)?;
     let b: PlanBody = json(body)?;
     let p = catalog::own_product(state, &c, product)?;
+    let (max_days, default_days, at_expiry) =
+        b.expiry.as_ref().map(ExpiryView::typed).unwrap_or_default();
     let input = PlanInput {
         name: b.name,
         description: b.description,
@@ -368,13 +366,9 @@ async fn save_plan(
         per_minute: b.per_minute.map(|n| n.to_string()).unwrap_or_default(),
         per_day: b.per_day.map(|n| n.to_string()).unwrap_or_default(),
         approval: b.approval,
-        max_days: days(b.expiry.as_ref().and_then(|e| e.max_days)),
-        default_days: days(b.expiry.as_ref().and_then(|e| e.default_days)),
-        at_expiry: b
-            .expiry
-            .as_ref()
-            .and_then(|e| e.at_expiry.clone())
-            .unwrap_or_default(),
+        max_days,
+        default_days,
+        at_expiry,
     };
     let plan = catalog::save_plan(state, &c, &p, existing, &input).await?;
     Ok(PlanView::from(&plan))

@@ -148,14 +148,20 @@ impl From<ExpiryPolicy> for ExpiryView {
 }
 
 impl ExpiryView {
+    /// Its fields as a form types them: longest, default, at expiry.
+    pub fn typed(&self) -> (String, String, String) {
+        let days = |d: Option<u32>| d.map(|d| d.to_string()).unwrap_or_default();
+        (
+            days(self.max_days),
+            days(self.default_days),
+            self.at_expiry.clone().unwrap_or_default(),
+        )
+    }
+
     /// The policy it describes, with field errors as the forms give them.
     pub fn policy(&self) -> Result<ExpiryPolicy, Vec<crate::domain::FieldError>> {
-        let days = |d: Option<u32>| d.map(|d| d.to_string()).unwrap_or_default();
-        ExpiryPolicy::parse(
-            &days(self.max_days),
-            &days(self.default_days),
-            self.at_expiry.as_deref().unwrap_or(""),
-        )
+        let (max, default, at) = self.typed();
+        ExpiryPolicy::parse(&max, &default, &at)
     }
 }
 
