@@ -58,10 +58,6 @@ impl Chunk {
             notifications: notes,
             ..Changes::default()
         };
-        if self.audits.is_empty() {
-            me.store.notify(&changes.notifications)?;
-            return Ok(());
-        }
         me.store.commit_all(&changes, &self.audits)?;
         for c in &self.credentials {
             me.gateway.set_desired(&c.key_id, Some(c.wanted()));
