@@ -1,5 +1,10 @@
 //! Agora: a self-hosted API marketplace in one binary.
 
+/// sled copies and frees many small nodes per write; glibc's allocator
+/// spends a quarter of a commit on that (measured, benches/expiry.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod actors;
 pub mod api;
 pub mod clock;

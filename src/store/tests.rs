@@ -77,3 +77,79 @@ fn a_different_master_key_is_refused_and_changes_nothing() {
     let store = reopened.expect("the original key still opens it");
     assert_eq!(store.users().unwrap().len(), 1);
 }
+
+fn audit(team: crate::domain::ids::TeamId) -> crate::domain::audit::AuditRecord {
+    let at = Timestamp::from_millis(1_000);
+    crate::domain::audit::AuditRecord {
+        id: crate::domain::ids::AuditId::generate(at),
+        at,
+        actor: None,
+        team: Some(team),
+        action: "test".into(),
+        detail: String::new(),
+        subject: None,
+    }
+}
+
+/// An update writes only the indexes whose keys changed; what the indexes
+/// answer must follow every change all the same.
+#[test]
+fn credential_indexes_follow_updates_and_removal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), 1).unwrap();
+    let (t1, t2) = (
+        Timestamp::from_millis(50_000),
+        Timestamp::from_millis(90_000),
+    );
+    let mut c = crate::domain::credential::tests::credential();
+    c.expires_at = Some(t1);
+    let put = |c: &crate::domain::credential::Credential| {
+        let changes = Changes {
+            credentials: vec![c],
+            ..Changes::default()
+        };
+        store.commit(&changes, &audit(c.team)).unwrap();
+    };
+    put(&c);
+    assert_eq!(store.due_expiries(t1, 10).unwrap(), vec![(c.team, c.id)]);
+    assert_eq!(store.credentials_of_app(c.application).unwrap().len(), 1);
+    assert_eq!(
+        store.credential_by_key(&c.key_id).unwrap().unwrap().id,
+        c.id
+    );
+
+    // A longer lifetime moves its place in the expiry index.
+    c.expires_at = Some(t2);
+    c.name = "renamed".into();
+    put(&c);
+    assert!(store.due_expiries(t1, 10).unwrap().is_empty());
+    assert_eq!(store.due_expiries(t2, 10).unwrap(), vec![(c.team, c.id)]);
+    assert_eq!(
+        store.credentials_of_app(c.application).unwrap()[0].name,
+        "renamed"
+    );
+    assert_eq!(store.credentials_of_provider(c.provider).unwrap().len(), 1);
+
+    // Expired: out of the expiry index; a reminder planned: in that one.
+    c.expired = true;
+    c.next_reminder = Some((7, t1));
+    put(&c);
+    assert!(store.due_expiries(t2, 10).unwrap().is_empty());
+    assert_eq!(store.due_reminders(t1, 10).unwrap(), vec![(c.team, c.id)]);
+
+    let changes = Changes {
+        removed_credentials: vec![&c],
+        ..Changes::default()
+    };
+    store.commit(&changes, &audit(c.team)).unwrap();
+    assert!(store.due_reminders(t2, 10).unwrap().is_empty());
+    assert!(store.credentials_of_app(c.application).unwrap().is_empty());
+    assert!(
+        store
+            .credentials_of_provider(c.provider)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.credential_by_key(&c.key_id).unwrap().is_none());
+    assert!(store.credential(c.id).unwrap().is_none());
+}

@@ -14,7 +14,8 @@ use crate::domain::application::Application;
 use crate::domain::audit::AuditRecord;
 use crate::domain::credential::{Credential, Desired};
 use crate::domain::delivery::Delivery;
-use crate::domain::ids::{CredentialId, TaskId};
+use crate::domain::ids::{ApplicationId, CredentialId, ResourceId, TaskId, TeamId};
+use crate::domain::key_format::KeyId;
 use crate::domain::notification::Notification;
 use crate::domain::outbox::{Task, TaskState};
 use crate::domain::subscription::Subscription;
@@ -236,15 +237,6 @@ fn access_index_keys(a: &AccessRequest) -> [[u8; 32]; 4] {
 }
 
 /// A credential's keys in `credential_by_app`, `_by_resource` and `_by_provider`.
-fn credential_index_keys(c: &Credential) -> [[u8; 32]; 3] {
-    let id = c.id.to_bytes();
-    [
-        key::<32>(&[&c.application.to_bytes(), &id]),
-        key::<32>(&[&c.resource.to_bytes(), &id]),
-        key::<32>(&[&c.provider.to_bytes(), &id]),
-    ]
-}
-
 pub(super) fn secret_key(credential: CredentialId, version: u32) -> [u8; 20] {
     key::<20>(&[&credential.to_bytes(), &version.to_be_bytes()])
 }
@@ -258,10 +250,13 @@ pub(super) fn purge_key(until: Timestamp, credential: CredentialId, version: u32
     ])
 }
 
-/// A credential's place in the two time-ordered indexes: when its
-/// lifetime ends (while it is live) and when its next reminder falls due.
+/// What a credential's record puts into the indexes, read from the record
+/// alone (the rest is not decoded): its place in the two time-ordered
+/// indexes — when its lifetime ends (while it is live) and when its next
+/// reminder falls due — and its owners and key, which the other indexes
+/// name. An update writes only the indexes whose keys changed.
 #[derive(serde::Deserialize, Default, PartialEq)]
-pub(super) struct Timed {
+pub(super) struct Placed {
     #[serde(default)]
     expires_at: Option<Timestamp>,
     #[serde(default)]
@@ -269,15 +264,27 @@ pub(super) struct Timed {
     desired: Option<Desired>,
     #[serde(default)]
     next_reminder: Option<(u32, Timestamp)>,
+    #[serde(default)]
+    application: Option<ApplicationId>,
+    #[serde(default)]
+    resource: Option<ResourceId>,
+    #[serde(default)]
+    provider: Option<TeamId>,
+    #[serde(default)]
+    key_id: Option<KeyId>,
 }
 
-impl Timed {
+impl Placed {
     fn of(c: &Credential) -> Self {
         Self {
             expires_at: c.expires_at,
             expired: c.expired,
             desired: Some(c.desired),
             next_reminder: c.next_reminder,
+            application: Some(c.application),
+            resource: Some(c.resource),
+            provider: Some(c.provider),
+            key_id: Some(c.key_id),
         }
     }
 
@@ -291,6 +298,16 @@ impl Timed {
     fn reminder_key(&self, id: CredentialId) -> Option<[u8; 24]> {
         self.next_reminder.map(|(_, at)| time_key(at, id))
     }
+
+    /// The keys of `credential_by_app`, `_by_resource` and `_by_provider`.
+    fn owner_keys(&self, id: CredentialId) -> Option<[[u8; 32]; 3]> {
+        let id = id.to_bytes();
+        Some([
+            key::<32>(&[&self.application?.to_bytes(), &id]),
+            key::<32>(&[&self.resource?.to_bytes(), &id]),
+            key::<32>(&[&self.provider?.to_bytes(), &id]),
+        ])
+    }
 }
 
 pub(super) fn time_key(at: Timestamp, id: CredentialId) -> [u8; 24] {
@@ -302,40 +319,69 @@ impl Views<'_> {
     fn put_credential(&self, c: &Credential) -> TxResult<()> {
         let id = c.id.to_bytes();
         let old = self.credential.insert(&id[..], super::tx_encode(c)?)?;
-        let old: Timed = old.map(|v| tx_decode(&v)).transpose()?.unwrap_or_default();
-        let new = Timed::of(c);
-        if old != new {
-            self.unindex_timed(&old, c.id)?;
+        let old: Placed = old.map(|v| tx_decode(&v)).transpose()?.unwrap_or_default();
+        let new = Placed::of(c);
+        if old == new {
+            return Ok(());
+        }
+        let (old_expiry, new_expiry) = (old.expiry_key(c.id), new.expiry_key(c.id));
+        if old_expiry != new_expiry {
             let team = c.team.to_bytes();
-            if let Some(k) = new.expiry_key(c.id) {
+            if let Some(k) = old_expiry {
+                self.credential_expiry.remove(&k[..])?;
+            }
+            if let Some(k) = new_expiry {
                 self.credential_expiry.insert(&k[..], &team[..])?;
             }
-            if let Some(k) = new.reminder_key(c.id) {
+        }
+        let (old_reminder, new_reminder) = (old.reminder_key(c.id), new.reminder_key(c.id));
+        if old_reminder != new_reminder {
+            let team = c.team.to_bytes();
+            if let Some(k) = old_reminder {
+                self.credential_reminder.remove(&k[..])?;
+            }
+            if let Some(k) = new_reminder {
                 self.credential_reminder.insert(&k[..], &team[..])?;
             }
         }
-        for (index, k) in self.credential_indexes().zip(credential_index_keys(c)) {
-            index.insert(&k[..], &[])?;
+        let (old_owners, new_owners) = (old.owner_keys(c.id), new.owner_keys(c.id));
+        if old_owners != new_owners {
+            for (index, k) in self
+                .credential_indexes()
+                .zip(old_owners.into_iter().flatten())
+            {
+                index.remove(&k[..])?;
+            }
+            for (index, k) in self
+                .credential_indexes()
+                .zip(new_owners.into_iter().flatten())
+            {
+                index.insert(&k[..], &[])?;
+            }
         }
-        self.credential_by_key
-            .insert(c.key_id.as_str().as_bytes(), &id[..])?;
-        Ok(())
-    }
-
-    fn unindex_timed(&self, t: &Timed, id: CredentialId) -> TxResult<()> {
-        if let Some(k) = t.expiry_key(id) {
-            self.credential_expiry.remove(&k[..])?;
-        }
-        if let Some(k) = t.reminder_key(id) {
-            self.credential_reminder.remove(&k[..])?;
+        if old.key_id != new.key_id {
+            if let Some(k) = old.key_id {
+                self.credential_by_key.remove(k.as_str().as_bytes())?;
+            }
+            self.credential_by_key
+                .insert(c.key_id.as_str().as_bytes(), &id[..])?;
         }
         Ok(())
     }
 
     fn remove_credential(&self, c: &Credential) -> TxResult<()> {
-        self.unindex_timed(&Timed::of(c), c.id)?;
+        let placed = Placed::of(c);
+        if let Some(k) = placed.expiry_key(c.id) {
+            self.credential_expiry.remove(&k[..])?;
+        }
+        if let Some(k) = placed.reminder_key(c.id) {
+            self.credential_reminder.remove(&k[..])?;
+        }
         self.credential.remove(&c.id.to_bytes()[..])?;
-        for (index, k) in self.credential_indexes().zip(credential_index_keys(c)) {
+        for (index, k) in self
+            .credential_indexes()
+            .zip(placed.owner_keys(c.id).into_iter().flatten())
+        {
             index.remove(&k[..])?;
         }
         self.credential_by_key
@@ -344,7 +390,7 @@ impl Views<'_> {
     }
 
     /// `credential_by_app`, `_by_resource` and `_by_provider`, in the order
-    /// of [`credential_index_keys`].
+    /// of [`Placed::owner_keys`].
     fn credential_indexes(&self) -> impl Iterator<Item = &TransactionalTree> {
         [
             self.credential_by_app,

@@ -364,13 +364,14 @@ pub fn time_left(now: Timestamp, until: Timestamp) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;
     use crate::domain::ids::*;
 
-    fn credential() -> Credential {
+    /// A credential to test with (also used by the store's tests).
+    pub(crate) fn credential() -> Credential {
         let t = Timestamp::from_millis(1_000);
         Credential {
             id: CredentialId::generate(t),
