@@ -35,10 +35,41 @@ enum Command {
         /// Where to send it
         address: String,
     },
+    /// Ask the running server for a backup (through its control socket; run
+    /// as the server's user) and write it to FILE
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty directory (the server need not run);
+    /// the master key is read from security.master_key_file
+    Restore {
+        /// The backup file
+        file: PathBuf,
+        /// The new database directory (missing or empty)
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+    /// Check the database (stopped) for broken indexes and secrets that do
+    /// not open; changes nothing
+    CheckData,
+    /// Exit 0 when the running server answers /livez (for container health checks)
+    Healthcheck,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let version = format!(
+        "{} (database schema {})",
+        env!("CARGO_PKG_VERSION"),
+        agora::store::SCHEMA_VERSION
+    );
+    let version: &'static str = Box::leak(version.into_boxed_str());
+    let matches = Cli::command().version(version).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
         Ok(c) => c,
         Err(e) => {
@@ -54,6 +85,58 @@ fn main() -> ExitCode {
         }
         Command::Serve => serve(config),
         Command::SendTestEmail { address } => send_test_email(&config, &address),
+        Command::Backup { to } => answer(agora::operate::backup(&config, &to)),
+        Command::Restore { file, data } => answer(agora::operate::restore(&config, &file, &data)),
+        Command::CheckData => check_data(&config),
+        Command::Healthcheck => match agora::operate::healthcheck(&config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("agora: unhealthy: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn answer(result: Result<String, String>) -> ExitCode {
+    match result {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("agora: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_data(config: &Config) -> ExitCode {
+    match agora::operate::check_data(config) {
+        Ok(report) if report.is_clean() => {
+            println!("the data is consistent: {} entries checked", report.checked);
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            for p in &report.problems {
+                println!("{p}");
+            }
+            eprintln!(
+                "agora: {} problems in {} entries checked{}; nothing was changed",
+                report.count,
+                report.checked,
+                if report.count > report.problems.len() {
+                    format!(" (the first {} are listed)", report.problems.len())
+                } else {
+                    String::new()
+                }
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("agora: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

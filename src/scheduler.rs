@@ -230,6 +230,28 @@ impl Handler<Sweep> for Scheduler {
     }
 }
 
+/// Take a backup into `[backup] dir` now.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Result<(), crate::ops::OpError>")]
+pub struct TakeBackup;
+
+impl Handler<TakeBackup> for Scheduler {
+    type Result = AtomicResponse<Self, Result<(), crate::ops::OpError>>;
+    fn handle(&mut self, _: TakeBackup, _: &mut Context<Self>) -> Self::Result {
+        let state = self.state.upgrade();
+        AtomicResponse::new(Box::pin(
+            async move {
+                match state {
+                    Some(state) => crate::ops::backup::back_up(&state, None).await.map(|_| ()),
+                    None => Ok(()),
+                }
+            }
+            .into_actor(self)
+            .map(|r, _, _| r),
+        ))
+    }
+}
+
 /// Starts the scheduler's actor and its jobs: a sweep every
 /// `jobs.sweep_interval`, and a provisioning run every `provisioning.interval`.
 pub async fn start(
@@ -301,6 +323,21 @@ pub async fn start(
             })
         })?)
         .await?;
+    if let Some(backup_every) = state.config.backup.interval {
+        let to = me.clone();
+        scheduler
+            .add(Job::new_repeated_async(backup_every, move |_, _| {
+                let to = to.clone();
+                Box::pin(async move {
+                    match to.send(TakeBackup).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => tracing::error!(error = %e, "scheduled backup failed"),
+                        Err(e) => tracing::error!(error = %e, "the scheduler did not answer"),
+                    }
+                })
+            })?)
+            .await?;
+    }
     scheduler.start().await?;
     Ok((scheduler, me))
 }

@@ -151,6 +151,7 @@ impl Application {
             mailer,
             webhook_client,
             resets: Default::default(),
+            backups: Default::default(),
             public_url,
             teams,
             market,
@@ -243,7 +244,17 @@ impl Application {
             .await
             .map_err(std::io::Error::other)?;
         let courier = crate::courier::start(&state.clone().into_inner());
+        let control = match crate::control::start(&state.clone().into_inner()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(error = %e, "the control socket (for `agora backup`) cannot listen");
+                None
+            }
+        };
         server.await?;
+        if let Some(c) = control {
+            c.stop();
+        }
         courier.stop().await;
         if let Err(e) = jobs.shutdown().await {
             tracing::warn!(error = %e, "stopping the scheduler");

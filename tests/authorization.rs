@@ -403,6 +403,8 @@ const TABLE: &[(&str, &str, Rule)] = &[
     ("GET", "/admin/teams/new", Rule::Platform),
     ("POST", "/admin/teams/new", Rule::Platform),
     ("POST", "/admin/teams/{team_id}/provider", Rule::Platform),
+    ("GET", "/admin/backups", Rule::Platform),
+    ("POST", "/admin/backups", Rule::Platform),
     ("GET", "/admin/users", Rule::Platform),
     ("GET", "/admin/users/new", Rule::Platform),
     ("POST", "/admin/users/new", Rule::Platform),

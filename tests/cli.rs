@@ -36,7 +36,11 @@ fn version_and_help_are_answered() {
     assert!(o.status.success());
     assert_eq!(
         String::from_utf8_lossy(&o.stdout).trim(),
-        format!("agora {}", env!("CARGO_PKG_VERSION"))
+        format!(
+            "agora {} (database schema {})",
+            env!("CARGO_PKG_VERSION"),
+            agora::store::SCHEMA_VERSION
+        )
     );
     let help = String::from_utf8_lossy(&agora(dir.path(), &["--help"], &[]).stdout).into_owned();
     assert!(
@@ -203,4 +207,87 @@ fn fingerprint(bytes: &[u8]) -> (usize, u64) {
         h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
     }
     (bytes.len(), h)
+}
+
+/// The operator's round trip with the real binary: serve, healthcheck,
+/// backup through the control socket, stop, check-data, restore elsewhere.
+#[test]
+fn healthcheck_backup_check_data_and_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let env = [("AGORA_SERVER__BIND", bind.as_str())];
+    let o = agora(dir.path(), &["healthcheck"], &env);
+    assert_eq!(o.status.code(), Some(1), "nothing runs yet");
+    assert!(stderr(&o).contains("unhealthy"), "{}", stderr(&o));
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agora"));
+    cmd.arg("serve").current_dir(dir.path());
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AGORA_")) {
+        cmd.env_remove(k);
+    }
+    cmd.envs(env)
+        .env("AGORA_LOG__LEVEL", "error")
+        .stdout(std::process::Stdio::null());
+    let mut server = cmd.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while !agora(dir.path(), &["healthcheck"], &env).status.success() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the server did not come up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+
+    let o = agora(dir.path(), &["backup", "--to", "first.backup"], &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.starts_with("backup written to first.backup") && out.contains("writes paused"),
+        "{out}"
+    );
+    // The database cannot be checked while the server holds it.
+    let o = agora(dir.path(), &["check-data"], &env);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    let pid = server.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(server.wait().unwrap().success(), "a clean stop");
+    let o = agora(dir.path(), &["backup", "--to", "second.backup"], &env);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no running Agora"), "{}", stderr(&o));
+
+    let o = agora(dir.path(), &["check-data"], &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("consistent"));
+
+    let o = agora(
+        dir.path(),
+        &["restore", "first.backup", "--data", "moved"],
+        &env,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = agora(
+        dir.path(),
+        &["check-data"],
+        &[("AGORA_STORAGE__PATH", "moved")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = agora(
+        dir.path(),
+        &["restore", "first.backup", "--data", "moved"],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not empty"), "{}", stderr(&o));
 }

@@ -77,6 +77,7 @@ async fn every_post_route_refuses_a_missing_or_foreign_token() {
             vec![("email", "forged@example.com"), ("display_name", "F")],
         ),
         (format!("/admin/users/{invited}/invitation"), vec![]),
+        ("/admin/backups".into(), vec![]),
         (
             format!("/admin/teams/{pv}/provider"),
             vec![("provider", "no")],

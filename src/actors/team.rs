@@ -174,10 +174,19 @@ impl TeamActor {
     }
 
     /// Applies a write and makes it durable before the caller hears of it,
-    /// as the answer of a handler whose result type is [`Reply`].
+    /// as the answer of a handler whose result type is [`Reply`]. The flush
+    /// is awaited by the answer, not by the actor: the next message is
+    /// handled meanwhile, and one flush covers the writes of every answer
+    /// waiting for it (see [`crate::store::Store::flush`]).
     pub(super) fn commit(&mut self, write: impl FnOnce(&Self) -> CommandResult) -> Reply {
-        let r = self.commit_now(write);
-        Box::pin(std::future::ready(r))
+        self.last_message = Instant::now();
+        let written = write(self);
+        let store = self.store.clone();
+        Box::pin(async move {
+            written?;
+            store.flush().await?;
+            Ok(())
+        })
     }
 
     /// Applies a write and flushes it (inline, on the actor's thread) before

@@ -2,6 +2,7 @@
 //! environment variables. Every value is checked at start; an error names the key,
 //! where the value came from, and what to put there.
 
+mod backup;
 mod dataplanes;
 mod duration;
 mod smtp;
@@ -12,6 +13,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use backup::BackupConfig;
 pub use dataplanes::{
     DataPlaneConfig, DataPlaneKind, EMBEDDED_DATAPLANE, SigningSecret, WebhookConfig,
 };
@@ -32,6 +34,7 @@ pub struct Config {
     /// Email; `None` when no SMTP host is set.
     pub smtp: Option<SmtpConfig>,
     pub webhooks: WebhooksConfig,
+    pub backup: BackupConfig,
     /// `embedded` first, then the configured ones by name.
     pub dataplanes: Vec<DataPlaneConfig>,
 }
@@ -246,6 +249,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("expiry", &["check_interval", "reminder_days"]),
     ("smtp", smtp::KEYS),
     ("webhooks", &["allow_private_targets"]),
+    ("backup", backup::KEYS),
 ];
 
 impl Config {
@@ -388,6 +392,7 @@ impl Config {
         let webhooks = WebhooksConfig {
             allow_private_targets: s.bool("webhooks", "allow_private_targets", false)?,
         };
+        let backup = backup::parse(s)?;
         let dataplanes = dataplanes::parse(std::mem::take(&mut s.dataplanes))?;
         Ok(Config {
             server,
@@ -400,6 +405,7 @@ impl Config {
             expiry,
             smtp,
             webhooks,
+            backup,
             dataplanes,
         })
     }
@@ -469,6 +475,7 @@ impl Config {
                 ))
                 .collect::<String>(),
         ) + &self.describe_smtp()
+            + &self.backup.describe()
     }
 
     fn describe_smtp(&self) -> String {

@@ -59,6 +59,21 @@ impl MasterKey {
         }
     }
 
+    /// Reads the key file, which must exist (restoring and checking need the
+    /// original key, never a fresh one).
+    pub fn load(path: &Path) -> Result<Self, MasterKeyError> {
+        let shown = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                Self::from_hex(text.trim()).ok_or(MasterKeyError::Malformed { path: shown })
+            }
+            Err(source) => Err(MasterKeyError::Unreadable {
+                path: shown,
+                source,
+            }),
+        }
+    }
+
     pub fn from_hex(text: &str) -> Option<Self> {
         let bytes = hex::decode(text).ok()?;
         Some(Self(bytes.try_into().ok()?))

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod account;
 pub mod applications;
+pub mod backup;
 pub mod caller;
 pub mod catalog;
 pub mod credentials;

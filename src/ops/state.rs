@@ -55,4 +55,6 @@ pub struct AppState {
     pub webhook_client: reqwest::Client,
     /// Counts password reset requests.
     pub resets: super::password_reset::ResetThrottle,
+    /// One backup at a time, and when the last one was written.
+    pub backups: super::backup::Backups,
 }

@@ -52,6 +52,7 @@ impl Store {
         audits: &[AuditRecord],
         write: impl Fn(&[TransactionalTree]) -> TxResult<T>,
     ) -> Result<T, StoreError> {
+        let _writing = self.writing();
         let values = audits.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
         let mut all = trees.to_vec();
         all.extend([&self.audit, &self.audit_by_team, &self.audit_by_subject]);
@@ -78,6 +79,7 @@ impl Store {
 
     /// Appends a record that belongs to no team transaction (sign-ins, invitations).
     pub fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let id = record.id.to_bytes();
         self.audit.insert(id, encode(record)?)?;
         if let Some(team) = record.team {

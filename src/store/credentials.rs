@@ -133,6 +133,7 @@ impl Store {
     /// Destroys the sealed secrets whose window closed at or before `now`.
     /// Reads only the due part of the purge index. Returns how many went.
     pub fn purge_secrets(&self, now: Timestamp, limit: usize) -> Result<usize, StoreError> {
+        let _writing = self.writing();
         let end = key::<8>(&[&(now.as_millis().max(0) as u64 + 1).to_be_bytes()]);
         let mut purged = 0;
         for k in self.secret_purge.range(..end).keys().take(limit) {
@@ -157,6 +158,7 @@ impl Store {
 
     /// Writes a batch of last-used times (key id → time), keeping the later.
     pub fn record_last_used(&self, batch: &[(KeyId, Timestamp)]) -> Result<(), StoreError> {
+        let _writing = self.writing();
         for (key_id, at) in batch {
             let k = key_id.as_str().as_bytes();
             let newer = match self.credential_last_used.get(k)? {

@@ -46,6 +46,7 @@ pub(super) fn put_in(
 impl Store {
     /// Writes deliveries (new, or after an attempt) in one transaction.
     pub fn put_deliveries(&self, list: &[Delivery]) -> Result<(), StoreError> {
+        let _writing = self.writing();
         use sled::transaction::Transactional;
         let trees = [
             &self.delivery,

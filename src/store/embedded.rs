@@ -49,6 +49,7 @@ impl Store {
     /// Carries out a task on the embedded data plane. A task whose
     /// idempotency key was already applied changes nothing.
     pub fn embedded_apply(&self, task: &Task) -> Result<EmbeddedChange, StoreError> {
+        let _writing = self.writing();
         let k = key::<32>(&[
             &task.grant.application.to_bytes(),
             &task.grant.resource.to_bytes(),

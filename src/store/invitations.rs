@@ -21,6 +21,7 @@ pub struct Invitation {
 impl Store {
     /// Stores an invitation, replacing the user's earlier one (its link stops working).
     pub fn put_invitation(&self, hash: &[u8; 32], inv: &Invitation) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let value = encode(inv)?;
         let r = (&self.invitation, &self.invitation_by_user).transaction(|(invs, by_user)| {
             if let Some(old) = by_user.insert(&inv.user_id.to_bytes(), &hash[..])? {
@@ -54,6 +55,7 @@ impl Store {
         session_hash: &[u8; 32],
         session: &super::Session,
     ) -> Result<User, StoreError> {
+        let _writing = self.writing();
         let session_value = encode(session)?;
         let r = (
             &self.invitation,
@@ -87,6 +89,7 @@ impl Store {
 
     /// Deletes invitations that expired before `now`; returns how many.
     pub fn purge_invitations(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let _writing = self.writing();
         let mut dead = Vec::new();
         for entry in self.invitation.iter() {
             let (k, v) = entry?;

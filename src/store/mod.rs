@@ -34,6 +34,9 @@ macro_rules! tx_trees {
 
 mod access;
 mod audit;
+pub mod backup;
+mod check;
+pub use check::DataReport;
 mod cache;
 mod catalog;
 pub(crate) mod codec;
@@ -91,7 +94,7 @@ const UNREAD_PEOPLE: usize = 100_000;
 const CACHED_CREDENTIALS: usize = 10_000;
 
 /// The layout this code reads and writes. Bumped by a migration.
-const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -235,6 +238,9 @@ pub struct Store {
     /// Held while a route is checked against its neighbours and claimed: the
     /// check scans `resource_by_route`, which a sled transaction cannot.
     route_claims: Arc<std::sync::Mutex<()>>,
+    /// Every write holds it shared; a backup's snapshot holds it alone, so
+    /// the snapshot sees all of a transaction or none of it.
+    gate: Arc<std::sync::RwLock<()>>,
 }
 
 /// The tickets of [`Store::flush`]: how many flushes were asked for, and
@@ -339,6 +345,7 @@ impl Store {
             unread: Arc::new(cache::Versioned::new(UNREAD_PEOPLE)),
             app_credentials: Arc::new(cache::Versioned::new(CACHED_CREDENTIALS)),
             route_claims: Arc::default(),
+            gate: Arc::default(),
             embedded_access: tree("embedded_access")?,
             embedded_applied: tree("embedded_applied")?,
             db,
@@ -423,6 +430,13 @@ impl Store {
         Ok(())
     }
 
+    /// Held by every write for its duration: a backup's snapshot waits for
+    /// the writes under way and holds the next ones back while it copies.
+    /// A write takes it once, at its outermost function (see `Writing`).
+    pub(crate) fn writing(&self) -> Writing<'_> {
+        Writing::enter(&self.gate)
+    }
+
     /// Blocking flush, for actors and blocking tasks.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
         self.db.flush()?;
@@ -433,6 +447,35 @@ impl Store {
     pub fn health(&self) -> Result<(), StoreError> {
         self.meta.get("schema_version")?;
         Ok(())
+    }
+}
+
+/// A write's share of [`Store::writing`]'s gate. The gate prefers a
+/// waiting snapshot to new writers, so a write that took it twice could
+/// wait behind a snapshot that waits for it: debug builds refuse that.
+pub(crate) struct Writing<'a> {
+    _shared: std::sync::RwLockReadGuard<'a, ()>,
+}
+
+thread_local! {
+    static WRITING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl<'a> Writing<'a> {
+    fn enter(gate: &'a std::sync::RwLock<()>) -> Self {
+        debug_assert!(
+            !WRITING.with(|w| w.replace(true)),
+            "a store write took the write gate twice"
+        );
+        Writing {
+            _shared: gate.read().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        WRITING.with(|w| w.set(false));
     }
 }
 

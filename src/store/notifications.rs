@@ -44,6 +44,7 @@ impl Store {
 
     /// Marks one notification read (`Some`) or all of them (`None`).
     pub fn mark_read(&self, user: UserId, id: Option<NotificationId>) -> Result<usize, StoreError> {
+        let _writing = self.writing();
         let keys: Vec<_> = match id {
             Some(id) => vec![key::<32>(&[&user.to_bytes(), &id.to_bytes()]).to_vec()],
             None => self
@@ -75,6 +76,7 @@ impl Store {
         if !emails.is_empty() {
             self.put_deliveries(&emails)?;
         }
+        let _writing = self.writing();
         for n in notes {
             let k = key::<32>(&[&n.user.to_bytes(), &n.id.to_bytes()]);
             self.notification.insert(k, encode(n)?)?;
@@ -108,6 +110,7 @@ impl Store {
 
     /// Records that a window-closing notice went out; false if it already had.
     pub fn mark_window_notice(&self, id: CredentialId, version: u32) -> Result<bool, StoreError> {
+        let _writing = self.writing();
         let k = key::<20>(&[&id.to_bytes(), &version.to_be_bytes()]);
         Ok(self.window_notice.insert(k, &[])?.is_none())
     }

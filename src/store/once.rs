@@ -48,6 +48,7 @@ impl Store {
         id: &str,
         now: Timestamp,
     ) -> Result<Claim, StoreError> {
+        let _writing = self.writing();
         let key = once_key(user, id);
         let value = encode(&Record {
             at: now,
@@ -75,6 +76,7 @@ impl Store {
         now: Timestamp,
         result: &str,
     ) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let value = encode(&Record {
             at: now,
             result: Some(result.to_owned()),
@@ -86,12 +88,14 @@ impl Store {
     /// Gives a claim back: the request changed nothing (its form is shown
     /// again with errors, and may be sent again with the same id).
     pub fn release_request(&self, user: UserId, id: &str) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.request_once.remove(once_key(user, id))?;
         Ok(())
     }
 
     /// Forgets claims older than a day; returns how many.
     pub fn purge_requests(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let _writing = self.writing();
         let mut purged = 0;
         for kv in self.request_once.iter() {
             let (k, v) = kv?;

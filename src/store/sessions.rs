@@ -30,6 +30,7 @@ impl Session {
 
 impl Store {
     pub fn insert_session(&self, hash: &[u8; 32], session: &Session) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let value = encode(session)?;
         let r = (&self.session, &self.session_by_user).transaction(|(s, by_user)| {
             s.insert(&hash[..], value.clone())?;
@@ -46,11 +47,13 @@ impl Store {
     /// Records activity. Not flushed: losing a `last_seen_at` in a crash only
     /// shortens the idle window.
     pub fn touch_session(&self, hash: &[u8; 32], session: &Session) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.session.insert(hash, encode(session)?)?;
         Ok(())
     }
 
     pub fn delete_session(&self, hash: &[u8; 32]) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let Some(session) = self.session(hash)? else {
             return Ok(());
         };

@@ -153,3 +153,57 @@ fn credential_indexes_follow_updates_and_removal() {
     assert!(store.credential_by_key(&c.key_id).unwrap().is_none());
     assert!(store.credential(c.id).unwrap().is_none());
 }
+
+/// The data check finds an index entry without its record and a record
+/// missing from its index, and a secret that does not open with the key.
+#[test]
+fn check_data_reports_broken_indexes_and_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), 1).unwrap();
+    let key = MasterKey::from_bytes([1; 32]);
+    let c = crate::domain::credential::tests::credential();
+    let secret = work::SealedSecret {
+        credential: c.id,
+        version: 1,
+        until: Timestamp::from_millis(9_000),
+        sealed: crate::crypto::vault::Vault::new(&key)
+            .seal(b"s3cret", &crate::domain::credential::secret_aad(c.id, 1)),
+    };
+    let changes = Changes {
+        credentials: vec![&c],
+        secrets: vec![&secret],
+        ..Changes::default()
+    };
+    store.commit(&changes, &audit(c.team)).unwrap();
+    let clean = store.check_data(&key).unwrap();
+    assert!(clean.is_clean(), "{:?}", clean.problems);
+
+    let entry = store
+        .credential_by_app
+        .iter()
+        .keys()
+        .next()
+        .unwrap()
+        .unwrap();
+    store.credential_by_app.remove(&entry).unwrap();
+    store.audit_by_team.insert([7u8; 32], &[]).unwrap();
+    let r = store.check_data(&key).unwrap();
+    assert_eq!(r.count, 2, "{:?}", r.problems);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.starts_with("credential_by_app: a record's entry"))
+    );
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.starts_with("audit_by_team: entry"))
+    );
+
+    let other = store.check_data(&MasterKey::from_bytes([2; 32])).unwrap();
+    assert!(
+        other.problems.iter().any(|p| p.contains("does not open")),
+        "{:?}",
+        other.problems
+    );
+}

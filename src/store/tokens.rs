@@ -85,6 +85,7 @@ impl Store {
     /// Records when a token was last used. Not flushed: a crash may forget
     /// the latest use, never a token.
     pub fn touch_token(&self, id: &KeyId, at: Timestamp) -> Result<(), StoreError> {
+        let _writing = self.writing();
         if let Some(mut t) = self.token(id)? {
             t.last_used = Some(at);
             self.api_token.insert(id.as_str().as_bytes(), encode(&t)?)?;

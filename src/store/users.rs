@@ -15,6 +15,7 @@ impl Store {
     /// Creates the platform admin on first start; refused once done, even when
     /// two setup forms are submitted at the same moment.
     pub fn setup_first_admin(&self, user: &User) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let value = encode(user)?;
         let r =
             (&self.meta, &self.user, &self.user_by_email).transaction(|(meta, users, by_email)| {
@@ -30,6 +31,7 @@ impl Store {
     }
 
     pub fn insert_user(&self, user: &User) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let value = encode(user)?;
         let r = (&self.user, &self.user_by_email).transaction(|(users, by_email)| {
             if by_email.get(user.email.as_str())?.is_some() {
@@ -74,6 +76,7 @@ impl Store {
         now: crate::clock::Timestamp,
         keep: Option<&[u8; 32]>,
     ) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let sessions = self.session_hashes_of(id)?;
         let r = (&self.user, &self.session, &self.session_by_user).transaction(
             |(users, session, by_user)| {
@@ -102,6 +105,7 @@ impl Store {
         id: UserId,
         topics: &[crate::domain::notification::Topic],
     ) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let r = self.user.transaction(|users| {
             let Some(raw) = users.get(id.to_bytes())? else {
                 return abort(Conflict::Missing);

@@ -58,6 +58,7 @@ impl Hooks {
 
 impl Store {
     pub fn put_endpoint(&self, e: &Endpoint) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let id = e.id.to_bytes();
         self.webhook_endpoint.insert(id, encode(e)?)?;
         self.webhook_endpoint_by_team
@@ -67,6 +68,7 @@ impl Store {
     }
 
     pub fn remove_endpoint(&self, e: &Endpoint) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let id = e.id.to_bytes();
         self.webhook_endpoint.remove(id)?;
         self.webhook_endpoint_by_team

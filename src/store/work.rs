@@ -226,7 +226,7 @@ impl Views<'_> {
 
 /// An access request's keys in `access_by_app`, `_by_subscription`,
 /// `_by_resource` and `_by_provider`.
-fn access_index_keys(a: &AccessRequest) -> [[u8; 32]; 4] {
+pub(super) fn access_index_keys(a: &AccessRequest) -> [[u8; 32]; 4] {
     let id = a.id.to_bytes();
     [
         key::<32>(&[&a.application.to_bytes(), &id]),
@@ -275,7 +275,7 @@ pub(super) struct Placed {
 }
 
 impl Placed {
-    fn of(c: &Credential) -> Self {
+    pub(super) fn of(c: &Credential) -> Self {
         Self {
             expires_at: c.expires_at,
             expired: c.expired,
@@ -288,19 +288,19 @@ impl Placed {
         }
     }
 
-    fn expiry_key(&self, id: CredentialId) -> Option<[u8; 24]> {
+    pub(super) fn expiry_key(&self, id: CredentialId) -> Option<[u8; 24]> {
         match (self.expires_at, self.expired, self.desired) {
             (Some(at), false, Some(Desired::Active | Desired::Inactive)) => Some(time_key(at, id)),
             _ => None,
         }
     }
 
-    fn reminder_key(&self, id: CredentialId) -> Option<[u8; 24]> {
+    pub(super) fn reminder_key(&self, id: CredentialId) -> Option<[u8; 24]> {
         self.next_reminder.map(|(_, at)| time_key(at, id))
     }
 
     /// The keys of `credential_by_app`, `_by_resource` and `_by_provider`.
-    fn owner_keys(&self, id: CredentialId) -> Option<[[u8; 32]; 3]> {
+    pub(super) fn owner_keys(&self, id: CredentialId) -> Option<[[u8; 32]; 3]> {
         let id = id.to_bytes();
         Some([
             key::<32>(&[&self.application?.to_bytes(), &id]),

@@ -373,6 +373,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/admin/teams/{team_id}/provider",
             web::post().to(admin_teams::set_provider),
         )
+        .route("/admin/backups", web::get().to(admin_backups::list))
+        .route("/admin/backups", web::post().to(admin_backups::back_up))
         .route("/admin/users", web::get().to(admin_users::list))
         .route("/admin/users/new", web::get().to(admin_users::form))
         .route("/admin/users/new", web::post().to(admin_users::submit))

@@ -48,6 +48,10 @@ pub fn settings_on(dir: &std::path::Path, env: &[(&str, &str)]) -> Config {
             "AGORA_SECURITY__MASTER_KEY_FILE".to_owned(),
             dir.join("agora.key").display().to_string(),
         ),
+        (
+            "AGORA_BACKUP__DIR".to_owned(),
+            dir.join("backups").display().to_string(),
+        ),
     ];
     vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     Config::from_toml("", vars).expect("settings")

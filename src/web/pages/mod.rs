@@ -3,6 +3,7 @@
 pub mod access;
 pub mod access_views;
 pub mod account;
+pub mod admin_backups;
 pub mod admin_teams;
 pub mod admin_users;
 pub mod api_docs;

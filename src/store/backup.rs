@@ -1,0 +1,448 @@
+//! Online backup and offline restore of the whole database.
+//!
+//! A snapshot copies every tree while the write gate is held alone (writes
+//! pause for that long, reads go on); the copy is then written out without
+//! holding anything. The file:
+//!
+//! ```text
+//! AGORA BACKUP 1\n
+//! {"schema_version":1,"key_check":"…","created_at":"…",…}\n   the header, JSON
+//! gzip( per tree: u32 name length, name, u64 entries,
+//!       per entry: u32 key length, key, u32 value length, value )
+//! 32 bytes: SHA-256 of everything before
+//! ```
+//!
+//! The header carries the schema version and the master key's check value
+//! (never the key), so a restore refuses a newer schema or another key
+//! before it writes anything.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{KEY_CHECK_FILE, SCHEMA_VERSION, Store, StoreError, write_key_check};
+use crate::clock::Timestamp;
+use crate::crypto::master_key::MasterKey;
+
+const MAGIC: &[u8] = b"AGORA BACKUP 1\n";
+/// The longest header line read (it is a few hundred bytes).
+const MAX_HEADER: usize = 64 * 1024;
+/// The longest tree name, key and value read back (sled's own bound is far
+/// larger; Agora's records are kilobytes).
+const MAX_FIELD: u32 = 64 * 1024 * 1024;
+
+/// What a backup file says about itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BackupHeader {
+    pub schema_version: u32,
+    /// Hex of the master key's check value.
+    pub key_check: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub agora_version: String,
+    pub trees: usize,
+    pub entries: u64,
+}
+
+/// Every tree's entries, copied at one instant.
+pub struct Snapshot {
+    trees: Vec<(sled::IVec, Vec<(sled::IVec, sled::IVec)>)>,
+    /// How long writes were held back.
+    pub pause: Duration,
+    pub entries: u64,
+    key_check: String,
+}
+
+/// What writing a backup file did.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupReport {
+    pub bytes: u64,
+    pub entries: u64,
+    pub trees: usize,
+    pub pause: Duration,
+    pub total: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{path} is not an Agora backup (it does not start with the backup header)")]
+    NotBackup { path: String },
+    #[error(
+        "{path} is damaged: its checksum does not match its contents (the file is truncated or was altered); nothing was restored"
+    )]
+    Damaged { path: String },
+    #[error(
+        "{path} was written by a newer Agora (database schema {found}; this one reads up to {SCHEMA_VERSION}); restore it with that version or later"
+    )]
+    TooNew { path: String, found: u32 },
+    #[error(
+        "{path} was made with another master key than the one in {key_file}; point security.master_key_file at the key of the backed-up server"
+    )]
+    KeyMismatch { path: String, key_file: String },
+    #[error(
+        "{dir} is not empty; restore into a new or empty directory (nothing was changed there)"
+    )]
+    NotEmpty { dir: String },
+}
+
+impl Store {
+    /// Copies every tree while writes are held back. The copies share the
+    /// stored bytes (sled's values are reference-counted), so the pause
+    /// costs a walk over the keys, not a copy of the data.
+    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let key_check = self
+            .meta
+            .get("key_check")?
+            .map(hex::encode)
+            .unwrap_or_default();
+        let gate = self.gate.write().unwrap_or_else(|e| e.into_inner());
+        let started = Instant::now();
+        let mut trees = Vec::new();
+        let mut entries = 0u64;
+        for name in self.db.tree_names() {
+            let tree = self.db.open_tree(&name)?;
+            let mut all = Vec::with_capacity(tree.len());
+            for kv in tree.iter() {
+                all.push(kv?);
+            }
+            entries += all.len() as u64;
+            trees.push((name, all));
+        }
+        let pause = started.elapsed();
+        drop(gate);
+        Ok(Snapshot {
+            trees,
+            pause,
+            entries,
+            key_check,
+        })
+    }
+}
+
+impl Snapshot {
+    pub fn trees(&self) -> usize {
+        self.trees.len()
+    }
+
+    pub fn header(&self, now: Timestamp) -> BackupHeader {
+        BackupHeader {
+            schema_version: SCHEMA_VERSION,
+            key_check: self.key_check.clone(),
+            created_at: now.rfc3339(),
+            agora_version: env!("CARGO_PKG_VERSION").to_owned(),
+            trees: self.trees.len(),
+            entries: self.entries,
+        }
+    }
+
+    /// Writes the backup file's bytes to `out`; returns how many.
+    pub fn write_to(&self, now: Timestamp, out: impl Write) -> std::io::Result<u64> {
+        let mut out = Hashed::new(out);
+        out.write_all(MAGIC)?;
+        let header = serde_json::to_vec(&self.header(now)).map_err(std::io::Error::other)?;
+        out.write_all(&header)?;
+        out.write_all(b"\n")?;
+        let mut z = flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
+        for (name, entries) in &self.trees {
+            field(&mut z, name)?;
+            z.write_all(&(entries.len() as u64).to_be_bytes())?;
+            for (k, v) in entries {
+                field(&mut z, k)?;
+                field(&mut z, v)?;
+            }
+        }
+        z.finish()?;
+        let digest = out.hasher.clone().finalize();
+        out.inner.write_all(&digest)?;
+        out.inner.flush()?;
+        Ok(out.written + digest.len() as u64)
+    }
+
+    /// Writes the backup to `path` (through a temporary file beside it,
+    /// synced, then renamed: a crash leaves no half file under the name).
+    pub fn write_file(&self, now: Timestamp, path: &Path) -> Result<u64, BackupError> {
+        let tmp = path.with_extension("partial");
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        let mut w = std::io::BufWriter::new(file);
+        let bytes = self.write_to(now, &mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent()
+            && let Ok(d) = std::fs::File::open(if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            })
+        {
+            let _ = d.sync_all();
+        }
+        Ok(bytes)
+    }
+}
+
+fn field(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    out.write_all(&(bytes.len() as u32).to_be_bytes())?;
+    out.write_all(bytes)
+}
+
+/// A writer that hashes what passes through it.
+struct Hashed<W> {
+    inner: W,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl<W: Write> Hashed<W> {
+    fn new(inner: W) -> Self {
+        Hashed {
+            inner,
+            hasher: Sha256::new(),
+            written: 0,
+        }
+    }
+}
+
+impl<W: Write> Write for Hashed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A backup file read back and checked: its header and its trees.
+pub struct Backup {
+    pub header: BackupHeader,
+    body: Vec<u8>,
+    /// The whole file as read.
+    bytes: Vec<u8>,
+}
+
+impl Backup {
+    /// Reads `path` and checks its checksum and header; nothing is unpacked
+    /// yet.
+    pub fn read(path: &Path) -> Result<Self, BackupError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path)?;
+        Self::parse(bytes, &shown)
+    }
+
+    pub fn parse(bytes: Vec<u8>, shown: &str) -> Result<Self, BackupError> {
+        if !bytes.starts_with(MAGIC) {
+            return Err(BackupError::NotBackup {
+                path: shown.to_owned(),
+            });
+        }
+        let damaged = || BackupError::Damaged {
+            path: shown.to_owned(),
+        };
+        if bytes.len() < MAGIC.len() + 32 {
+            return Err(damaged());
+        }
+        let (content, digest) = bytes.split_at(bytes.len() - 32);
+        if Sha256::digest(content).as_slice() != digest {
+            return Err(damaged());
+        }
+        let rest = &content[MAGIC.len()..];
+        let end = rest
+            .iter()
+            .take(MAX_HEADER)
+            .position(|&b| b == b'\n')
+            .ok_or_else(damaged)?;
+        let header: BackupHeader = serde_json::from_slice(&rest[..end]).map_err(|_| damaged())?;
+        let body = rest[end + 1..].to_vec();
+        Ok(Backup {
+            header,
+            body,
+            bytes,
+        })
+    }
+
+    /// The file's bytes, as read.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Refuses a backup this Agora cannot restore with `key`.
+    pub fn check(&self, key: &MasterKey, shown: &str, key_file: &Path) -> Result<(), BackupError> {
+        if self.header.schema_version > SCHEMA_VERSION {
+            return Err(BackupError::TooNew {
+                path: shown.to_owned(),
+                found: self.header.schema_version,
+            });
+        }
+        if self.header.key_check != hex::encode(key.check_value()) {
+            return Err(BackupError::KeyMismatch {
+                path: shown.to_owned(),
+                key_file: key_file.display().to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Calls `each` with every tree's name and entries, in the file's order.
+    pub fn trees(
+        &self,
+        mut each: impl FnMut(&[u8], Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), BackupError>,
+    ) -> Result<(), BackupError> {
+        let mut z = flate2::read::GzDecoder::new(&self.body[..]);
+        let mut buf = Vec::new();
+        z.read_to_end(&mut buf).map_err(|_| BackupError::Damaged {
+            path: "the backup".to_owned(),
+        })?;
+        let mut at = &buf[..];
+        let bad = || BackupError::Damaged {
+            path: "the backup".to_owned(),
+        };
+        while !at.is_empty() {
+            let name = take_field(&mut at).ok_or_else(bad)?.to_vec();
+            let n = take_u64(&mut at).ok_or_else(bad)?;
+            let mut entries = Vec::new();
+            for _ in 0..n {
+                let k = take_field(&mut at).ok_or_else(bad)?.to_vec();
+                let v = take_field(&mut at).ok_or_else(bad)?.to_vec();
+                entries.push((k, v));
+            }
+            each(&name, entries)?;
+        }
+        Ok(())
+    }
+}
+
+fn take_u64(at: &mut &[u8]) -> Option<u64> {
+    let (n, rest) = at.split_first_chunk::<8>()?;
+    *at = rest;
+    Some(u64::from_be_bytes(*n))
+}
+
+fn take_field<'a>(at: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let (n, rest) = at.split_first_chunk::<4>()?;
+    let n = u32::from_be_bytes(*n);
+    if n > MAX_FIELD || n as usize > rest.len() {
+        return None;
+    }
+    let (field, rest) = rest.split_at(n as usize);
+    *at = rest;
+    Some(field)
+}
+
+/// What a restore wrote.
+#[derive(Debug, Clone)]
+pub struct RestoreReport {
+    pub trees: usize,
+    pub entries: u64,
+}
+
+/// Restores `backup` into `dir`, which must be missing or empty; the
+/// result opens with `key` like the backed-up database did.
+pub fn restore(
+    backup: &Backup,
+    dir: &Path,
+    key: &MasterKey,
+    shown: &str,
+    key_file: &Path,
+) -> Result<RestoreReport, BackupError> {
+    backup.check(key, shown, key_file)?;
+    if let Ok(mut entries) = std::fs::read_dir(dir)
+        && entries.next().is_some()
+    {
+        return Err(BackupError::NotEmpty {
+            dir: dir.display().to_string(),
+        });
+    }
+    std::fs::create_dir_all(dir)?;
+    let db = sled::Config::new()
+        .path(dir)
+        .open()
+        .map_err(StoreError::from)?;
+    let mut report = RestoreReport {
+        trees: 0,
+        entries: 0,
+    };
+    backup.trees(|name, entries| {
+        let tree = db.open_tree(name).map_err(StoreError::from)?;
+        let mut batch = sled::Batch::default();
+        report.entries += entries.len() as u64;
+        report.trees += 1;
+        for (k, v) in entries {
+            batch.insert(k, v);
+        }
+        tree.apply_batch(batch).map_err(StoreError::from)?;
+        Ok(())
+    })?;
+    db.flush().map_err(StoreError::from)?;
+    drop(db);
+    write_key_check(&dir.join(KEY_CHECK_FILE), key)?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &Path) -> (Store, MasterKey) {
+        let key = MasterKey::from_bytes([3; 32]);
+        (
+            Store::open(&dir.join("db"), &key, Path::new("k")).unwrap(),
+            key,
+        )
+    }
+
+    /// A file whose header says `schema` (re-checksummed, as a newer
+    /// Agora would write it).
+    fn with_schema(bytes: &[u8], schema: u32) -> Vec<u8> {
+        let rest = &bytes[MAGIC.len()..bytes.len() - 32];
+        let end = rest.iter().position(|&b| b == b'\n').unwrap();
+        let mut header: BackupHeader = serde_json::from_slice(&rest[..end]).unwrap();
+        header.schema_version = schema;
+        let mut out = MAGIC.to_vec();
+        out.extend(serde_json::to_vec(&header).unwrap());
+        out.extend_from_slice(&rest[end..]);
+        let digest = Sha256::digest(&out);
+        out.extend_from_slice(&digest);
+        out
+    }
+
+    #[test]
+    fn a_backup_restores_every_tree_and_refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, key) = store(dir.path());
+        s.meta.insert("probe", &b"value"[..]).unwrap();
+        let snap = s.snapshot().unwrap();
+        let mut bytes = Vec::new();
+        let n = snap
+            .write_to(Timestamp::from_millis(5_000), &mut bytes)
+            .unwrap();
+        assert_eq!(n, bytes.len() as u64);
+
+        let newer = Backup::parse(with_schema(&bytes, SCHEMA_VERSION + 1), "f").unwrap();
+        let err = restore(&newer, &dir.path().join("a"), &key, "f", Path::new("k")).unwrap_err();
+        assert!(matches!(err, BackupError::TooNew { .. }), "{err}");
+        assert!(err.to_string().contains("newer Agora"), "{err}");
+        assert!(!dir.path().join("a").exists());
+
+        let backup = Backup::parse(bytes, "f").unwrap();
+        assert_eq!(backup.header.entries, snap.entries);
+        let report = restore(&backup, &dir.path().join("b"), &key, "f", Path::new("k")).unwrap();
+        assert_eq!(report.entries, snap.entries);
+        drop(s);
+        let again = Store::open(&dir.path().join("b"), &key, Path::new("k")).unwrap();
+        assert_eq!(again.meta.get("probe").unwrap().unwrap(), &b"value"[..]);
+    }
+}

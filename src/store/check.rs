@@ -1,0 +1,273 @@
+//! `agora check-data`: reads the whole database and reports what does not
+//! hold together — a record that does not decode, an index entry without
+//! its record or a record missing from its index, a sealed secret whose
+//! header or seal does not open with the key. It changes nothing.
+
+use std::collections::BTreeSet;
+
+use super::work::{Placed, access_index_keys, due_key, secret_key};
+use super::{Store, StoreError, codec::decode, key};
+use crate::crypto::master_key::MasterKey;
+use crate::crypto::vault::Vault;
+use crate::domain::access::AccessRequest;
+use crate::domain::application::Application;
+use crate::domain::audit::AuditRecord;
+use crate::domain::credential::{Credential, secret_aad};
+use crate::domain::ids::CredentialId;
+use crate::domain::outbox::{Task, TaskState};
+
+/// Problems listed at most; the count goes on.
+const LISTED: usize = 200;
+
+#[derive(Debug, Default)]
+pub struct DataReport {
+    /// Entries read.
+    pub checked: u64,
+    pub problems: Vec<String>,
+    /// All problems found, also those not listed.
+    pub count: usize,
+}
+
+impl DataReport {
+    fn problem(&mut self, p: String) {
+        self.count += 1;
+        if self.problems.len() < LISTED {
+            self.problems.push(p);
+        }
+    }
+
+    pub fn is_clean(&self) -> bool {
+        self.count == 0
+    }
+}
+
+type Keys = BTreeSet<Vec<u8>>;
+
+impl Store {
+    /// Checks every index against its records and every sealed secret
+    /// against the key.
+    pub fn check_data(&self, key: &MasterKey) -> Result<DataReport, StoreError> {
+        let mut r = DataReport::default();
+        self.check_credentials(&mut r, &Vault::new(key))?;
+        self.check_accesses(&mut r)?;
+        self.check_tasks(&mut r)?;
+        self.check_audit(&mut r)?;
+        self.check_applications(&mut r)?;
+        Ok(r)
+    }
+
+    fn check_credentials(&self, r: &mut DataReport, vault: &Vault) -> Result<(), StoreError> {
+        let mut want: [Keys; 6] = Default::default();
+        let mut ids = BTreeSet::new();
+        for kv in self.credential.iter() {
+            let (k, v) = kv?;
+            r.checked += 1;
+            let c: Credential = match decode(&v) {
+                Ok(c) => c,
+                Err(e) => {
+                    r.problem(format!(
+                        "credential {}: does not decode: {e}",
+                        hex::encode(&k)
+                    ));
+                    continue;
+                }
+            };
+            ids.insert(c.id);
+            let p = Placed::of(&c);
+            if let Some(owners) = p.owner_keys(c.id) {
+                for (i, o) in owners.into_iter().enumerate() {
+                    want[i].insert(o.to_vec());
+                }
+            }
+            want[3].insert(c.key_id.as_str().as_bytes().to_vec());
+            if let Some(e) = p.expiry_key(c.id) {
+                want[4].insert(e.to_vec());
+            }
+            if let Some(e) = p.reminder_key(c.id) {
+                want[5].insert(e.to_vec());
+            }
+        }
+        let trees = [
+            ("credential_by_app", &self.credential_by_app),
+            ("credential_by_resource", &self.credential_by_resource),
+            ("credential_by_provider", &self.credential_by_provider),
+            ("credential_by_key", &self.credential_by_key),
+            ("credential_expiry", &self.credential_expiry),
+            ("credential_reminder", &self.credential_reminder),
+        ];
+        for ((name, tree), want) in trees.into_iter().zip(want) {
+            compare(r, name, tree, &want)?;
+        }
+        // Sealed secrets: each belongs to a credential, is in the purge
+        // index, and opens with this key.
+        let mut purge = Keys::new();
+        for kv in self.credential_secret.iter() {
+            let (k, sealed) = kv?;
+            r.checked += 1;
+            let (Some(id), Ok(version)) = (
+                CredentialId::from_bytes(k.get(..16).unwrap_or_default()),
+                <[u8; 4]>::try_from(k.get(16..20).unwrap_or_default()).map(u32::from_be_bytes),
+            ) else {
+                r.problem(format!(
+                    "credential_secret: malformed key {}",
+                    hex::encode(&k)
+                ));
+                continue;
+            };
+            if !ids.contains(&id) {
+                r.problem(format!("credential_secret: credential {id} does not exist"));
+            }
+            if let Err(e) = vault.open(&sealed, &secret_aad(id, version)) {
+                r.problem(format!(
+                    "credential_secret: the secret of credential {id} (version {version}) does not open: {e}"
+                ));
+            }
+            purge.insert(secret_key(id, version).to_vec());
+        }
+        for kv in self.secret_purge.iter() {
+            let (k, _) = kv?;
+            r.checked += 1;
+            match k.get(8..28) {
+                Some(secret) if purge.remove(secret) => {}
+                _ => r.problem(format!(
+                    "secret_purge: entry {} names no sealed secret",
+                    hex::encode(&k)
+                )),
+            }
+        }
+        for missing in purge {
+            r.problem(format!(
+                "secret_purge: the sealed secret {} has no purge entry (it would be kept past its window)",
+                hex::encode(missing)
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_accesses(&self, r: &mut DataReport) -> Result<(), StoreError> {
+        let mut want: [Keys; 4] = Default::default();
+        for kv in self.access.iter() {
+            let (k, v) = kv?;
+            r.checked += 1;
+            match decode::<AccessRequest>(&v) {
+                Ok(a) => {
+                    for (i, o) in access_index_keys(&a).into_iter().enumerate() {
+                        want[i].insert(o.to_vec());
+                    }
+                }
+                Err(e) => r.problem(format!("access {}: does not decode: {e}", hex::encode(&k))),
+            }
+        }
+        let trees = [
+            ("access_by_app", &self.access_by_app),
+            ("access_by_subscription", &self.access_by_subscription),
+            ("access_by_resource", &self.access_by_resource),
+            ("access_by_provider", &self.access_by_provider),
+        ];
+        for ((name, tree), want) in trees.into_iter().zip(want) {
+            compare(r, name, tree, &want)?;
+        }
+        Ok(())
+    }
+
+    fn check_tasks(&self, r: &mut DataReport) -> Result<(), StoreError> {
+        let mut want: [Keys; 3] = Default::default();
+        for kv in self.outbox.iter() {
+            let (k, v) = kv?;
+            r.checked += 1;
+            let t: Task = match decode(&v) {
+                Ok(t) => t,
+                Err(e) => {
+                    r.problem(format!("outbox {}: does not decode: {e}", hex::encode(&k)));
+                    continue;
+                }
+            };
+            let pk = key::<32>(&[&t.provider.to_bytes(), &t.id.to_bytes()]).to_vec();
+            match t.state {
+                TaskState::Due => want[0].insert(due_key(&t).to_vec()),
+                TaskState::Waiting => want[1].insert(pk),
+                TaskState::Failed => want[2].insert(pk),
+            };
+        }
+        let trees = [
+            ("outbox_due", &self.outbox_due),
+            ("outbox_waiting", &self.outbox_waiting),
+            ("outbox_failed", &self.outbox_failed),
+        ];
+        for ((name, tree), want) in trees.into_iter().zip(want) {
+            compare(r, name, tree, &want)?;
+        }
+        Ok(())
+    }
+
+    fn check_audit(&self, r: &mut DataReport) -> Result<(), StoreError> {
+        let mut want: [Keys; 2] = Default::default();
+        for kv in self.audit.iter() {
+            let (k, v) = kv?;
+            r.checked += 1;
+            match decode::<AuditRecord>(&v) {
+                Ok(a) => {
+                    let id = a.id.to_bytes();
+                    if let Some(team) = a.team {
+                        want[0].insert(key::<32>(&[&team.to_bytes(), &id]).to_vec());
+                    }
+                    if let Some(subject) = a.subject {
+                        want[1].insert(key::<32>(&[&subject.key(), &id]).to_vec());
+                    }
+                }
+                Err(e) => r.problem(format!("audit {}: does not decode: {e}", hex::encode(&k))),
+            }
+        }
+        compare(r, "audit_by_team", &self.audit_by_team, &want[0])?;
+        compare(r, "audit_by_subject", &self.audit_by_subject, &want[1])
+    }
+
+    fn check_applications(&self, r: &mut DataReport) -> Result<(), StoreError> {
+        let mut want = Keys::new();
+        for kv in self.application.iter() {
+            let (k, v) = kv?;
+            r.checked += 1;
+            match decode::<Application>(&v) {
+                Ok(a) => {
+                    want.insert(key::<32>(&[&a.team.to_bytes(), &a.id.to_bytes()]).to_vec());
+                }
+                Err(e) => r.problem(format!(
+                    "application {}: does not decode: {e}",
+                    hex::encode(&k)
+                )),
+            }
+        }
+        compare(r, "application_by_team", &self.application_by_team, &want)
+    }
+}
+
+/// Reports the entries of `tree` not in `want` and those of `want` missing
+/// from `tree`.
+fn compare(
+    r: &mut DataReport,
+    name: &str,
+    tree: &sled::Tree,
+    want: &Keys,
+) -> Result<(), StoreError> {
+    let mut seen = 0usize;
+    for k in tree.iter().keys() {
+        let k = k?;
+        r.checked += 1;
+        if want.contains(k.as_ref()) {
+            seen += 1;
+        } else {
+            r.problem(format!("{name}: entry {} has no record", hex::encode(&k)));
+        }
+    }
+    if seen < want.len() {
+        for k in want {
+            if !tree.contains_key(k)? {
+                r.problem(format!(
+                    "{name}: a record's entry {} is missing",
+                    hex::encode(k)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
