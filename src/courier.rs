@@ -79,17 +79,27 @@ async fn attempt(state: &AppState, mut d: Delivery) -> Delivery {
         },
         Channel::Webhook(call) => call_endpoint(state, &d, call).await,
     };
-    match result {
-        Ok(status) => d.delivered(status, now),
+    let channel = match &d.channel {
+        Channel::Email(_) => "email",
+        Channel::Webhook(_) => "webhook",
+    };
+    let outcome = match result {
+        Ok(status) => {
+            d.delivered(status, now);
+            "delivered"
+        }
         Err(r) => {
             let attempts = d.attempts + 1;
             let retry = (!r.permanent && !BACKOFF.gives_up(attempts)).then(|| {
                 let unit = crate::crypto::random::unit();
                 now.plus(BACKOFF.delay(attempts, unit))
             });
+            let outcome = if retry.is_some() { "retry" } else { "failed" };
             d.failed(r.status, r.message, retry, now);
+            outcome
         }
-    }
+    };
+    state.metrics.outcome("delivery", channel, outcome);
     d
 }
 

@@ -180,7 +180,7 @@ fn send_test_email(config: &Config, address: &str) -> ExitCode {
 }
 
 fn serve(config: Config) -> ExitCode {
-    agora::telemetry::init(&config.log.level);
+    agora::telemetry::init(&config.log);
     let result = actix_web::rt::System::new().block_on(async move {
         let bind = config.server.bind;
         let app = Application::build(config, Arc::new(SystemClock)).map_err(|e| e.to_string())?;

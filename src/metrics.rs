@@ -1,4 +1,7 @@
-//! Prometheus counters and a latency histogram per route, rendered as text.
+//! Prometheus counters and a latency histogram per route, the outcomes of
+//! provisioning and delivery work, and the process's own figures, rendered
+//! as text. Every label comes from a fixed set (methods, route patterns,
+//! configured data planes, outcomes): no request can add a series.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -16,23 +19,54 @@ struct Histogram {
     count: u64,
 }
 
-#[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// When this process started (seconds since the epoch).
+    started: f64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            inner: Mutex::default(),
+            started: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        }
+    }
 }
 
 #[derive(Default)]
 struct Inner {
-    requests: BTreeMap<(String, String, u16), u64>,
+    requests: BTreeMap<(&'static str, String, u16), u64>,
     latency: BTreeMap<String, Histogram>,
+    /// (work, target, outcome): provisioning per data plane, deliveries per
+    /// channel.
+    outcomes: BTreeMap<(&'static str, String, &'static str), u64>,
+}
+
+/// The methods a series is kept for; any other is counted as `other`.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
 }
 
 impl Metrics {
+    /// Counts one piece of background work: `work` is `provisioning` (the
+    /// target a data plane's name) or `delivery` (`email` or `webhook`).
+    pub fn outcome(&self, work: &'static str, target: &str, outcome: &'static str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *inner
+            .outcomes
+            .entry((work, target.to_owned(), outcome))
+            .or_default() += 1;
+    }
+
     pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         *inner
             .requests
-            .entry((method.to_owned(), route.to_owned(), status))
+            .entry((method_label(method), route.to_owned(), status))
             .or_default() += 1;
         let h = inner.latency.entry(route.to_owned()).or_default();
         let secs = elapsed.as_secs_f64();
@@ -61,6 +95,18 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
+        process(&mut out, self.started);
+        let _ = writeln!(
+            out,
+            "# HELP agora_work_total Background work by kind, target (data plane, or email and webhook) and outcome.\n# TYPE agora_work_total counter"
+        );
+        for ((work, target, outcome), n) in &inner.outcomes {
+            let _ = writeln!(
+                out,
+                "agora_work_total{{work=\"{work}\",target=\"{}\",outcome=\"{outcome}\"}} {n}",
+                escape(target)
             );
         }
         let _ = writeln!(
@@ -107,6 +153,52 @@ impl Metrics {
     }
 }
 
+/// The process's CPU time, resident memory, open files and start time, read
+/// from /proc where there is one.
+fn process(out: &mut String, started: f64) {
+    let _ = writeln!(
+        out,
+        "# HELP process_start_time_seconds Start time of the process since the epoch.\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds {started:.3}"
+    );
+    // Fields 14 and 15 of /proc/self/stat: user and system time in clock
+    // ticks (100 a second on Linux), after the parenthesised command name.
+    if let Some(ticks) = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(") ")?.1;
+            let f: Vec<&str> = rest.split(' ').collect();
+            Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+        })
+    {
+        let _ = writeln!(
+            out,
+            "# HELP process_cpu_seconds_total User and system CPU time spent.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total {:.2}",
+            ticks / 100.0
+        );
+    }
+    if let Some(kb) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+    {
+        let _ = writeln!(
+            out,
+            "# HELP process_resident_memory_bytes Resident memory size.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {}",
+            kb * 1024
+        );
+    }
+    if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+        let _ = writeln!(
+            out,
+            "# HELP process_open_fds Open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds {}",
+            fds.count()
+        );
+    }
+}
+
 fn escape(label: &str) -> String {
     label.replace('\\', "\\\\").replace('"', "\\\"")
 }
@@ -131,5 +223,44 @@ mod tests {
                 "agora_http_request_duration_seconds_count{route=\"/teams/{team_id}\"} 2"
             )
         );
+    }
+
+    #[test]
+    fn an_unknown_method_adds_no_series() {
+        let m = Metrics::default();
+        for method in ["FOO", "BAR", "get", "PROPFIND"] {
+            m.record(method, "unmatched", 404, Duration::from_millis(1));
+        }
+        let text = m.render(&[]);
+        assert!(
+            text.contains("method=\"other\",route=\"unmatched\",status=\"404\"} 4"),
+            "{text}"
+        );
+        for method in ["FOO", "BAR", "get", "PROPFIND"] {
+            assert!(!text.contains(&format!("method=\"{method}\"")), "{method}");
+        }
+    }
+
+    #[test]
+    fn work_outcomes_and_the_process_are_reported() {
+        let m = Metrics::default();
+        m.outcome("provisioning", "embedded", "done");
+        m.outcome("provisioning", "embedded", "done");
+        m.outcome("delivery", "webhook", "retry");
+        let text = m.render(&[]);
+        assert!(text.contains(
+            "agora_work_total{work=\"provisioning\",target=\"embedded\",outcome=\"done\"} 2"
+        ));
+        assert!(text.contains(
+            "agora_work_total{work=\"delivery\",target=\"webhook\",outcome=\"retry\"} 1"
+        ));
+        for name in [
+            "process_start_time_seconds",
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_open_fds",
+        ] {
+            assert!(text.contains(&format!("\n{name} ")), "{name} in {text}");
+        }
     }
 }

@@ -36,6 +36,8 @@ pub enum StartError {
     Storage(#[from] OpenError),
     #[error("{0}")]
     Mail(String),
+    #[error("migrating the database failed: {0}; the backup taken before it is in backup.dir")]
+    Migration(String),
     #[error("server.bind: cannot listen on {addr}: {source}; choose a free address and port")]
     Bind {
         addr: String,
@@ -64,6 +66,16 @@ impl Application {
     ) -> Result<Self, StartError> {
         let key = MasterKey::load_or_create(&config.security.master_key_file)?;
         let store = Store::open(&config.storage.path, &key, &config.security.master_key_file)?;
+        let migrated = store
+            .migrate(&config.backup.dir, clock.now())
+            .map_err(|e| StartError::Migration(e.to_string()))?;
+        if let Some(backup) = &migrated.backup {
+            tracing::info!(
+                steps = ?migrated.ran,
+                backup = %backup.display(),
+                "the database was migrated, after a backup"
+            );
+        }
         let listener =
             TcpListener::bind(config.server.bind).map_err(|source| StartError::Bind {
                 addr: config.server.bind.to_string(),
@@ -110,6 +122,7 @@ impl Application {
                 reminder_days: config.expiry.reminder_days.clone().into(),
             },
         );
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let provisioner = {
             let (store, clock, planes, teams) = (
                 store.clone(),
@@ -117,8 +130,9 @@ impl Application {
                 dataplanes.clone(),
                 teams.clone(),
             );
+            let metrics = metrics.clone();
             Provisioner::start_in_arbiter(&actors.handle(), move |_| {
-                Provisioner::new(store, clock, planes, teams)
+                Provisioner::new(store, clock, planes, teams, metrics)
             })
         };
         kicker.set(provisioner.clone().recipient());
@@ -170,7 +184,7 @@ impl Application {
                 sec.login_max_failures_per_address,
                 sec.login_throttle_window,
             ),
-            metrics: Default::default(),
+            metrics,
             reveals: Default::default(),
             store,
             clock,

@@ -31,7 +31,8 @@ fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         let path = entry.unwrap().path();
         if path.is_dir() {
             out.extend(files(&path));
-        } else {
+        } else if path.is_file() {
+            // (The control socket is no file to read.)
             out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
         }
     }

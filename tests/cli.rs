@@ -291,3 +291,84 @@ fn healthcheck_backup_check_data_and_restore_from_the_command_line() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not empty"), "{}", stderr(&o));
 }
+
+/// Serves with `log.format`, asks /livez, stops; returns what it logged.
+fn served_log(format: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let env = [
+        ("AGORA_SERVER__BIND", bind.as_str()),
+        ("AGORA_LOG__FORMAT", format),
+    ];
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agora"));
+    cmd.arg("serve").current_dir(dir.path());
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AGORA_")) {
+        cmd.env_remove(k);
+    }
+    let server = cmd
+        .envs(env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !agora(dir.path(), &["healthcheck"], &env).status.success() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the server did not come up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let pid = server.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = server.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn request_lines_carry_the_same_fields_as_text_and_as_json() {
+    let json = served_log("json");
+    let line = json
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["route"] == "/livez")
+        .unwrap_or_else(|| panic!("a JSON line for /livez in {json}"));
+    assert_eq!(line["status"], 200);
+    assert!(line["ms"].is_number(), "{line}");
+    assert_eq!(line["span"]["method"], "GET");
+    assert_eq!(
+        line["span"]["id"].as_str().map(str::len),
+        Some(16),
+        "{line}"
+    );
+    assert!(
+        json.lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+        "every line is JSON: {json}"
+    );
+
+    let text = served_log("text");
+    let line = text
+        .lines()
+        .find(|l| l.contains("route=/livez"))
+        .unwrap_or_else(|| panic!("a line for /livez in {text}"));
+    assert!(
+        line.contains("status=200") && line.contains("ms="),
+        "{line}"
+    );
+    assert!(
+        line.contains("method=GET") && line.contains("id="),
+        "{line}"
+    );
+}

@@ -165,3 +165,73 @@ async fn metrics_report_open_provisioning_work_and_the_gateways_credentials() {
     assert_eq!(gauge(&text, "agora_provisioning_tasks"), 1.0);
     assert_eq!(gauge(&text, "agora_gateway_credentials"), 0.0);
 }
+
+/// 40 requests at once with made-up methods: none becomes a series of its
+/// own; provisioning outcomes per data plane, the process and the backup's
+/// age are reported.
+#[actix_web::test]
+async fn metrics_keep_a_fixed_set_of_series_and_report_work_and_backups() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let client = reqwest::Client::new();
+    let sends = (0..40).map(|i| {
+        let method = reqwest::Method::from_bytes(format!("X{i}ATTACK").as_bytes()).unwrap();
+        client.request(method, format!("{}/teams", app.base)).send()
+    });
+    for res in futures_util::future::join_all(sends).await {
+        assert!(res.unwrap().status().is_client_error());
+    }
+    let h = app.holder(&admin, "embedded").await;
+    admin.create_credential(&h, "counted", "api_key").await;
+    app.run_due().await;
+    let text = admin.get("/metrics").await.text().await.unwrap();
+    assert!(!text.contains("ATTACK"), "{text}");
+    assert!(text.contains("method=\"other\""), "{text}");
+    assert!(
+        text.contains(
+            "agora_work_total{work=\"provisioning\",target=\"embedded\",outcome=\"done\"}"
+        ),
+        "{text}"
+    );
+    for name in [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+    ] {
+        assert!(gauge(&text, name) > 0.0, "{name}");
+    }
+    assert_eq!(gauge(&text, "agora_backup_age_seconds"), -1.0);
+    let res = admin.submit("/admin/backups", "/admin/backups", &[]).await;
+    assert_eq!(res.status(), 303);
+    app.advance(std::time::Duration::from_secs(90));
+    let text = admin.get("/metrics").await.text().await.unwrap();
+    assert_eq!(gauge(&text, "agora_backup_age_seconds"), 90.0);
+}
+
+#[actix_web::test]
+async fn metrics_can_require_a_bearer_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("metrics.token");
+    std::fs::write(&file, "a-long-scraper-token-1234\n").unwrap();
+    let app = spawn_app_with(&[("AGORA_METRICS__TOKEN_FILE", file.to_str().unwrap())]).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/metrics", app.base);
+    let res = client.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(!res.text().await.unwrap().contains("agora_"));
+    for wrong in ["a-long-scraper-token-123", "a-long-scraper-token-12345", ""] {
+        let res = client.get(&url).bearer_auth(wrong).send().await.unwrap();
+        assert_eq!(res.status(), 401, "{wrong:?}");
+    }
+    let res = client
+        .get(&url)
+        .bearer_auth("a-long-scraper-token-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("agora_build_info"));
+    // A session cookie is no substitute.
+    let admin = app.admin().await;
+    assert_eq!(admin.get("/metrics").await.status(), 401);
+}

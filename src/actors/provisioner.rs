@@ -6,6 +6,7 @@
 //! for it, so a task is never delivered twice at once.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use actix::{Actor, ActorFutureExt, AtomicResponse, Context, Handler, WrapFuture};
 
@@ -14,6 +15,7 @@ use super::kicker::{RunDue, RunReport};
 use super::registry::TeamRegistry;
 use crate::clock::SharedClock;
 use crate::dataplane::{DataPlaneError, DataPlanes};
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
 /// Tasks read per batch; a run keeps reading batches while tasks are due.
@@ -26,15 +28,23 @@ pub struct Provisioner {
     clock: SharedClock,
     planes: DataPlanes,
     teams: TeamRegistry,
+    metrics: Arc<Metrics>,
 }
 
 impl Provisioner {
-    pub fn new(store: Store, clock: SharedClock, planes: DataPlanes, teams: TeamRegistry) -> Self {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        planes: DataPlanes,
+        teams: TeamRegistry,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
             store,
             clock,
             planes,
             teams,
+            metrics,
         }
     }
 }
@@ -48,6 +58,7 @@ async fn run(
     clock: SharedClock,
     planes: DataPlanes,
     teams: TeamRegistry,
+    metrics: Arc<Metrics>,
 ) -> Result<RunReport, StoreError> {
     let mut report = RunReport::default();
     // A task rescheduled to "now" by a zero jitter waits for the next run.
@@ -74,6 +85,12 @@ async fn run(
                 Ok(_) => report.done += 1,
                 Err(_) => report.failed += 1,
             }
+            let outcome = match &result {
+                Ok(_) => "done",
+                Err(DataPlaneError::Permanent(_)) => "failed",
+                Err(_) => "retry",
+            };
+            metrics.outcome("provisioning", &task.dataplane, outcome);
             let msg = ProvisionResult {
                 task: task.id,
                 result,
@@ -102,6 +119,7 @@ impl Handler<RunDue> for Provisioner {
             self.clock.clone(),
             self.planes.clone(),
             self.teams.clone(),
+            self.metrics.clone(),
         );
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|r, _, _| r)))
     }

@@ -5,6 +5,7 @@
 mod backup;
 mod dataplanes;
 mod duration;
+mod observability;
 mod smtp;
 mod source;
 
@@ -18,6 +19,7 @@ pub use dataplanes::{
     DataPlaneConfig, DataPlaneKind, EMBEDDED_DATAPLANE, SigningSecret, WebhookConfig,
 };
 pub use duration::{format_duration, parse_duration};
+pub use observability::{LogConfig, LogFormat, MetricsConfig};
 pub use smtp::{SmtpConfig, SmtpPassword, SmtpTls, is_address};
 use source::{Origin, Sources};
 
@@ -35,6 +37,7 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     pub webhooks: WebhooksConfig,
     pub backup: BackupConfig,
+    pub metrics: MetricsConfig,
     /// `embedded` first, then the configured ones by name.
     pub dataplanes: Vec<DataPlaneConfig>,
 }
@@ -169,11 +172,6 @@ pub struct SecurityConfig {
     pub leaked_keys_secret: Option<SigningSecret>,
 }
 
-#[derive(Debug, Clone)]
-pub struct LogConfig {
-    pub level: String,
-}
-
 /// One problem with the settings, worded for the person who has to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(String);
@@ -239,7 +237,8 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "leaked_keys_secret_env",
         ],
     ),
-    ("log", &["level"]),
+    ("log", observability::LOG_KEYS),
+    ("metrics", observability::METRICS_KEYS),
     ("jobs", &["sweep_interval"]),
     (
         "provisioning",
@@ -346,20 +345,7 @@ impl Config {
                 })?,
             )?,
         };
-        let log = LogConfig {
-            level: s.parse("log", "level", "info", |v| {
-                const LEVELS: [&str; 6] = ["error", "warn", "info", "debug", "trace", "off"];
-                // A bare word would be taken as a target name and silence everything else.
-                let bare_ok = v.split(',').filter(|d| !d.contains('=')).all(|d| LEVELS.contains(&d.trim()));
-                bare_ok
-                    .then_some(())
-                    .and_then(|()| tracing_subscriber::EnvFilter::try_new(v).ok())
-                    .map(|_| v.to_owned())
-                    .ok_or_else(|| {
-                        "put a level (error, warn, info, debug, trace) or a filter such as \"agora=debug,info\"".to_owned()
-                    })
-            })?,
-        };
+        let log = observability::parse_log(s)?;
         let jobs = JobsConfig {
             sweep_interval: s.duration("jobs", "sweep_interval", "10m", true)?,
         };
@@ -393,6 +379,7 @@ impl Config {
             allow_private_targets: s.bool("webhooks", "allow_private_targets", false)?,
         };
         let backup = backup::parse(s)?;
+        let metrics = observability::parse_metrics(s)?;
         let dataplanes = dataplanes::parse(std::mem::take(&mut s.dataplanes))?;
         Ok(Config {
             server,
@@ -406,6 +393,7 @@ impl Config {
             smtp,
             webhooks,
             backup,
+            metrics,
             dataplanes,
         })
     }
@@ -418,7 +406,7 @@ impl Config {
             "[server]\nbind = \"{}\"\npublic_url = \"{}\"\nsecure_cookies = {}\ntrust_forwarded_for = {}\nforwarded_hops = {}\nbody_limit = {}\nbody_timeout = \"{}\"\n\n\
              [storage]\npath = \"{}\"\n\n\
              [security]\nmaster_key_file = \"{}\"  # contents not shown\nsession_idle_timeout = \"{}\"\nsession_lifetime = \"{}\"\ninvitation_ttl = \"{}\"\npassword_hash_concurrency = {}\nlogin_max_failures_per_account = {}\nlogin_max_failures_per_address = {}\nlogin_throttle_window = \"{}\"\n{}\n\
-             [log]\nlevel = \"{}\"\n\n\
+             {}\n\
              [jobs]\nsweep_interval = \"{}\"\n\n\
              [provisioning]\ninterval = \"{}\"\nretry_base = \"{}\"\nretry_cap = \"{}\"\nmax_attempts = {}\n\n\
              [gateway]\ntoken_ttl = \"{}\"\nproxy = \"{}\"\nresource_header = {}\n\n\
@@ -444,7 +432,7 @@ impl Config {
             } else {
                 "# leaked-key reports: not taken (no signing secret)"
             },
-            self.log.level,
+            self.log.describe(),
             d(self.jobs.sweep_interval),
             d(self.provisioning.interval),
             d(self.provisioning.retry_base),
@@ -476,6 +464,7 @@ impl Config {
                 .collect::<String>(),
         ) + &self.describe_smtp()
             + &self.backup.describe()
+            + &self.metrics.describe()
     }
 
     fn describe_smtp(&self) -> String {

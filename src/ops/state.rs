@@ -46,7 +46,7 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub keys: Keys,
     pub throttle: LoginThrottle,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// Secrets just made, held for the GET page their POST leads to.
     pub reveals: Reveals,
     /// Email, when `[smtp]` is set up.

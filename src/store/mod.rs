@@ -36,6 +36,7 @@ mod access;
 mod audit;
 pub mod backup;
 mod check;
+pub mod migrate;
 pub use check::DataReport;
 mod cache;
 mod catalog;

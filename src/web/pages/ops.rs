@@ -23,11 +23,33 @@ pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+pub async fn metrics(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    if let Some(token) = &state.config.metrics.token {
+        let presented = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let same: bool =
+            subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), token.as_bytes()).into();
+        if !same {
+            return Ok(HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""))
+                .content_type("text/plain")
+                .body("/metrics needs the bearer token of metrics.token_file\n"));
+        }
+    }
     let actors = state.teams.running() as f64;
     let credentials = state.gateway.credential_count() as f64;
     // Counting the outbox reads its keys: off the async threads.
     let store = state.store.clone();
+    let backup_age = state.backups.last().map_or(-1.0, |at| {
+        (state.clock.now().as_millis() - at.as_millis()).max(0) as f64 / 1e3
+    });
     let tasks = web::block(move || store.task_count())
         .await
         .map_err(WebError::internal)? as f64;
@@ -44,6 +66,16 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, WebErro
                 "agora_gateway_credentials",
                 "Credentials the embedded gateway checks.",
                 credentials,
+            ),
+            (
+                "agora_deliveries_due",
+                "Emails and webhook calls waiting to be sent.",
+                state.store.deliveries_due() as f64,
+            ),
+            (
+                "agora_backup_age_seconds",
+                "Seconds since this server last wrote a backup (-1: none since it started).",
+                backup_age,
             ),
         ])))
 }
