@@ -105,16 +105,47 @@ impl Store {
         let gate = self.gate.write().unwrap_or_else(|e| e.into_inner());
         let started = Instant::now();
         let mut trees = Vec::new();
-        let mut entries = 0u64;
         for name in self.db.tree_names() {
-            let tree = self.db.open_tree(&name)?;
-            let mut all = Vec::with_capacity(tree.len());
-            for kv in tree.iter() {
-                all.push(kv?);
-            }
-            entries += all.len() as u64;
-            trees.push((name, all));
+            trees.push((name.clone(), self.db.open_tree(&name)?));
         }
+        // The trees are copied on every core at once, each thread taking the
+        // next tree left, so the pause lasts about the copy of a core's share.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let left = std::sync::Mutex::new(trees);
+        let copied: Vec<Result<Vec<_>, StoreError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..cores)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut out = Vec::new();
+                        loop {
+                            let next = left.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                            let Some((name, tree)) = next else {
+                                return Ok(out);
+                            };
+                            let mut all = Vec::new();
+                            for kv in tree.iter() {
+                                all.push(kv?);
+                            }
+                            out.push((name, all));
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(StoreError::Corrupt("a snapshot thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        let mut trees = Vec::new();
+        for share in copied {
+            trees.extend(share?);
+        }
+        trees.sort_by(|a, b| a.0.cmp(&b.0));
+        let entries = trees.iter().map(|(_, all)| all.len() as u64).sum();
         let pause = started.elapsed();
         drop(gate);
         Ok(Snapshot {
