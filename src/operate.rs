@@ -45,7 +45,8 @@ pub fn backup(config: &Config, to: &Path) -> Result<String, String> {
     else {
         return Err(format!("the server's answer is not understood: {head}"));
     };
-    let mut bytes = Vec::with_capacity(len as usize);
+    // Grown as it arrives: the announced length is not trusted for memory.
+    let mut bytes = Vec::with_capacity(len.min(64 << 20) as usize);
     reader
         .take(len)
         .read_to_end(&mut bytes)

@@ -79,6 +79,10 @@ pub enum BackupError {
     )]
     Damaged { path: String },
     #[error(
+        "the backup's contents do not read although its checksum matches: it was not written by Agora; nothing was restored"
+    )]
+    Malformed,
+    #[error(
         "{path} was written by a newer Agora (database schema {found}; this one reads up to {SCHEMA_VERSION}); restore it with that version or later"
     )]
     TooNew { path: String, found: u32 },
@@ -327,50 +331,55 @@ impl Backup {
         Ok(())
     }
 
-    /// Calls `each` with every tree's name and entries, in the file's order.
+    /// Calls `each` with every tree's name and its entries, in the file's
+    /// order, at most [`CHUNK`] entries at a time: the body is read as a
+    /// stream, so memory stays bounded whatever the file claims.
     pub fn trees(
         &self,
         mut each: impl FnMut(&[u8], Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), BackupError>,
     ) -> Result<(), BackupError> {
-        let mut z = flate2::read::GzDecoder::new(&self.body[..]);
-        let mut buf = Vec::new();
-        z.read_to_end(&mut buf).map_err(|_| BackupError::Damaged {
-            path: "the backup".to_owned(),
-        })?;
-        let mut at = &buf[..];
-        let bad = || BackupError::Damaged {
-            path: "the backup".to_owned(),
-        };
-        while !at.is_empty() {
-            let name = take_field(&mut at).ok_or_else(bad)?.to_vec();
-            let n = take_u64(&mut at).ok_or_else(bad)?;
-            let mut entries = Vec::new();
-            for _ in 0..n {
-                let k = take_field(&mut at).ok_or_else(bad)?.to_vec();
-                let v = take_field(&mut at).ok_or_else(bad)?.to_vec();
-                entries.push((k, v));
+        let mut z = std::io::BufReader::new(flate2::read::GzDecoder::new(&self.body[..]));
+        let bad = || BackupError::Malformed;
+        loop {
+            // The end of the body comes where a tree's name would start.
+            if std::io::BufRead::fill_buf(&mut z)
+                .map_err(|_| bad())?
+                .is_empty()
+            {
+                return Ok(());
             }
-            each(&name, entries)?;
+            let name = read_field(&mut z).ok_or_else(bad)?;
+            let mut n = [0u8; 8];
+            z.read_exact(&mut n).map_err(|_| bad())?;
+            let mut left = u64::from_be_bytes(n);
+            while left > 0 {
+                let take = left.min(CHUNK as u64);
+                let mut entries = Vec::with_capacity(take as usize);
+                for _ in 0..take {
+                    let k = read_field(&mut z).ok_or_else(bad)?;
+                    let v = read_field(&mut z).ok_or_else(bad)?;
+                    entries.push((k, v));
+                }
+                left -= take;
+                each(&name, entries)?;
+            }
         }
-        Ok(())
     }
 }
 
-fn take_u64(at: &mut &[u8]) -> Option<u64> {
-    let (n, rest) = at.split_first_chunk::<8>()?;
-    *at = rest;
-    Some(u64::from_be_bytes(*n))
-}
+/// Entries handed over at once while a backup is read.
+const CHUNK: usize = 10_000;
 
-fn take_field<'a>(at: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let (n, rest) = at.split_first_chunk::<4>()?;
-    let n = u32::from_be_bytes(*n);
-    if n > MAX_FIELD || n as usize > rest.len() {
+fn read_field(r: &mut impl Read) -> Option<Vec<u8>> {
+    let mut n = [0u8; 4];
+    r.read_exact(&mut n).ok()?;
+    let n = u32::from_be_bytes(n);
+    if n > MAX_FIELD {
         return None;
     }
-    let (field, rest) = rest.split_at(n as usize);
-    *at = rest;
-    Some(field)
+    let mut field = Vec::new();
+    r.take(u64::from(n)).read_to_end(&mut field).ok()?;
+    (field.len() == n as usize).then_some(field)
 }
 
 /// What a restore wrote.
@@ -397,7 +406,30 @@ pub fn restore(
             dir: dir.display().to_string(),
         });
     }
+    let existed = dir.exists();
     std::fs::create_dir_all(dir)?;
+    let written = write_into(backup, dir, key);
+    if written.is_err() {
+        // Nothing half-restored is left behind: the directory was empty.
+        let _ = if existed {
+            std::fs::read_dir(dir).map(|entries| {
+                for e in entries.flatten() {
+                    let p = e.path();
+                    let _ = if p.is_dir() {
+                        std::fs::remove_dir_all(&p)
+                    } else {
+                        std::fs::remove_file(&p)
+                    };
+                }
+            })
+        } else {
+            std::fs::remove_dir_all(dir)
+        };
+    }
+    written
+}
+
+fn write_into(backup: &Backup, dir: &Path, key: &MasterKey) -> Result<RestoreReport, BackupError> {
     let db = sled::Config::new()
         .path(dir)
         .open()
@@ -406,11 +438,15 @@ pub fn restore(
         trees: 0,
         entries: 0,
     };
+    let mut last = None;
     backup.trees(|name, entries| {
         let tree = db.open_tree(name).map_err(StoreError::from)?;
         let mut batch = sled::Batch::default();
         report.entries += entries.len() as u64;
-        report.trees += 1;
+        if last.as_deref() != Some(name) {
+            report.trees += 1;
+            last = Some(name.to_vec());
+        }
         for (k, v) in entries {
             batch.insert(k, v);
         }
@@ -448,6 +484,46 @@ mod tests {
         let digest = Sha256::digest(&out);
         out.extend_from_slice(&digest);
         out
+    }
+
+    /// A file that checksums but claims endless entries and huge fields is
+    /// refused as damaged, without taking the memory it claims.
+    #[test]
+    fn lying_counts_and_lengths_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, key) = store(dir.path());
+        let mut good = Vec::new();
+        s.snapshot()
+            .unwrap()
+            .write_to(Timestamp::from_millis(1), &mut good)
+            .unwrap();
+        let rest = &good[MAGIC.len()..];
+        let header_end = rest.iter().position(|&b| b == b'\n').unwrap();
+        for body in [
+            // A tree of u64::MAX entries, then nothing.
+            [&4u32.to_be_bytes()[..], b"meta", &u64::MAX.to_be_bytes()].concat(),
+            // An entry whose key says 4 GiB.
+            [
+                &4u32.to_be_bytes()[..],
+                b"meta",
+                &1u64.to_be_bytes(),
+                &u32::MAX.to_be_bytes(),
+            ]
+            .concat(),
+        ] {
+            let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            z.write_all(&body).unwrap();
+            let mut file = MAGIC.to_vec();
+            file.extend_from_slice(&rest[..=header_end]);
+            file.extend(z.finish().unwrap());
+            let digest = Sha256::digest(&file);
+            file.extend_from_slice(&digest);
+            let b = Backup::parse(file, "f").unwrap();
+            let target = dir.path().join(format!("t{}", body.len()));
+            let err = restore(&b, &target, &key, "f", Path::new("k")).unwrap_err();
+            assert!(matches!(err, BackupError::Malformed), "{err}");
+            assert!(!target.exists(), "nothing half-restored is left");
+        }
     }
 
     #[test]
