@@ -69,7 +69,7 @@ pub fn backup(config: &Config, to: &Path) -> Result<String, String> {
 
 fn write_file(to: &Path, backup: &Backup) -> std::io::Result<()> {
     let tmp = to.with_extension("partial");
-    let mut f = std::fs::File::create(&tmp)?;
+    let mut f = backup::private_file(&tmp)?;
     f.write_all(backup.bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, to)

@@ -204,11 +204,7 @@ impl Snapshot {
     /// synced, then renamed: a crash leaves no half file under the name).
     pub fn write_file(&self, now: Timestamp, path: &Path) -> Result<u64, BackupError> {
         let tmp = path.with_extension("partial");
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
+        let file = private_file(&tmp)?;
         let mut w = std::io::BufWriter::new(file);
         let bytes = self.write_to(now, &mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
@@ -225,6 +221,22 @@ impl Snapshot {
         }
         Ok(bytes)
     }
+}
+
+/// A new file only its owner can read: a backup holds every record (the
+/// sealed secrets stay sealed, but emails, hashes and history are there).
+pub fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // An older file of that name keeps its mode through `truncate`.
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }
 
 fn field(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
