@@ -235,6 +235,16 @@ async fn the_platform_admin_backs_up_from_the_pages_and_old_ones_are_pruned() {
         let b = agora::store::backup::Backup::read(&app.state.config.backup.dir.join(f)).unwrap();
         assert_eq!(b.header.schema_version, agora::store::SCHEMA_VERSION);
     }
+    for dir in [&app.state.config.backup.dir, &app.state.config.storage.path] {
+        let mode =
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(dir).unwrap().permissions());
+        assert_eq!(
+            mode & 0o777,
+            0o700,
+            "{} is the server's alone",
+            dir.display()
+        );
+    }
     // A person who is not the platform admin sees no such page.
     let dev = app.member(&admin, "dev@example.com", "Dev", None).await;
     assert_eq!(dev.get("/admin/backups").await.status(), 404);

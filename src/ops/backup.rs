@@ -58,12 +58,16 @@ pub async fn back_up(state: &AppState, by: Option<UserId>) -> Result<Made, OpErr
     let started = Instant::now();
     let (target, keep) = (path.clone(), state.config.backup.keep);
     let (bytes, snap) = actix_web::rt::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            OpError::Refused(format!(
-                "The backup directory {} cannot be made: {e}",
-                dir.display()
-            ))
-        })?;
+        if !dir.exists() {
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                OpError::Refused(format!(
+                    "The backup directory {} cannot be made: {e}",
+                    dir.display()
+                ))
+            })?;
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        }
         let snap = store.snapshot()?;
         let bytes = snap
             .write_file(now, &target)

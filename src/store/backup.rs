@@ -420,6 +420,10 @@ pub fn restore(
     }
     let existed = dir.exists();
     std::fs::create_dir_all(dir)?;
+    if !existed {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
     let written = write_into(backup, dir, key);
     if written.is_err() {
         // Nothing half-restored is left behind: the directory was empty.

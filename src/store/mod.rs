@@ -269,6 +269,7 @@ impl Store {
             }
             _ => {}
         }
+        let new = !path.exists();
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(CACHE_BYTES)
@@ -351,6 +352,12 @@ impl Store {
             embedded_applied: tree("embedded_applied")?,
             db,
         };
+        if new {
+            // A database Agora makes is for its user alone (an operator's own
+            // directory keeps the mode it was given).
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700));
+        }
         store.check_meta(key, &shown, key_file)?;
         if !kcv_file.exists() {
             write_key_check(&kcv_file, key).map_err(|e| {
