@@ -98,26 +98,7 @@ async fn secrets_stay_out_of_the_log_and_the_database() {
     }
 
     // An OAuth client and its token.
-    let edit = format!(
-        "/provider/{}/products/{}/resources/{}",
-        h.c.listing.provider, h.c.listing.product, h.c.listing.resource
-    );
-    admin
-        .submit(
-            &edit,
-            &edit,
-            &[
-                ("name", "Forecast"),
-                ("route", "/weather/"),
-                ("dataplane", "embedded"),
-                ("credential_types", "api_key"),
-                ("credential_types", "oauth_client"),
-                ("access_approval", "automatic"),
-                ("rows", "0"),
-                ("action", "save"),
-            ],
-        )
-        .await;
+    admin.allow_oauth_clients(&h.c.listing, "embedded").await;
     let (_, client_secret, client_id) = admin
         .create_credential(&h, "Canary client", "oauth_client")
         .await;

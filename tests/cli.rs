@@ -209,39 +209,65 @@ fn fingerprint(bytes: &[u8]) -> (usize, u64) {
     (bytes.len(), h)
 }
 
-/// The operator's round trip with the real binary: serve, healthcheck,
-/// backup through the control socket, stop, check-data, restore elsewhere.
-#[test]
-fn healthcheck_backup_check_data_and_restore_from_the_command_line() {
-    let dir = tempfile::tempdir().unwrap();
+/// A free loopback address for a server this test starts.
+fn free_bind() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let bind = format!("127.0.0.1:{port}");
-    let env = [("AGORA_SERVER__BIND", bind.as_str())];
-    let o = agora(dir.path(), &["healthcheck"], &env);
-    assert_eq!(o.status.code(), Some(1), "nothing runs yet");
-    assert!(stderr(&o).contains("unhealthy"), "{}", stderr(&o));
+    format!("127.0.0.1:{port}")
+}
 
+/// `agora serve` in `dir` with `env`, once `agora healthcheck` passes; its
+/// standard error is kept for [`stop`].
+fn serve(dir: &Path, env: &[(&str, &str)]) -> std::process::Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_agora"));
-    cmd.arg("serve").current_dir(dir.path());
+    cmd.arg("serve").current_dir(dir);
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AGORA_")) {
         cmd.env_remove(k);
     }
-    cmd.envs(env)
-        .env("AGORA_LOG__LEVEL", "error")
-        .stdout(std::process::Stdio::null());
-    let mut server = cmd.spawn().unwrap();
+    let server = cmd
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let started = std::time::Instant::now();
-    while !agora(dir.path(), &["healthcheck"], &env).status.success() {
+    while !agora(dir, &["healthcheck"], env).status.success() {
         assert!(
             started.elapsed().as_secs() < 20,
             "the server did not come up"
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    server
+}
+
+/// Stops a server as systemd would (SIGTERM); returns what it logged.
+fn stop(server: std::process::Child) -> String {
+    let pid = server.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let out = server.wait_with_output().unwrap();
+    assert!(out.status.success(), "a clean stop");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The operator's round trip with the real binary: serve, healthcheck,
+/// backup through the control socket, stop, check-data, restore elsewhere.
+#[test]
+fn healthcheck_backup_check_data_and_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bind = free_bind();
+    let env = [
+        ("AGORA_SERVER__BIND", bind.as_str()),
+        ("AGORA_LOG__LEVEL", "error"),
+    ];
+    let o = agora(dir.path(), &["healthcheck"], &env);
+    assert_eq!(o.status.code(), Some(1), "nothing runs yet");
+    assert!(stderr(&o).contains("unhealthy"), "{}", stderr(&o));
+    let server = serve(dir.path(), &env);
 
     let o = agora(dir.path(), &["backup", "--to", "first.backup"], &env);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -254,15 +280,7 @@ fn healthcheck_backup_check_data_and_restore_from_the_command_line() {
     let o = agora(dir.path(), &["check-data"], &env);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 
-    let pid = server.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(server.wait().unwrap().success(), "a clean stop");
+    stop(server);
     let o = agora(dir.path(), &["backup", "--to", "second.backup"], &env);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no running Agora"), "{}", stderr(&o));
@@ -295,45 +313,12 @@ fn healthcheck_backup_check_data_and_restore_from_the_command_line() {
 /// Serves with `log.format`, asks /livez, stops; returns what it logged.
 fn served_log(format: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bind = format!("127.0.0.1:{port}");
+    let bind = free_bind();
     let env = [
         ("AGORA_SERVER__BIND", bind.as_str()),
         ("AGORA_LOG__FORMAT", format),
     ];
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agora"));
-    cmd.arg("serve").current_dir(dir.path());
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AGORA_")) {
-        cmd.env_remove(k);
-    }
-    let server = cmd
-        .envs(env)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while !agora(dir.path(), &["healthcheck"], &env).status.success() {
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "the server did not come up"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let pid = server.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = server.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    stop(serve(dir.path(), &env))
 }
 
 #[test]

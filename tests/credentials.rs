@@ -432,27 +432,7 @@ async fn oauth_clients_get_tokens_that_die_with_their_credential() {
     admin
         .save_resource_fields(&h.c.listing, "Forecast", "/weather/", "automatic", &[])
         .await;
-    let edit = format!(
-        "/provider/{}/products/{}/resources/{}",
-        h.c.listing.provider, h.c.listing.product, h.c.listing.resource
-    );
-    let res = admin
-        .submit(
-            &edit,
-            &edit,
-            &[
-                ("name", "Forecast"),
-                ("route", "/weather/"),
-                ("dataplane", "embedded"),
-                ("credential_types", "api_key"),
-                ("credential_types", "oauth_client"),
-                ("access_approval", "automatic"),
-                ("rows", "0"),
-                ("action", "save"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
+    admin.allow_oauth_clients(&h.c.listing, "embedded").await;
     let (id, secret, client_id) = admin.create_credential(&h, "Backend", "oauth_client").await;
     assert!(client_id.starts_with("agc_"));
     app.run_due().await;
@@ -1072,27 +1052,7 @@ async fn on_a_manual_data_plane_an_oauth_client_takes_the_client_id_the_gateway_
     let admin = app.admin().await;
     let c = app.consumer(&admin, "ops", "automatic").await;
     let l = &c.listing;
-    let edit = format!(
-        "/provider/{}/products/{}/resources/{}",
-        l.provider, l.product, l.resource
-    );
-    let res = admin
-        .submit(
-            &edit,
-            &edit,
-            &[
-                ("name", "Forecast"),
-                ("route", "/weather/"),
-                ("dataplane", "ops"),
-                ("credential_types", "api_key"),
-                ("credential_types", "oauth_client"),
-                ("access_approval", "automatic"),
-                ("rows", "0"),
-                ("action", "save"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
+    admin.allow_oauth_clients(&l, "ops").await;
     let provider = l.provider.clone();
     let res = admin.request_access_for(&c).await;
     let access = location(&res).split('/').rev().nth(2).unwrap().to_owned();

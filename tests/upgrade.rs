@@ -53,21 +53,7 @@ async fn write_the_release_fixture() {
         .create_credential(&h, "suspended key", "api_key")
         .await;
     let (renewed, _, _) = admin.create_credential(&h, "renewed key", "api_key").await;
-    let edit = format!(
-        "/provider/{}/products/{}/resources/{}",
-        h.c.listing.provider, h.c.listing.product, h.c.listing.resource
-    );
-    let fields = [
-        ("name", "Forecast"),
-        ("route", "/weather/"),
-        ("dataplane", "embedded"),
-        ("credential_types", "api_key"),
-        ("credential_types", "oauth_client"),
-        ("access_approval", "automatic"),
-        ("rows", "0"),
-        ("action", "save"),
-    ];
-    assert_eq!(admin.submit(&edit, &edit, &fields).await.status(), 303);
+    admin.allow_oauth_clients(&h.c.listing, "embedded").await;
     let (oauth, _, client_id) = admin
         .create_credential(&h, "oauth client", "oauth_client")
         .await;

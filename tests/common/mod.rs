@@ -772,6 +772,27 @@ impl TestApp {
 }
 
 impl Browser {
+    /// Lets the listing's resource (on `dataplane`) issue OAuth clients
+    /// besides API keys.
+    pub async fn allow_oauth_clients(&self, l: &Listing, dataplane: &str) {
+        let edit = format!(
+            "/provider/{}/products/{}/resources/{}",
+            l.provider, l.product, l.resource
+        );
+        let fields = [
+            ("name", "Forecast"),
+            ("route", "/weather/"),
+            ("dataplane", dataplane),
+            ("credential_types", "api_key"),
+            ("credential_types", "oauth_client"),
+            ("access_approval", "automatic"),
+            ("rows", "0"),
+            ("action", "save"),
+        ];
+        let res = self.submit(&edit, &edit, &fields).await;
+        assert_eq!(res.status(), 303, "the resource takes OAuth clients");
+    }
+
     /// Creates a credential; returns its id and the secret shown once
     /// (the full API key, or the OAuth client secret).
     pub async fn create_credential(
