@@ -1052,7 +1052,7 @@ async fn on_a_manual_data_plane_an_oauth_client_takes_the_client_id_the_gateway_
     let admin = app.admin().await;
     let c = app.consumer(&admin, "ops", "automatic").await;
     let l = &c.listing;
-    admin.allow_oauth_clients(&l, "ops").await;
+    admin.allow_oauth_clients(l, "ops").await;
     let provider = l.provider.clone();
     let res = admin.request_access_for(&c).await;
     let access = location(&res).split('/').rev().nth(2).unwrap().to_owned();
