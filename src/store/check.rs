@@ -53,7 +53,123 @@ impl Store {
         self.check_tasks(&mut r)?;
         self.check_audit(&mut r)?;
         self.check_applications(&mut r)?;
+        self.check_pointers(&mut r)?;
         Ok(r)
+    }
+
+    /// The other indexes: each entry must name a record that exists, by the
+    /// id its key ends with or the id its value holds.
+    fn check_pointers(&self, r: &mut DataReport) -> Result<(), StoreError> {
+        use Points::*;
+        let checks: [(&str, &sled::Tree, &sled::Tree, Points); 17] = [
+            (
+                "product_by_provider",
+                &self.product_by_provider,
+                &self.product,
+                Suffix(16),
+            ),
+            (
+                "subscription_by_team",
+                &self.subscription_by_team,
+                &self.subscription,
+                Suffix(16),
+            ),
+            (
+                "subscription_by_provider",
+                &self.subscription_by_provider,
+                &self.subscription,
+                Suffix(16),
+            ),
+            (
+                "subscription_live",
+                &self.subscription_live,
+                &self.subscription,
+                Value,
+            ),
+            ("access_live", &self.access_live, &self.access, Value),
+            (
+                "application_by_name",
+                &self.application_by_name,
+                &self.application,
+                Value,
+            ),
+            ("user_by_email", &self.user_by_email, &self.user, Value),
+            ("team_by_name", &self.team_by_name, &self.team, Value),
+            (
+                "membership_by_user",
+                &self.membership_by_user,
+                &self.membership,
+                Swapped,
+            ),
+            (
+                "session_by_user",
+                &self.session_by_user,
+                &self.session,
+                Suffix(32),
+            ),
+            (
+                "invitation_by_user",
+                &self.invitation_by_user,
+                &self.invitation,
+                Value,
+            ),
+            (
+                "notification_unread",
+                &self.notification_unread,
+                &self.notification,
+                Key,
+            ),
+            (
+                "delivery_due",
+                &self.delivery_due,
+                &self.delivery,
+                Suffix(16),
+            ),
+            (
+                "delivery_by_endpoint",
+                &self.delivery_by_endpoint,
+                &self.delivery,
+                Suffix(16),
+            ),
+            (
+                "webhook_endpoint_by_team",
+                &self.webhook_endpoint_by_team,
+                &self.webhook_endpoint,
+                Suffix(16),
+            ),
+            (
+                "credential_by_key",
+                &self.credential_by_key,
+                &self.credential,
+                Value,
+            ),
+            (
+                "access_by_app",
+                &self.access_by_app,
+                &self.access,
+                Suffix(16),
+            ),
+        ];
+        for (name, index, records, points) in checks {
+            for kv in index.iter() {
+                let (k, v) = kv?;
+                r.checked += 1;
+                let target: Option<Vec<u8>> = match points {
+                    Suffix(n) => k.len().checked_sub(n).map(|at| k[at..].to_vec()),
+                    Value => Some(v.to_vec()),
+                    Key => Some(k.to_vec()),
+                    Swapped => (k.len() == 32).then(|| [&k[16..], &k[..16]].concat()),
+                };
+                let found = match &target {
+                    Some(t) => records.contains_key(t)?,
+                    None => false,
+                };
+                if !found {
+                    r.problem(format!("{name}: entry {} names no record", hex::encode(&k)));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_credentials(&self, r: &mut DataReport, vault: &Vault) -> Result<(), StoreError> {
@@ -239,6 +355,19 @@ impl Store {
         }
         compare(r, "application_by_team", &self.application_by_team, &want)
     }
+}
+
+/// Where an index entry names its record.
+#[derive(Clone, Copy)]
+enum Points {
+    /// By the last n bytes of its key.
+    Suffix(usize),
+    /// By its value.
+    Value,
+    /// By the same key.
+    Key,
+    /// By its key's two 16-byte halves swapped (user+team for team+user).
+    Swapped,
 }
 
 /// Reports the entries of `tree` not in `want` and those of `want` missing

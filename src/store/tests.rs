@@ -187,8 +187,17 @@ fn check_data_reports_broken_indexes_and_secrets() {
         .unwrap();
     store.credential_by_app.remove(&entry).unwrap();
     store.audit_by_team.insert([7u8; 32], &[]).unwrap();
+    store
+        .user_by_email
+        .insert("ghost@example.com", &[9u8; 16][..])
+        .unwrap();
     let r = store.check_data(&key).unwrap();
-    assert_eq!(r.count, 2, "{:?}", r.problems);
+    assert_eq!(r.count, 3, "{:?}", r.problems);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.starts_with("user_by_email: entry"))
+    );
     assert!(
         r.problems
             .iter()
