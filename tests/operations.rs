@@ -201,6 +201,34 @@ async fn a_restore_refuses_a_damaged_file_another_key_and_a_used_directory() {
     app.stop().await;
 }
 
+/// The scheduled job's message: a backup into the directory, pruned to `keep`.
+#[actix_web::test]
+async fn the_scheduled_backup_writes_into_the_directory() {
+    use actix::Actor;
+    let app = spawn_app_with(&[("AGORA_BACKUP__KEEP", "1")]).await;
+    app.admin().await;
+    let scheduler = agora::scheduler::Scheduler::new(&app.state).start();
+    for _ in 0..2 {
+        scheduler
+            .send(agora::scheduler::TakeBackup)
+            .await
+            .unwrap()
+            .unwrap();
+        app.advance(Duration::from_secs(5));
+    }
+    let files: Vec<_> = std::fs::read_dir(&app.state.config.backup.dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let b = agora::store::backup::Backup::read(&files[0]).unwrap();
+    assert!(b.header.entries >= 3, "{}", b.header.entries);
+    assert!(app.state.backups.last().is_some());
+    let audit = app.state.store.audit_count();
+    assert!(audit >= 2);
+    app.stop().await;
+}
+
 #[actix_web::test]
 async fn the_platform_admin_backs_up_from_the_pages_and_old_ones_are_pruned() {
     let app = spawn_app_with(&[("AGORA_BACKUP__KEEP", "2")]).await;

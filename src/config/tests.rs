@@ -234,3 +234,24 @@ fn a_webhook_data_plane_needs_its_url_and_a_signing_secret() {
     );
     assert!(e.contains("dataplanes.kong.url"), "{e}");
 }
+
+#[test]
+fn backups_default_to_daily_and_can_be_turned_off() {
+    let c = Config::from_toml("", env(&[])).unwrap();
+    assert_eq!(c.backup.interval, Some(Duration::from_secs(86_400)));
+    assert_eq!(c.backup.keep, 7);
+    assert_eq!(c.backup.dir, PathBuf::from("backups"));
+    let c = Config::from_toml("[backup]\ninterval = \"off\"\nkeep = 2", env(&[])).unwrap();
+    assert_eq!((c.backup.interval, c.backup.keep), (None, 2));
+    let e = error_of("[backup]\ninterval = \"30s\"", &[]);
+    assert!(
+        e.contains("backup.interval") && e.contains("a minute or more"),
+        "{e}"
+    );
+    let e = error_of("[backup]\nkeep = 0", &[]);
+    assert!(e.contains("backup.keep"), "{e}");
+    let e = error_of("", &[("AGORA_LOG__FORMAT", "xml")]);
+    assert!(e.contains("log.format") && e.contains("json"), "{e}");
+    let e = error_of("[metrics]\ntoken_file = \"/nonexistent/token\"", &[]);
+    assert!(e.contains("metrics.token_file"), "{e}");
+}
