@@ -11,7 +11,7 @@ use super::{AppState, OpError};
 use crate::clock::Timestamp;
 use crate::domain::audit::AuditRecord;
 use crate::domain::ids::{AuditId, UserId};
-use crate::store::backup::BackupReport;
+use crate::store::backup::{BackupReport, Snapshot};
 
 /// The name every backup file in the directory has: `agora-<UTC time>.backup`.
 const PREFIX: &str = "agora-";
@@ -50,41 +50,22 @@ pub struct BackupFile {
 
 /// Takes a backup into `[backup] dir` and removes the oldest beyond `keep`.
 pub async fn back_up(state: &AppState, by: Option<UserId>) -> Result<Made, OpError> {
-    let _one = state.backups.running.lock().await;
     let dir = state.config.backup.dir.clone();
+    let keep = state.config.backup.keep;
     let now = state.clock.now();
     let path = dir.join(file_name(now));
-    let store = state.store.clone();
-    let started = Instant::now();
-    let (target, keep) = (path.clone(), state.config.backup.keep);
-    let (bytes, snap) = actix_web::rt::task::spawn_blocking(move || {
-        if !dir.exists() {
-            std::fs::create_dir_all(&dir).map_err(|e| {
-                OpError::Refused(format!(
-                    "The backup directory {} cannot be made: {e}",
-                    dir.display()
-                ))
-            })?;
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
-        }
-        let snap = store.snapshot()?;
+    let target = path.clone();
+    let to = path.display().to_string();
+    // Before the snapshot: a directory that cannot be made costs no pause.
+    make_private_dir(&dir)?;
+    let ((), report) = take(state, by, now, &to, move |snap| {
         let bytes = snap
             .write_file(now, &target)
             .map_err(|e| OpError::Refused(format!("The backup could not be written: {e}")))?;
         prune(&dir, keep);
-        Ok::<_, OpError>((bytes, (snap.pause, snap.entries, snap.trees())))
+        Ok(((), bytes))
     })
-    .await
-    .map_err(OpError::internal)??;
-    let report = BackupReport {
-        bytes,
-        entries: snap.1,
-        trees: snap.2,
-        pause: snap.0,
-        total: started.elapsed(),
-    };
-    finished(state, by, now, &report, &path.display().to_string()).await?;
+    .await?;
     Ok(Made { path, report })
 }
 
@@ -93,27 +74,59 @@ pub async fn back_up_bytes(
     state: &AppState,
     by: Option<UserId>,
 ) -> Result<(Vec<u8>, BackupReport), OpError> {
-    let _one = state.backups.running.lock().await;
     let now = state.clock.now();
+    take(state, by, now, "a download", move |snap| {
+        let mut out = Vec::new();
+        let bytes = snap.write_to(now, &mut out).map_err(OpError::internal)?;
+        Ok((out, bytes))
+    })
+    .await
+}
+
+/// One backup at a time: the snapshot and `write` (which answers with what
+/// it made and its size) on the blocking pool, then the record of it.
+async fn take<T: Send + 'static>(
+    state: &AppState,
+    by: Option<UserId>,
+    now: Timestamp,
+    to: &str,
+    write: impl FnOnce(&Snapshot) -> Result<(T, u64), OpError> + Send + 'static,
+) -> Result<(T, BackupReport), OpError> {
+    let _one = state.backups.running.lock().await;
     let store = state.store.clone();
     let started = Instant::now();
-    let (out, pause, entries, trees) = actix_web::rt::task::spawn_blocking(move || {
+    let (made, bytes, pause, entries, trees) = actix_web::rt::task::spawn_blocking(move || {
         let snap = store.snapshot()?;
-        let mut out = Vec::new();
-        snap.write_to(now, &mut out).map_err(OpError::internal)?;
-        Ok::<_, OpError>((out, snap.pause, snap.entries, snap.trees()))
+        let (made, bytes) = write(&snap)?;
+        Ok::<_, OpError>((made, bytes, snap.pause, snap.entries, snap.trees()))
     })
     .await
     .map_err(OpError::internal)??;
     let report = BackupReport {
-        bytes: out.len() as u64,
+        bytes,
         entries,
         trees,
         pause,
         total: started.elapsed(),
     };
-    finished(state, by, now, &report, "a download").await?;
-    Ok((out, report))
+    finished(state, by, now, &report, to).await?;
+    Ok((made, report))
+}
+
+/// Makes the backup directory, for its user alone, when it is missing.
+fn make_private_dir(dir: &Path) -> Result<(), OpError> {
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        OpError::Refused(format!(
+            "The backup directory {} cannot be made: {e}",
+            dir.display()
+        ))
+    })?;
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    Ok(())
 }
 
 async fn finished(
