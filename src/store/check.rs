@@ -5,7 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use super::work::{Placed, access_index_keys, due_key, secret_key};
+use super::placed::Placed;
+use super::work::{access_index_keys, due_key, secret_key};
 use super::{Store, StoreError, codec::decode, key};
 use crate::crypto::master_key::MasterKey;
 use crate::crypto::vault::Vault;

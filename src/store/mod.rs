@@ -36,6 +36,10 @@ mod access;
 mod audit;
 pub mod backup;
 mod check;
+mod flush;
+mod gate;
+mod placed;
+pub(crate) use gate::Writing;
 pub mod migrate;
 pub use check::DataReport;
 mod cache;
@@ -226,7 +230,7 @@ pub struct Store {
     /// Each team's endpoints, in memory.
     hooks: Arc<webhooks::Hooks>,
     /// Groups concurrent flushes (see [`Store::flush`]).
-    flusher: Arc<Flusher>,
+    flusher: Arc<flush::Flusher>,
     /// Whether email is set up: notifications become emails only then.
     mail: Arc<std::sync::atomic::AtomicBool>,
     /// Woken when deliveries are written, so the courier sends them at once.
@@ -242,15 +246,6 @@ pub struct Store {
     /// Every write holds it shared; a backup's snapshot holds it alone, so
     /// the snapshot sees all of a transaction or none of it.
     gate: Arc<std::sync::RwLock<()>>,
-}
-
-/// The tickets of [`Store::flush`]: how many flushes were asked for, and
-/// how many of those the last finished flush covered.
-#[derive(Default)]
-struct Flusher {
-    asked: std::sync::atomic::AtomicU64,
-    covered: std::sync::atomic::AtomicU64,
-    running: tokio::sync::Mutex<()>,
 }
 
 impl Store {
@@ -411,33 +406,6 @@ impl Store {
         Ok(())
     }
 
-    /// Makes every earlier write durable. Call before acknowledging a change.
-    ///
-    /// Flushes are grouped: one runs at a time, on the blocking pool, and a
-    /// caller whose write an already finished flush covered returns without
-    /// another. Sixteen writers at once then share one or two fsyncs instead
-    /// of queuing sixteen. (sled's own `flush_async` is not used: it can
-    /// leave near-simultaneous callers waiting for ever, sled issues 1241
-    /// and 1308.)
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        use std::sync::atomic::Ordering::SeqCst;
-        let f = &self.flusher;
-        // Everything this caller wrote came before this ticket.
-        let mine = f.asked.fetch_add(1, SeqCst) + 1;
-        let _one = f.running.lock().await;
-        if f.covered.load(SeqCst) >= mine {
-            return Ok(());
-        }
-        // This flush starts after every ticket taken so far.
-        let upto = f.asked.load(SeqCst);
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("the flush task failed: {e}")))??;
-        f.covered.store(upto, SeqCst);
-        Ok(())
-    }
-
     /// Held by every write for its duration: a backup's snapshot waits for
     /// the writes under way and holds the next ones back while it copies.
     /// A write takes it once, at its outermost function (see `Writing`).
@@ -445,45 +413,10 @@ impl Store {
         Writing::enter(&self.gate)
     }
 
-    /// Blocking flush, for actors and blocking tasks.
-    pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
-    }
-
     /// Answers when the database can be read.
     pub fn health(&self) -> Result<(), StoreError> {
         self.meta.get("schema_version")?;
         Ok(())
-    }
-}
-
-/// A write's share of [`Store::writing`]'s gate. The gate prefers a
-/// waiting snapshot to new writers, so a write that took it twice could
-/// wait behind a snapshot that waits for it: debug builds refuse that.
-pub(crate) struct Writing<'a> {
-    _shared: std::sync::RwLockReadGuard<'a, ()>,
-}
-
-thread_local! {
-    static WRITING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-impl<'a> Writing<'a> {
-    fn enter(gate: &'a std::sync::RwLock<()>) -> Self {
-        debug_assert!(
-            !WRITING.with(|w| w.replace(true)),
-            "a store write took the write gate twice"
-        );
-        Writing {
-            _shared: gate.read().unwrap_or_else(|e| e.into_inner()),
-        }
-    }
-}
-
-impl Drop for Writing<'_> {
-    fn drop(&mut self) {
-        WRITING.with(|w| w.set(false));
     }
 }
 
