@@ -176,19 +176,7 @@ impl Store {
     fn check_credentials(&self, r: &mut DataReport, vault: &Vault) -> Result<(), StoreError> {
         let mut want: [Keys; 6] = Default::default();
         let mut ids = BTreeSet::new();
-        for kv in self.credential.iter() {
-            let (k, v) = kv?;
-            r.checked += 1;
-            let c: Credential = match decode(&v) {
-                Ok(c) => c,
-                Err(e) => {
-                    r.problem(format!(
-                        "credential {}: does not decode: {e}",
-                        hex::encode(&k)
-                    ));
-                    continue;
-                }
-            };
+        each_record(r, "credential", &self.credential, |c: Credential| {
             ids.insert(c.id);
             let p = Placed::of(&c);
             if let Some(owners) = p.owner_keys(c.id) {
@@ -203,7 +191,7 @@ impl Store {
             if let Some(e) = p.reminder_key(c.id) {
                 want[5].insert(e.to_vec());
             }
-        }
+        })?;
         let trees = [
             ("credential_by_app", &self.credential_by_app),
             ("credential_by_resource", &self.credential_by_resource),
@@ -263,18 +251,11 @@ impl Store {
 
     fn check_accesses(&self, r: &mut DataReport) -> Result<(), StoreError> {
         let mut want: [Keys; 4] = Default::default();
-        for kv in self.access.iter() {
-            let (k, v) = kv?;
-            r.checked += 1;
-            match decode::<AccessRequest>(&v) {
-                Ok(a) => {
-                    for (i, o) in access_index_keys(&a).into_iter().enumerate() {
-                        want[i].insert(o.to_vec());
-                    }
-                }
-                Err(e) => r.problem(format!("access {}: does not decode: {e}", hex::encode(&k))),
+        each_record(r, "access", &self.access, |a: AccessRequest| {
+            for (i, o) in access_index_keys(&a).into_iter().enumerate() {
+                want[i].insert(o.to_vec());
             }
-        }
+        })?;
         let trees = [
             ("access_by_app", &self.access_by_app),
             ("access_by_subscription", &self.access_by_subscription),
@@ -289,23 +270,14 @@ impl Store {
 
     fn check_tasks(&self, r: &mut DataReport) -> Result<(), StoreError> {
         let mut want: [Keys; 3] = Default::default();
-        for kv in self.outbox.iter() {
-            let (k, v) = kv?;
-            r.checked += 1;
-            let t: Task = match decode(&v) {
-                Ok(t) => t,
-                Err(e) => {
-                    r.problem(format!("outbox {}: does not decode: {e}", hex::encode(&k)));
-                    continue;
-                }
-            };
+        each_record(r, "outbox", &self.outbox, |t: Task| {
             let pk = key::<32>(&[&t.provider.to_bytes(), &t.id.to_bytes()]).to_vec();
             match t.state {
                 TaskState::Due => want[0].insert(due_key(&t).to_vec()),
                 TaskState::Waiting => want[1].insert(pk),
                 TaskState::Failed => want[2].insert(pk),
             };
-        }
+        })?;
         let trees = [
             ("outbox_due", &self.outbox_due),
             ("outbox_waiting", &self.outbox_waiting),
@@ -319,43 +291,45 @@ impl Store {
 
     fn check_audit(&self, r: &mut DataReport) -> Result<(), StoreError> {
         let mut want: [Keys; 2] = Default::default();
-        for kv in self.audit.iter() {
-            let (k, v) = kv?;
-            r.checked += 1;
-            match decode::<AuditRecord>(&v) {
-                Ok(a) => {
-                    let id = a.id.to_bytes();
-                    if let Some(team) = a.team {
-                        want[0].insert(key::<32>(&[&team.to_bytes(), &id]).to_vec());
-                    }
-                    if let Some(subject) = a.subject {
-                        want[1].insert(key::<32>(&[&subject.key(), &id]).to_vec());
-                    }
-                }
-                Err(e) => r.problem(format!("audit {}: does not decode: {e}", hex::encode(&k))),
+        each_record(r, "audit", &self.audit, |a: AuditRecord| {
+            let id = a.id.to_bytes();
+            if let Some(team) = a.team {
+                want[0].insert(key::<32>(&[&team.to_bytes(), &id]).to_vec());
             }
-        }
+            if let Some(subject) = a.subject {
+                want[1].insert(key::<32>(&[&subject.key(), &id]).to_vec());
+            }
+        })?;
         compare(r, "audit_by_team", &self.audit_by_team, &want[0])?;
         compare(r, "audit_by_subject", &self.audit_by_subject, &want[1])
     }
 
     fn check_applications(&self, r: &mut DataReport) -> Result<(), StoreError> {
         let mut want = Keys::new();
-        for kv in self.application.iter() {
-            let (k, v) = kv?;
-            r.checked += 1;
-            match decode::<Application>(&v) {
-                Ok(a) => {
-                    want.insert(key::<32>(&[&a.team.to_bytes(), &a.id.to_bytes()]).to_vec());
-                }
-                Err(e) => r.problem(format!(
-                    "application {}: does not decode: {e}",
-                    hex::encode(&k)
-                )),
-            }
-        }
+        each_record(r, "application", &self.application, |a: Application| {
+            want.insert(key::<32>(&[&a.team.to_bytes(), &a.id.to_bytes()]).to_vec());
+        })?;
         compare(r, "application_by_team", &self.application_by_team, &want)
     }
+}
+
+/// Calls `each` with every record of `tree` that decodes, and reports the
+/// ones that do not.
+fn each_record<T: serde::de::DeserializeOwned>(
+    r: &mut DataReport,
+    name: &str,
+    tree: &sled::Tree,
+    mut each: impl FnMut(T),
+) -> Result<(), StoreError> {
+    for kv in tree.iter() {
+        let (k, v) = kv?;
+        r.checked += 1;
+        match decode(&v) {
+            Ok(record) => each(record),
+            Err(e) => r.problem(format!("{name} {}: does not decode: {e}", hex::encode(&k))),
+        }
+    }
+    Ok(())
 }
 
 /// Where an index entry names its record.
