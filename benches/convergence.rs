@@ -113,6 +113,7 @@ fn seed(dir: &std::path::Path) {
             expired: false,
             reminded_days: None,
             next_reminder: None,
+            created_by: None,
         });
         tasks.push(task);
     }

@@ -186,6 +186,7 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
             expired: false,
             reminded_days: None,
             next_reminder: None,
+            created_by: None,
         });
         if batch.len() == 1_000 {
             let audit = AuditRecord {

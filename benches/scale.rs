@@ -121,6 +121,7 @@ fn seed(dir: &std::path::Path) {
             expired: false,
             reminded_days: None,
             next_reminder: None,
+            created_by: None,
         });
         if creds.len() == 1_000 {
             let audit = AuditRecord {

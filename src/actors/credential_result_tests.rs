@@ -111,6 +111,7 @@ fn fixture() -> Fixture {
         expired: false,
         reminded_days: None,
         next_reminder: None,
+        created_by: None,
     };
     let task = Task {
         id: TaskId::generate(now),
@@ -234,6 +235,70 @@ fn a_provision_done_makes_the_credential_active_and_tells_the_team() {
     assert!(f.stored_task().is_none(), "the task is done and gone");
     assert_eq!(f.told(), ["Credential CI key is active."]);
     assert!(f.history()[0].starts_with("provision of credential CI key"));
+}
+
+impl Fixture {
+    /// A second member of the team, and the credential marked as made by `by`.
+    fn with_colleague(&self, by: Option<UserId>) -> UserId {
+        let now = clock_now(&self.clock);
+        let colleague = UserId::generate(now);
+        let audit = AuditRecord {
+            id: AuditId::generate(now),
+            at: now,
+            actor: None,
+            team: Some(self.credential.team),
+            action: "team.member_added".into(),
+            detail: String::new(),
+            subject: None,
+        };
+        let m = Membership {
+            team_id: self.credential.team,
+            user_id: colleague,
+            role: TeamRole::Developer,
+            since: now,
+        };
+        self.store.put_membership(&m, false, &audit).unwrap();
+        let mut c = self.stored().unwrap();
+        c.created_by = by;
+        self.store
+            .commit(
+                &Changes {
+                    credentials: vec![&c],
+                    ..Changes::default()
+                },
+                &audit,
+            )
+            .unwrap();
+        colleague
+    }
+
+    fn told_to(&self, user: UserId) -> usize {
+        self.store.notifications(user, 10).unwrap().len()
+    }
+}
+
+#[test]
+fn active_is_told_to_the_one_who_created_it_not_the_whole_team() {
+    let f = fixture();
+    let colleague = f.with_colleague(Some(f.member));
+    f.actor
+        .credential_result(f.task.clone(), Ok(Outcome::Done), 0.5)
+        .unwrap();
+    assert_eq!(f.told(), ["Credential CI key is active."]);
+    assert_eq!(f.told_to(colleague), 0, "a colleague who did not ask");
+}
+
+#[test]
+fn active_is_told_to_the_team_when_its_creator_has_left_or_is_not_known() {
+    for by in [Some(UserId::generate(Timestamp::from_millis(5))), None] {
+        let f = fixture();
+        let colleague = f.with_colleague(by);
+        f.actor
+            .credential_result(f.task.clone(), Ok(Outcome::Done), 0.5)
+            .unwrap();
+        assert_eq!(f.told(), ["Credential CI key is active."]);
+        assert_eq!(f.told_to(colleague), 1, "{by:?}");
+    }
 }
 
 #[test]

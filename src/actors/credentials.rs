@@ -254,8 +254,9 @@ impl TeamActor {
         let link = format!("/teams/{}/credentials/{}", self.team_id, c.id);
         let mut notifications = Vec::new();
         if was_absent && c.observed == Observed::Active {
-            notifications = self.notify(
-                self.team_id,
+            // Told to whoever created it: the rest of the team did not ask.
+            notifications = self.notify_person(
+                c.created_by,
                 format!("Credential {} is active.", c.name),
                 link.clone(),
             )?;
@@ -365,6 +366,7 @@ impl Handler<CreateCredential> for TeamActor {
                 expired: false,
                 reminded_days: None,
                 next_reminder: None,
+                created_by: Some(msg.actor),
             };
             c.start_lifetime(msg.lifetime, now);
             c.plan_reminder(&me.reminder_days, now);

@@ -123,6 +123,28 @@ impl TeamActor {
             .collect())
     }
 
+    /// The notice for `person` when they are still a member of this team;
+    /// for every member otherwise (`None`: nobody in particular).
+    pub(super) fn notify_person(
+        &self,
+        person: Option<crate::domain::ids::UserId>,
+        text: String,
+        link: String,
+    ) -> Result<Vec<crate::domain::notification::Notification>, StoreError> {
+        let Some(user) = person else {
+            return self.notify(self.team_id, text, link);
+        };
+        if self.store.membership(self.team_id, user)?.is_none() {
+            return self.notify(self.team_id, text, link);
+        }
+        Ok(vec![crate::domain::notification::Notification::new(
+            user,
+            self.clock.now(),
+            &text,
+            &link,
+        )])
+    }
+
     /// An audit record of something Agora did by itself (the provisioning engine).
     pub(super) fn system_audit(
         &self,

@@ -15,7 +15,9 @@ pub use lifecycle::{CredentialAction, CredentialOp, Desired, Observed};
 
 use super::abilities::{Abilities, Grace};
 use super::expiry::{self, AtExpiry, Lifetime};
-use super::ids::{AccessId, ApplicationId, CredentialId, ProductId, ResourceId, TaskId, TeamId};
+use super::ids::{
+    AccessId, ApplicationId, CredentialId, ProductId, ResourceId, TaskId, TeamId, UserId,
+};
 use super::key_format::KeyId;
 use super::resource::CredentialType;
 use crate::clock::Timestamp;
@@ -119,6 +121,10 @@ pub struct Credential {
     /// index's key).
     #[serde(default)]
     pub next_reminder: Option<(u32, Timestamp)>,
+    /// Who created it (`None` in records from before this was kept): the
+    /// person told when it becomes active.
+    #[serde(default)]
+    pub created_by: Option<UserId>,
 }
 
 /// What the portal wants of a credential, as the gateway checks it on every call.
@@ -407,6 +413,7 @@ pub(crate) mod tests {
             expired: false,
             reminded_days: None,
             next_reminder: None,
+            created_by: None,
         }
     }
 
