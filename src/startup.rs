@@ -210,9 +210,12 @@ impl Application {
                 .wrap(from_fn(body_deadline))
                 .wrap(from_fn(security_headers))
                 .wrap(from_fn(observe))
-                .configure(routes)
+                // Routes are tried in order, each dynamic one by its regex:
+                // the gateway's few and the API's scope come before the
+                // pages' hundred or so, so their requests skip those.
                 .configure(crate::gateway::routes)
                 .configure(crate::api::routes)
+                .configure(routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(WebError::NotFound)
                 }))

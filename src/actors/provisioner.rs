@@ -22,6 +22,8 @@ use crate::store::{Store, StoreError};
 const BATCH: usize = 200;
 /// Batches in one run at most, so a run always ends.
 const MAX_BATCHES: usize = 50;
+/// Results sent to the teams' actors before waiting for them to be recorded.
+const IN_FLIGHT: usize = 32;
 
 pub struct Provisioner {
     store: Store,
@@ -72,6 +74,10 @@ async fn run(
         if due.is_empty() {
             break;
         }
+        // Results go to the teams' actors as they come and are awaited a
+        // few at a time: the actors record them back to back and one flush
+        // covers several, instead of one flush per task.
+        let mut answers = Vec::new();
         for task in due {
             report.attempted += 1;
             let result = match planes.get(&task.dataplane) {
@@ -96,18 +102,37 @@ async fn run(
                 result,
                 jitter: crate::crypto::random::unit(),
             };
-            match teams.send(task.grant.team, msg).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::error!(task = %task.id, error = %e, "recording a provisioning result failed")
-                }
-                Err(e) => {
-                    tracing::error!(task = %task.id, error = %e, "the team actor did not answer")
-                }
+            let teams = teams.clone();
+            answers.push(async move { (task.id, teams.send(task.grant.team, msg).await) });
+            if answers.len() == IN_FLIGHT {
+                recorded(std::mem::take(&mut answers)).await;
             }
         }
+        recorded(answers).await;
     }
     Ok(report)
+}
+
+/// Waits for the teams' actors to have recorded (and flushed) these results.
+async fn recorded(
+    answers: Vec<
+        impl std::future::Future<
+            Output = (
+                crate::domain::ids::TaskId,
+                Result<Result<(), StoreError>, actix::MailboxError>,
+            ),
+        >,
+    >,
+) {
+    for (task, answer) in futures_util::future::join_all(answers).await {
+        match answer {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(task = %task, error = %e, "recording a provisioning result failed")
+            }
+            Err(e) => tracing::error!(task = %task, error = %e, "the team actor did not answer"),
+        }
+    }
 }
 
 impl Handler<RunDue> for Provisioner {

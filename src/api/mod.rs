@@ -162,6 +162,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PayloadConfig::new(MAX_BODY))
             .route("/openapi.json", web::get().to(openapi_json))
+            // Tried in order: the credentials, most used by scripts, first.
+            .route(
+                "/teams/{team}/credentials",
+                web::get().to(credentials::list),
+            )
+            .route(
+                "/teams/{team}/credentials",
+                web::post().to(credentials::create),
+            )
+            .route(
+                "/teams/{team}/credentials/{credential}",
+                web::get().to(credentials::get),
+            )
+            .route(
+                "/teams/{team}/credentials/{credential}/reveal",
+                web::post().to(credentials::reveal),
+            )
+            .route(
+                "/teams/{team}/credentials/{credential}/{action}",
+                web::post().to(credentials::act),
+            )
             .route("/teams", web::get().to(teams::list))
             .route("/teams/{team}/webhooks", web::get().to(webhooks::list))
             .route("/teams/{team}/webhooks", web::post().to(webhooks::register))
@@ -305,26 +326,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/teams/{team}/provided/access-requests/{access}/{decision}",
                 web::post().to(access::decide),
-            )
-            .route(
-                "/teams/{team}/credentials",
-                web::get().to(credentials::list),
-            )
-            .route(
-                "/teams/{team}/credentials",
-                web::post().to(credentials::create),
-            )
-            .route(
-                "/teams/{team}/credentials/{credential}",
-                web::get().to(credentials::get),
-            )
-            .route(
-                "/teams/{team}/credentials/{credential}/reveal",
-                web::post().to(credentials::reveal),
-            )
-            .route(
-                "/teams/{team}/credentials/{credential}/{action}",
-                web::post().to(credentials::act),
             )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::Op(crate::ops::OpError::NotFound))
