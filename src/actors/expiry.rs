@@ -72,16 +72,19 @@ impl Handler<ExpireDue> for TeamActor {
             let mut names = Vec::new();
             let mut removed = 0;
             let mut grants = super::credentials::Grants::default();
-            for id in msg.ids {
+            for read in me.store.credentials_by_id(&msg.ids) {
                 if batch.credentials.len() == CHUNK {
                     batch.notify(&members, me, &names, removed, now);
                     batch.commit(me)?;
                     batch = Batch::default();
                     (names, removed) = (Vec::new(), 0);
                 }
-                let Ok(mut c) = me.own_credential(id) else {
+                let Ok(Some(mut c)) = read else {
                     continue;
                 };
+                if c.team != me.team_id {
+                    continue;
+                }
                 // Renewed or deleted since the sweep looked: nothing to do.
                 if c.act(CredentialAction::Expire, Abilities::ALL, now)
                     .is_err()

@@ -20,6 +20,46 @@ impl Store {
             .transpose()
     }
 
+    /// Many credentials at once, in the order of `ids`. A long list is read
+    /// on every core: each read that misses sled's cache loads and decodes
+    /// a page, and those wait on nothing but the processor.
+    pub fn credentials_by_id(
+        &self,
+        ids: &[CredentialId],
+    ) -> Vec<Result<Option<Credential>, StoreError>> {
+        const PER_THREAD: usize = 64;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(ids.len() / PER_THREAD);
+        if threads < 2 {
+            return ids.iter().map(|id| self.credential(*id)).collect();
+        }
+        let per = ids.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let parts: Vec<_> = ids
+                .chunks(per)
+                .map(|part| {
+                    let read = s.spawn(move || {
+                        part.iter()
+                            .map(|id| self.credential(*id))
+                            .collect::<Vec<_>>()
+                    });
+                    (part.len(), read)
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|(n, read)| {
+                    read.join().unwrap_or_else(|_| {
+                        (0..n)
+                            .map(|_| Err(StoreError::Corrupt("a reading thread failed".to_owned())))
+                            .collect()
+                    })
+                })
+                .collect()
+        })
+    }
+
     pub fn credential_by_key(&self, key_id: &KeyId) -> Result<Option<Credential>, StoreError> {
         match self.credential_by_key.get(key_id.as_str().as_bytes())? {
             Some(id) => match CredentialId::from_bytes(&id) {

@@ -154,6 +154,42 @@ fn credential_indexes_follow_updates_and_removal() {
     assert!(store.credential(c.id).unwrap().is_none());
 }
 
+/// A long list read on several threads answers in the order asked, with
+/// the ones not there as such.
+#[test]
+fn many_credentials_read_at_once_keep_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), 1).unwrap();
+    let template = crate::domain::credential::tests::credential();
+    let now = Timestamp::from_millis(60_000);
+    let made: Vec<_> = (0..300)
+        .map(|i| {
+            let mut c = template.clone();
+            c.id = crate::domain::ids::CredentialId::generate(now);
+            c.key_id = crate::domain::key_format::KeyId::generate();
+            c.name = format!("c{i}");
+            c
+        })
+        .collect();
+    let changes = Changes {
+        credentials: made.iter().collect(),
+        ..Changes::default()
+    };
+    store.commit(&changes, &audit(template.team)).unwrap();
+    let mut ids: Vec<_> = made.iter().map(|c| c.id).rev().collect();
+    let missing = crate::domain::ids::CredentialId::generate(now);
+    ids.insert(150, missing);
+    let read = store.credentials_by_id(&ids);
+    assert_eq!(read.len(), ids.len());
+    for (id, r) in ids.iter().zip(read) {
+        match r.unwrap() {
+            Some(c) => assert_eq!(c.id, *id),
+            None => assert_eq!(*id, missing),
+        }
+    }
+    assert!(store.credentials_by_id(&[]).is_empty());
+}
+
 /// The data check finds an index entry without its record and a record
 /// missing from its index, and a secret that does not open with the key.
 #[test]
