@@ -6,6 +6,7 @@ pub mod applications;
 pub mod catalog;
 #[cfg(test)]
 mod credential_result_tests;
+mod credential_results;
 pub mod credential_steps;
 pub mod credentials;
 pub mod expiry;
