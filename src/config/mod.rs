@@ -5,9 +5,11 @@
 mod backup;
 mod dataplanes;
 mod duration;
+mod gateway;
 mod observability;
 mod smtp;
 mod source;
+mod values;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -19,9 +21,11 @@ pub use dataplanes::{
     DataPlaneConfig, DataPlaneKind, EMBEDDED_DATAPLANE, SigningSecret, WebhookConfig,
 };
 pub use duration::{format_duration, parse_duration};
+pub use gateway::{GatewayConfig, ProxyKind};
 pub use observability::{LogConfig, LogFormat, MetricsConfig};
 pub use smtp::{SmtpConfig, SmtpPassword, SmtpTls, is_address};
 use source::{Origin, Sources};
+use values::{default_hash_concurrency, leak_secret, parse_reminder_days, whole_seconds};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -40,63 +44,6 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// `embedded` first, then the configured ones by name.
     pub dataplanes: Vec<DataPlaneConfig>,
-}
-
-/// The embedded data plane's public endpoints.
-#[derive(Debug, Clone)]
-pub struct GatewayConfig {
-    /// How long an OAuth access token from `/oauth/token` lives.
-    pub token_ttl: Duration,
-    /// The proxy in front, which decides where the original URI is read.
-    pub proxy: ProxyKind,
-    /// Whether `X-Agora-Resource` names the resource: only when the proxy's
-    /// configuration sets that header itself, per location.
-    pub resource_header: bool,
-}
-
-/// The reverse proxy that asks `/gateway/authorize`, and so the one place
-/// the original request URI is read from: a header that proxy overwrites,
-/// never one a client could add.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProxyKind {
-    /// `X-Original-URI`, set by `proxy_set_header X-Original-URI $request_uri`.
-    Nginx,
-    /// `X-Forwarded-Uri`, which `forwardAuth` sets from the request.
-    Traefik,
-    /// `X-Forwarded-Uri`, which `forward_auth` sets from the request.
-    Caddy,
-    /// The path `ext_authz` appends to `/gateway/authorize`.
-    Envoy,
-}
-
-impl ProxyKind {
-    pub fn parse(v: &str) -> Result<Self, String> {
-        match v {
-            "nginx" => Ok(Self::Nginx),
-            "traefik" => Ok(Self::Traefik),
-            "caddy" => Ok(Self::Caddy),
-            "envoy" => Ok(Self::Envoy),
-            _ => Err("put \"nginx\", \"traefik\", \"caddy\" or \"envoy\": the proxy that asks /gateway/authorize".to_owned()),
-        }
-    }
-
-    /// The header that carries the original URI; `None`: the appended path.
-    pub fn uri_header(self) -> Option<&'static str> {
-        match self {
-            Self::Nginx => Some("x-original-uri"),
-            Self::Traefik | Self::Caddy => Some("x-forwarded-uri"),
-            Self::Envoy => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Nginx => "nginx",
-            Self::Traefik => "traefik",
-            Self::Caddy => "caddy",
-            Self::Envoy => "envoy",
-        }
-    }
 }
 
 /// How provisioning tasks are retried.
@@ -501,71 +448,3 @@ fn non_empty_path(v: &str) -> Result<PathBuf, String> {
 
 #[cfg(test)]
 mod tests;
-
-/// Half the cores, at least one: sign-ins at full tilt still leave the other
-/// half to serve pages.
-fn default_hash_concurrency() -> i64 {
-    std::thread::available_parallelism().map_or(1, |n| (n.get() as i64 / 2).max(1))
-}
-
-/// A scheduler interval: whole seconds, at least one.
-fn whole_seconds(v: &str) -> Result<Duration, String> {
-    let d = parse_duration(v)?;
-    if d.is_zero() || d.subsec_nanos() != 0 {
-        return Err(
-            "the scheduler counts whole seconds: put \"1s\" or more, such as \"2s\"".to_owned(),
-        );
-    }
-    Ok(d)
-}
-
-/// "30, 14, 7, 3, 1": distinct whole days from 1 to 365, largest first;
-/// empty: no reminders.
-fn parse_reminder_days(v: &str) -> Result<Vec<u32>, String> {
-    let mut days = Vec::new();
-    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part.parse::<u32>() {
-            Ok(d) if (1..=365).contains(&d) && !days.contains(&d) => days.push(d),
-            _ => {
-                return Err(format!(
-                    "“{part}” is not a reminder: put distinct whole days from 1 to 365, separated by commas, such as \"30, 14, 7, 3, 1\""
-                ));
-            }
-        }
-    }
-    if days.len() > 10 {
-        return Err("put at most 10 reminders".to_owned());
-    }
-    days.sort_by(|a, b| b.cmp(a));
-    Ok(days)
-}
-
-/// The secret that signs leaked-key reports, from a file or a variable.
-fn leak_secret(file: &str, var: &str) -> Result<Option<SigningSecret>, ConfigError> {
-    let secret = match (file, var) {
-        ("", "") => return Ok(None),
-        (file, "") => std::fs::read(file)
-            .map(|b| b.trim_ascii().to_vec())
-            .map_err(|e| {
-                ConfigError::new(format!(
-                    "security.leaked_keys_secret_file: cannot read {file}: {e}; point it at the file holding the reports' signing secret"
-                ))
-            })?,
-        ("", var) => std::env::var(var).map(String::into_bytes).map_err(|_| {
-            ConfigError::new(format!(
-                "security.leaked_keys_secret_env: the environment variable {var} is not set"
-            ))
-        })?,
-        _ => {
-            return Err(ConfigError::new(
-                "security: name the leaked-key secret with leaked_keys_secret_file or leaked_keys_secret_env, not both",
-            ));
-        }
-    };
-    if secret.len() < 16 {
-        return Err(ConfigError::new(
-            "security: the leaked-key signing secret is shorter than 16 bytes; use a long random value",
-        ));
-    }
-    Ok(Some(SigningSecret(secret)))
-}
