@@ -384,8 +384,12 @@ pub async fn act(
         Some(s) => Fresh::Now(s),
         None => Fresh::Later(made_by(state, &c.dataplane)),
     });
-    // A deleted credential may already be gone from storage.
-    let now = state.store.credential(c.id)?.unwrap_or_else(|| c.clone());
+    // A deleted credential may already be gone from storage: the data
+    // plane removed it before this read.
+    let now = match state.store.credential(c.id)? {
+        Some(now) => now,
+        None => c.removed(),
+    };
     Ok((now, fresh))
 }
 

@@ -304,6 +304,18 @@ impl Credential {
         }
     }
 
+    /// The credential as it last was once deleted and removed from its data
+    /// plane (its record is gone then).
+    pub fn removed(&self) -> Self {
+        Self {
+            desired: Desired::Deleted,
+            observed: Observed::Removed,
+            task: None,
+            window_until: None,
+            ..self.clone()
+        }
+    }
+
     /// The data plane is done with it: the record can go.
     pub fn is_gone(&self) -> bool {
         self.desired == Desired::Deleted && self.observed == Observed::Removed

@@ -249,3 +249,16 @@ fn what_the_data_plane_cannot_do_is_refused_before_the_state_changes() {
     assert_eq!(c.grace_until, Some(now.plus(Grace::Day.duration())));
     assert_eq!(c.act(CredentialAction::Delete, none, now), Ok(()));
 }
+
+/// What an answer shows of a credential whose record went before it was
+/// read again: deleted, removed, nothing left to view or to do.
+#[test]
+fn a_removed_credential_reads_as_deleting_and_shows_no_secret() {
+    let mut c = credential();
+    c.window_until = Some(Timestamp::from_millis(9_000));
+    let gone = c.removed();
+    assert_eq!(gone.state_name(), "Deleting");
+    assert!(gone.is_gone());
+    assert!(!gone.viewable(Timestamp::from_millis(2_000)));
+    assert_eq!((gone.id, gone.task), (c.id, None));
+}
