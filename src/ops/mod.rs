@@ -21,6 +21,7 @@ pub mod subscriptions;
 pub mod teams;
 pub mod throttle;
 pub mod tokens;
+pub mod view_credential;
 pub mod webhooks;
 
 pub use caller::Caller;
