@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use actix::{Actor, ActorFutureExt, AtomicResponse, Context, Handler, WrapFuture};
+use futures_util::future::join_all;
 
 use super::access::ProvisionResult;
 use super::kicker::{RunDue, RunReport};
@@ -103,36 +104,24 @@ async fn run(
                 jitter: crate::crypto::random::unit(),
             };
             let teams = teams.clone();
-            answers.push(async move { (task.id, teams.send(task.grant.team, msg).await) });
+            answers.push(async move {
+                match teams.send(task.grant.team, msg).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!(task = %task.id, error = %e, "recording a provisioning result failed")
+                    }
+                    Err(e) => {
+                        tracing::error!(task = %task.id, error = %e, "the team actor did not answer")
+                    }
+                }
+            });
             if answers.len() == IN_FLIGHT {
-                recorded(std::mem::take(&mut answers)).await;
+                join_all(std::mem::take(&mut answers)).await;
             }
         }
-        recorded(answers).await;
+        join_all(answers).await;
     }
     Ok(report)
-}
-
-/// Waits for the teams' actors to have recorded (and flushed) these results.
-async fn recorded(
-    answers: Vec<
-        impl std::future::Future<
-            Output = (
-                crate::domain::ids::TaskId,
-                Result<Result<(), StoreError>, actix::MailboxError>,
-            ),
-        >,
-    >,
-) {
-    for (task, answer) in futures_util::future::join_all(answers).await {
-        match answer {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!(task = %task, error = %e, "recording a provisioning result failed")
-            }
-            Err(e) => tracing::error!(task = %task, error = %e, "the team actor did not answer"),
-        }
-    }
 }
 
 impl Handler<RunDue> for Provisioner {

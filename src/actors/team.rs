@@ -112,14 +112,7 @@ impl TeamActor {
             .store
             .members(team)?
             .into_iter()
-            .map(|m| crate::domain::notification::Notification {
-                id: crate::domain::ids::NotificationId::generate(at),
-                user: m.user_id,
-                at,
-                text: text.clone(),
-                link: link.clone(),
-                read: false,
-            })
+            .map(|m| crate::domain::notification::Notification::new(m.user_id, at, &text, &link))
             .collect())
     }
 
@@ -131,18 +124,15 @@ impl TeamActor {
         text: String,
         link: String,
     ) -> Result<Vec<crate::domain::notification::Notification>, StoreError> {
-        let Some(user) = person else {
-            return self.notify(self.team_id, text, link);
-        };
-        if self.store.membership(self.team_id, user)?.is_none() {
-            return self.notify(self.team_id, text, link);
+        match person {
+            Some(user) if self.store.membership(self.team_id, user)?.is_some() => {
+                let at = self.clock.now();
+                Ok(vec![crate::domain::notification::Notification::new(
+                    user, at, &text, &link,
+                )])
+            }
+            _ => self.notify(self.team_id, text, link),
         }
-        Ok(vec![crate::domain::notification::Notification::new(
-            user,
-            self.clock.now(),
-            &text,
-            &link,
-        )])
     }
 
     /// An audit record of something Agora did by itself (the provisioning engine).

@@ -1,7 +1,7 @@
 //! Credentials: Create Credential, the actions on one (suspend, enable,
-//! renew with grace, end grace, delete, retry), and reading them; revealing
-//! the clear secret within its view window is in `view_credential`. Every rule of these lives
-//! here or below; the pages and the API only parse and answer.
+//! renew with grace, end grace, delete, retry), and reading them (View
+//! Credential is in `view_credential`). Every rule of these lives here or
+//! below; the pages and the API only parse and answer.
 
 use std::time::Duration;
 
