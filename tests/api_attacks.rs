@@ -246,3 +246,44 @@ async fn forty_creates_at_once_make_one_object() {
     let (_, list) = api.get(&path).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
 }
+
+/// The gateway's and the API's routes are matched before the pages': a path
+/// under `/api/v1` that names nothing, raw or dot-encoded, gets the API's
+/// problem answer, never a page; the pages and `/api` still answer as
+/// pages.
+#[actix_web::test]
+async fn api_paths_that_name_nothing_get_the_apis_answer_not_a_page() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    for path in ["/api/v1/nothing", "/api/v1/teams/x/nothing", "/api/v1/"] {
+        let res = client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+        let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(
+            kind.starts_with("application/problem+json"),
+            "{path}: {kind}"
+        );
+    }
+    for path in [
+        "/api/v1/%2e%2e/login",
+        "/api/v1/../login",
+        "/gateway/authorize/../../login",
+    ] {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert_ne!(raw(&app.base, &req), 200, "{path} reached a page");
+    }
+    for path in ["/api", "/login"] {
+        let res = client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+    }
+}
