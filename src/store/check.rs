@@ -12,7 +12,6 @@ use crate::crypto::master_key::MasterKey;
 use crate::crypto::vault::Vault;
 use crate::domain::access::AccessRequest;
 use crate::domain::application::Application;
-use crate::domain::audit::AuditRecord;
 use crate::domain::credential::{Credential, secret_aad};
 use crate::domain::ids::CredentialId;
 use crate::domain::outbox::{Task, TaskState};
@@ -291,15 +290,34 @@ impl Store {
 
     fn check_audit(&self, r: &mut DataReport) -> Result<(), StoreError> {
         let mut want: [Keys; 2] = Default::default();
-        each_record(r, "audit", &self.audit, |a: AuditRecord| {
-            let id = a.id.to_bytes();
-            if let Some(team) = a.team {
-                want[0].insert(key::<32>(&[&team.to_bytes(), &id]).to_vec());
+        for kv in self.audit.iter() {
+            let (group, v) = kv?;
+            r.checked += 1;
+            let records = match super::audit::decode_records(&v) {
+                Ok(records) => records,
+                Err(e) => {
+                    r.problem(format!(
+                        "audit {}: does not decode: {e}",
+                        hex::encode(&group)
+                    ));
+                    continue;
+                }
+            };
+            if records.first().map(|a| a.id.to_bytes()[..] != group[..]) != Some(false) {
+                r.problem(format!(
+                    "audit {}: not kept under its first record's id",
+                    hex::encode(&group)
+                ));
             }
-            if let Some(subject) = a.subject {
-                want[1].insert(key::<32>(&[&subject.key(), &id]).to_vec());
+            for a in records {
+                if let Some(team) = a.team {
+                    want[0].insert(key::<32>(&[&team.to_bytes(), &group]).to_vec());
+                }
+                if let Some(subject) = a.subject {
+                    want[1].insert(key::<32>(&[&subject.key(), &a.id.to_bytes()]).to_vec());
+                }
             }
-        })?;
+        }
         compare(r, "audit_by_team", &self.audit_by_team, &want[0])?;
         compare(r, "audit_by_subject", &self.audit_by_subject, &want[1])
     }

@@ -6,13 +6,14 @@
 //! again). Before the first pending step runs, a backup of the database as
 //! it was is written.
 //!
-//! Schema 1 is the first layout: no step exists yet. A change adds one here:
+//! Schema 1 is the first layout. A change adds a step here:
 //!
 //! ```text
-//! Migration { id: "0002-credential-owner-index", schema: 2, run: |s| { … } }
+//! Migration { id: "0003-credential-owner-index", schema: 3, run: |s| { … } }
 //! ```
 //!
-//! and bumps `SCHEMA_VERSION` to 2.
+//! and bumps `SCHEMA_VERSION` to its schema. A new database is created at
+//! the newest layout, with every step recorded as done.
 
 use std::path::PathBuf;
 
@@ -29,7 +30,15 @@ pub struct Migration {
 }
 
 /// The steps, oldest first.
-pub const MIGRATIONS: &[Migration] = &[];
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    // From schema 2 an audit value may hold the list of a transaction's
+    // records (see `store::audit`). Single records read as before, so
+    // nothing is rewritten; the version keeps an older Agora, which cannot
+    // read the lists, from opening the database.
+    id: "0002-audit-record-lists",
+    schema: 2,
+    run: |_| Ok(()),
+}];
 
 /// What a start's migration did.
 #[derive(Debug, Default, PartialEq)]
@@ -87,8 +96,8 @@ impl Store {
             (m.run)(self)?;
             let _writing = self.writing();
             self.meta.insert(record(m.id), now.rfc3339().as_bytes())?;
-            self.meta
-                .insert("schema_version", &m.schema.to_be_bytes())?;
+            let schema = m.schema.max(self.schema_version()?);
+            self.meta.insert("schema_version", &schema.to_be_bytes())?;
             drop(_writing);
             self.flush_blocking()?;
             done.ran.push(m.id);
@@ -106,7 +115,7 @@ impl Store {
     }
 }
 
-fn record(id: &str) -> String {
+pub(super) fn record(id: &str) -> String {
     format!("migration:{id}")
 }
 
@@ -195,5 +204,30 @@ mod tests {
         assert!(store.meta.get("migration:0003-second").unwrap().is_some());
         assert!(store.meta.get("migration:0004-broken").unwrap().is_none());
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_new_database_has_no_step_pending_and_a_schema_1_one_moves_to_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = MasterKey::from_bytes([5; 32]);
+        let store = Store::open(&dir.path().join("db"), &key, Path::new("k")).unwrap();
+        let now = Timestamp::from_millis(1_000_000);
+        let backups = dir.path().join("backups");
+        assert_eq!(store.migrate(&backups, now).unwrap(), Migrated::default());
+        assert_eq!(store.schema_version().unwrap(), 2);
+
+        // As a database written before schema 2 looks.
+        store
+            .meta
+            .insert("schema_version", &1u32.to_be_bytes())
+            .unwrap();
+        store
+            .meta
+            .remove(record("0002-audit-record-lists"))
+            .unwrap();
+        let done = store.migrate(&backups, now).unwrap();
+        assert_eq!(done.ran, ["0002-audit-record-lists"]);
+        assert!(done.backup.is_some());
+        assert_eq!(store.schema_version().unwrap(), 2);
     }
 }

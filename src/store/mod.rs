@@ -99,7 +99,7 @@ const UNREAD_PEOPLE: usize = 100_000;
 const CACHED_CREDENTIALS: usize = 10_000;
 
 /// The layout this code reads and writes. Bumped by a migration.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -397,9 +397,15 @@ impl Store {
                 }
             }
             None => {
+                // A new database has the newest layout: no step is pending.
                 self.meta
                     .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())
                     .map_err(StoreError::from)?;
+                for m in migrate::MIGRATIONS {
+                    self.meta
+                        .insert(migrate::record(m.id), &b"new database"[..])
+                        .map_err(StoreError::from)?;
+                }
             }
         }
         self.db.flush().map_err(StoreError::from)?;

@@ -252,3 +252,46 @@ fn check_data_reports_broken_indexes_and_secrets() {
         other.problems
     );
 }
+
+/// A transaction's audit records are kept as one list; every reader sees
+/// them one by one beside records kept alone, as before schema 2.
+#[test]
+fn a_batch_of_audit_records_reads_as_its_records() {
+    use crate::domain::audit::Subject;
+    use crate::domain::ids::{CredentialId, TeamId};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), 1).unwrap();
+    let at = Timestamp::from_millis(1_000);
+    let (team, other) = (TeamId::generate(at), TeamId::generate(at));
+    let alone = audit(team);
+    store.append_audit(&alone).unwrap();
+    // 20 records: more than a MessagePack fixarray holds.
+    let ids: Vec<CredentialId> = (0..20).map(|_| CredentialId::generate(at)).collect();
+    let mut batch: Vec<_> = ids
+        .iter()
+        .map(|id| crate::domain::audit::AuditRecord {
+            subject: Some(Subject::Credential(*id)),
+            detail: format!("about {id}"),
+            ..audit(team)
+        })
+        .collect();
+    batch.push(audit(other));
+    store.commit_all(&Changes::default(), &batch).unwrap();
+
+    assert_eq!(store.audit_count(), 22);
+    let history = store.team_audit(team, 100).unwrap();
+    assert_eq!(history.len(), 21);
+    assert_eq!(history[0].id, batch[19].id, "newest first");
+    assert_eq!(history[20].id, alone.id);
+    assert_eq!(store.team_audit(team, 5).unwrap().len(), 5);
+    assert_eq!(store.team_audit(other, 100).unwrap()[0].id, batch[20].id);
+    for (id, record) in ids.iter().zip(&batch) {
+        let mine = store.subject_audit(Subject::Credential(*id), 10).unwrap();
+        assert_eq!(mine.len(), 1, "{id}");
+        assert_eq!(mine[0].detail, record.detail);
+    }
+    let r = store
+        .check_data(&crate::crypto::master_key::MasterKey::from_bytes([1; 32]))
+        .unwrap();
+    assert!(r.is_clean(), "{:?}", r.problems);
+}
