@@ -23,7 +23,9 @@ use crate::domain::resource::Approval as Mode;
 use crate::domain::subscription::SubscriptionState;
 use crate::store::Changes;
 
-pub use super::access_results::{ProviderStep, ProvisionResult, ProvisioningStep};
+pub use super::access_results::{
+    ProviderStep, ProvisionResult, ProvisionResults, ProvisioningStep,
+};
 pub use super::applications::{ArchiveApplication, DeleteApplication, SaveApplication};
 
 impl TeamActor {

@@ -3,12 +3,13 @@
 
 use actix::{Context, Handler, Message};
 
+use super::credential_results::Recorded;
 use super::team::{CommandResult, Reply, TeamActor, TeamCommandError};
 use crate::dataplane::{DataPlaneError, Outcome};
 use crate::domain::access::{AccessError, Provisioning, TaskOp};
 use crate::domain::audit::Subject;
 use crate::domain::ids::{AccessId, TaskId, TeamId, UserId};
-use crate::domain::outbox::TaskState;
+use crate::domain::outbox::{Task, TaskState};
 use crate::store::{Changes, StoreError};
 
 /// What the engine got from a data plane for one task.
@@ -21,118 +22,48 @@ pub struct ProvisionResult {
     pub jitter: f64,
 }
 
+/// The answers of several tasks of one team, recorded together: the
+/// answers on credentials share one transaction (an answer on a credential
+/// already in it, and an answer on an access, first write what came before).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<(), StoreError>")]
+pub struct ProvisionResults(pub Vec<ProvisionResult>);
+
 impl Handler<ProvisionResult> for TeamActor {
     type Result = actix::ResponseFuture<Result<(), StoreError>>;
-    fn handle(&mut self, msg: ProvisionResult, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: ProvisionResult, ctx: &mut Context<Self>) -> Self::Result {
+        self.handle(ProvisionResults(vec![msg]), ctx)
+    }
+}
+
+impl Handler<ProvisionResults> for TeamActor {
+    type Result = actix::ResponseFuture<Result<(), StoreError>>;
+    fn handle(&mut self, msg: ProvisionResults, _: &mut Context<Self>) -> Self::Result {
         let reply = self.commit(|me| {
-            let Some(mut task) = me.store.task(msg.task)? else {
-                return Ok(()); // replaced or finished meanwhile
-            };
-            if task.credential.is_some() {
-                return me.credential_result(task, msg.result.clone(), msg.jitter);
+            let mut recorded = Recorded::default();
+            for result in msg.0 {
+                let Some(task) = me.store.task(result.task)? else {
+                    continue; // replaced or finished meanwhile
+                };
+                match &task.credential {
+                    Some(work) => {
+                        if recorded.has(work.credential) {
+                            std::mem::take(&mut recorded).commit(me)?;
+                        }
+                        me.stage_credential_result(
+                            task,
+                            result.result,
+                            result.jitter,
+                            &mut recorded,
+                        )?;
+                    }
+                    None => {
+                        std::mem::take(&mut recorded).commit(me)?;
+                        me.access_result(task, result)?;
+                    }
+                }
             }
-            let access = me.store.access(task.grant.access)?;
-            let Some(mut access) = access.filter(|a| a.team == me.team_id) else {
-                let audit = me.system_audit(
-                    "task.dropped",
-                    format!("dropped task {} of a removed access", task.key),
-                    None,
-                );
-                return me
-                    .store
-                    .commit(
-                        &Changes {
-                            done_tasks: vec![task.id],
-                            ..Changes::default()
-                        },
-                        &audit,
-                    )
-                    .map_err(Into::into);
-            };
-            let subject = Some(Subject::Access(access.id));
-            let now = me.clock.now();
-            let plane = &task.dataplane;
-            let (changes_task, done, audit) = match msg.result {
-                Ok(Outcome::Done | Outcome::DoneWithSecret { .. }) => {
-                    access.provisioned(task.id, task.op, now);
-                    let what = match task.op {
-                        TaskOp::Grant => "provisioned",
-                        TaskOp::Revoke => "removed",
-                    };
-                    let audit = me.system_audit(
-                        "access.provisioned",
-                        format!("{what} access “{}” on {plane}", access.name),
-                        subject,
-                    );
-                    (None, Some(task.id), audit)
-                }
-                Ok(Outcome::HandedOver) => {
-                    task.state = TaskState::Waiting;
-                    task.attempts += 1;
-                    let audit = me.system_audit(
-                        "access.handed_over",
-                        format!(
-                            "handed “{}” ({}) to the provider to carry out by hand on {plane}",
-                            access.name,
-                            task.op.as_str()
-                        ),
-                        subject,
-                    );
-                    (Some(task), None, audit)
-                }
-                Err(e) => {
-                    task.attempts += 1;
-                    let permanent = matches!(e, DataPlaneError::Permanent(_));
-                    let gave_up = permanent || me.backoff.gives_up(task.attempts);
-                    let error = e.to_string();
-                    access.failed(task.id, &error, gave_up);
-                    task.last_error = Some(error.clone());
-                    let detail = if gave_up {
-                        task.state = TaskState::Failed;
-                        format!(
-                            "gave up on “{}” after {} attempt(s) on {plane}: {error}",
-                            access.name, task.attempts
-                        )
-                    } else {
-                        let wait = me
-                            .backoff
-                            .delay(task.attempts, msg.jitter)
-                            .max(e.retry_after());
-                        task.next_at = now.plus(wait);
-                        format!(
-                            "attempt {} on {plane} failed: {error}; next attempt at {}",
-                            task.attempts,
-                            task.next_at.display()
-                        )
-                    };
-                    (
-                        Some(task),
-                        None,
-                        me.system_audit("access.provisioning_failed", detail, subject),
-                    )
-                }
-            };
-            let notifications = if access.provisioning == Provisioning::Failed {
-                me.notify(
-                    me.team_id,
-                    format!(
-                        "Provisioning of access “{}” failed: {}",
-                        access.name,
-                        access.last_error.clone().unwrap_or_default()
-                    ),
-                    format!("/teams/{}/applications/{}", me.team_id, access.application),
-                )?
-            } else {
-                Vec::new()
-            };
-            let changes = Changes {
-                accesses: vec![&access],
-                tasks: changes_task.iter().collect(),
-                done_tasks: done.into_iter().collect(),
-                notifications,
-                ..Changes::default()
-            };
-            me.store.commit(&changes, &audit).map_err(Into::into)
+            recorded.commit(me)
         });
         Box::pin(async move {
             reply.await.map_err(|e| match e {
@@ -140,6 +71,115 @@ impl Handler<ProvisionResult> for TeamActor {
                 other => StoreError::Corrupt(other.to_string()),
             })
         })
+    }
+}
+
+impl TeamActor {
+    /// Records the data plane's answer to an access task.
+    fn access_result(&self, mut task: Task, msg: ProvisionResult) -> CommandResult {
+        let me = self;
+        let access = me.store.access(task.grant.access)?;
+        let Some(mut access) = access.filter(|a| a.team == me.team_id) else {
+            let audit = me.system_audit(
+                "task.dropped",
+                format!("dropped task {} of a removed access", task.key),
+                None,
+            );
+            return me
+                .store
+                .commit(
+                    &Changes {
+                        done_tasks: vec![task.id],
+                        ..Changes::default()
+                    },
+                    &audit,
+                )
+                .map_err(Into::into);
+        };
+        let subject = Some(Subject::Access(access.id));
+        let now = me.clock.now();
+        let plane = &task.dataplane;
+        let (changes_task, done, audit) = match msg.result {
+            Ok(Outcome::Done | Outcome::DoneWithSecret { .. }) => {
+                access.provisioned(task.id, task.op, now);
+                let what = match task.op {
+                    TaskOp::Grant => "provisioned",
+                    TaskOp::Revoke => "removed",
+                };
+                let audit = me.system_audit(
+                    "access.provisioned",
+                    format!("{what} access “{}” on {plane}", access.name),
+                    subject,
+                );
+                (None, Some(task.id), audit)
+            }
+            Ok(Outcome::HandedOver) => {
+                task.state = TaskState::Waiting;
+                task.attempts += 1;
+                let audit = me.system_audit(
+                    "access.handed_over",
+                    format!(
+                        "handed “{}” ({}) to the provider to carry out by hand on {plane}",
+                        access.name,
+                        task.op.as_str()
+                    ),
+                    subject,
+                );
+                (Some(task), None, audit)
+            }
+            Err(e) => {
+                task.attempts += 1;
+                let permanent = matches!(e, DataPlaneError::Permanent(_));
+                let gave_up = permanent || me.backoff.gives_up(task.attempts);
+                let error = e.to_string();
+                access.failed(task.id, &error, gave_up);
+                task.last_error = Some(error.clone());
+                let detail = if gave_up {
+                    task.state = TaskState::Failed;
+                    format!(
+                        "gave up on “{}” after {} attempt(s) on {plane}: {error}",
+                        access.name, task.attempts
+                    )
+                } else {
+                    let wait = me
+                        .backoff
+                        .delay(task.attempts, msg.jitter)
+                        .max(e.retry_after());
+                    task.next_at = now.plus(wait);
+                    format!(
+                        "attempt {} on {plane} failed: {error}; next attempt at {}",
+                        task.attempts,
+                        task.next_at.display()
+                    )
+                };
+                (
+                    Some(task),
+                    None,
+                    me.system_audit("access.provisioning_failed", detail, subject),
+                )
+            }
+        };
+        let notifications = if access.provisioning == Provisioning::Failed {
+            me.notify(
+                me.team_id,
+                format!(
+                    "Provisioning of access “{}” failed: {}",
+                    access.name,
+                    access.last_error.clone().unwrap_or_default()
+                ),
+                format!("/teams/{}/applications/{}", me.team_id, access.application),
+            )?
+        } else {
+            Vec::new()
+        };
+        let changes = Changes {
+            accesses: vec![&access],
+            tasks: changes_task.iter().collect(),
+            done_tasks: done.into_iter().collect(),
+            notifications,
+            ..Changes::default()
+        };
+        me.store.commit(&changes, &audit).map_err(Into::into)
     }
 }
 

@@ -386,3 +386,83 @@ fn an_answer_to_a_task_the_credential_no_longer_waits_for_is_dropped() {
     assert!(f.stored_task().is_some(), "the real task is untouched");
     assert!(f.told().is_empty());
 }
+
+impl Fixture {
+    /// A second Pending credential of the team with its due Provision task.
+    fn another(&self) -> (Credential, Task) {
+        let now = clock_now(&self.clock);
+        let mut c = self.credential.clone();
+        c.id = CredentialId::generate(now);
+        c.key_id = KeyId::generate();
+        c.name = "second key".into();
+        let mut task = self.task.clone();
+        task.id = TaskId::generate(now);
+        task.key = format!("credential:{}:1:provision", c.id);
+        let work = task.credential.as_mut().unwrap();
+        (work.credential, work.key_id) = (c.id, c.key_id);
+        c.task = Some(task.id);
+        let changes = Changes {
+            credentials: vec![&c],
+            tasks: vec![&task],
+            ..Changes::default()
+        };
+        let audit = AuditRecord {
+            id: AuditId::generate(now),
+            at: now,
+            actor: None,
+            team: Some(c.team),
+            action: "credential.created".into(),
+            detail: String::new(),
+            subject: None,
+        };
+        self.store.commit(&changes, &audit).unwrap();
+        (c, task)
+    }
+}
+
+/// One message with the answers of several tasks: each credential changes
+/// as if answered alone, and an answer on a credential already in the batch
+/// reads what the one before it wrote (here: its task is done, so the
+/// repeated answer is dropped as stale).
+#[actix_web::test]
+async fn a_batch_of_answers_is_recorded_as_answered_one_by_one() {
+    use actix::Actor;
+
+    use super::access::{ProvisionResult, ProvisionResults};
+    let f = fixture();
+    let (second, second_task) = f.another();
+    let answer = |task: &Task| ProvisionResult {
+        task: task.id,
+        result: Ok(Outcome::Done),
+        jitter: 0.5,
+    };
+    let store = f.store.clone();
+    let addr = f.actor.start();
+    addr.send(ProvisionResults(vec![
+        answer(&f.task),
+        answer(&second_task),
+        answer(&f.task),
+    ]))
+    .await
+    .unwrap()
+    .unwrap();
+    for (id, task) in [(f.credential.id, &f.task), (second.id, &second_task)] {
+        let c = store.credential(id).unwrap().unwrap();
+        assert_eq!((c.observed, c.task), (Observed::Active, None), "{}", c.name);
+        assert!(store.task(task.id).unwrap().is_none());
+        let history = store.subject_audit(Subject::Credential(id), 10).unwrap();
+        assert!(
+            history[0]
+                .detail
+                .starts_with(&format!("provision of credential {}", c.name)),
+            "{history:?}"
+        );
+    }
+    let team = store.team_audit(f.credential.team, 10).unwrap();
+    assert!(
+        team[0].detail.starts_with("dropped stale task"),
+        "{:?}",
+        team.iter().map(|a| &a.detail).collect::<Vec<_>>()
+    );
+    assert_eq!(store.notifications(f.member, 10).unwrap().len(), 2);
+}

@@ -4,18 +4,84 @@
 
 use super::team::{CommandResult, TeamActor};
 use crate::dataplane::{DataPlaneError, Outcome};
-use crate::domain::audit::Subject;
-use crate::domain::credential::{CredentialOp, Observed};
+use crate::domain::audit::{AuditRecord, Subject};
+use crate::domain::credential::{Credential, CredentialOp, Observed};
+use crate::domain::ids::TaskId;
+use crate::domain::key_format::KeyId;
+use crate::domain::notification::Notification;
 use crate::domain::outbox::{Task, TaskState};
 use crate::store::{Changes, SealedSecret};
+
+/// What recording answers writes, kept until one transaction writes the
+/// answers of a batch together.
+#[derive(Default)]
+pub(super) struct Recorded {
+    credentials: Vec<Credential>,
+    removed: Vec<Credential>,
+    secrets: Vec<SealedSecret>,
+    tasks: Vec<Task>,
+    done: Vec<TaskId>,
+    notifications: Vec<Notification>,
+    audits: Vec<AuditRecord>,
+    /// Keys the data plane no longer holds: the gateway forgets them.
+    gone: Vec<KeyId>,
+}
+
+impl Recorded {
+    /// Whether an answer about this credential is already kept: a second
+    /// one must read what the first wrote.
+    pub(super) fn has(&self, credential: crate::domain::ids::CredentialId) -> bool {
+        (self.credentials.iter())
+            .chain(&self.removed)
+            .any(|c| c.id == credential)
+    }
+
+    /// Writes what was kept in one transaction.
+    pub(super) fn commit(self, me: &TeamActor) -> CommandResult {
+        if self.audits.is_empty() {
+            return Ok(());
+        }
+        let changes = Changes {
+            notifications: self.notifications,
+            credentials: self.credentials.iter().collect(),
+            removed_credentials: self.removed.iter().collect(),
+            secrets: self.secrets.iter().collect(),
+            tasks: self.tasks.iter().collect(),
+            done_tasks: self.done,
+            ..Changes::default()
+        };
+        me.store.commit_all(&changes, &self.audits)?;
+        for key in &self.gone {
+            me.gateway.set_desired(key, None);
+        }
+        if !self.tasks.is_empty() {
+            me.kicker.kick();
+        }
+        Ok(())
+    }
+}
 
 impl TeamActor {
     /// Records the data plane's answer to a credential task.
     pub(super) fn credential_result(
         &self,
+        task: Task,
+        result: Result<Outcome, DataPlaneError>,
+        jitter: f64,
+    ) -> CommandResult {
+        let mut recorded = Recorded::default();
+        self.stage_credential_result(task, result, jitter, &mut recorded)?;
+        recorded.commit(self)
+    }
+
+    /// Works out what the data plane's answer to a credential task changes,
+    /// into `recorded`.
+    pub(super) fn stage_credential_result(
+        &self,
         mut task: Task,
         result: Result<Outcome, DataPlaneError>,
         jitter: f64,
+        recorded: &mut Recorded,
     ) -> CommandResult {
         let Some(work) = task.credential.clone() else {
             return Ok(());
@@ -23,16 +89,13 @@ impl TeamActor {
         let mut c = match self.store.credential(work.credential)? {
             Some(c) if c.team == self.team_id && c.task == Some(task.id) => c,
             _ => {
-                let audit = self.system_audit(
+                recorded.audits.push(self.system_audit(
                     "task.dropped",
                     format!("dropped stale task {}", task.key),
                     None,
-                );
-                let changes = Changes {
-                    done_tasks: vec![task.id],
-                    ..Changes::default()
-                };
-                return Ok(self.store.commit(&changes, &audit)?);
+                ));
+                recorded.done.push(task.id);
+                return Ok(());
             }
         };
         let subject = Some(Subject::Credential(c.id));
@@ -147,21 +210,16 @@ impl TeamActor {
                 link,
             )?;
         }
-        let changes = Changes {
-            notifications,
-            credentials: if removed { vec![] } else { vec![&c] },
-            removed_credentials: if removed { vec![&c] } else { vec![] },
-            secrets: secret.iter().collect(),
-            tasks: tasks.iter().collect(),
-            done_tasks: done,
-            ..Changes::default()
-        };
-        self.store.commit(&changes, &audit)?;
+        recorded.audits.push(audit);
+        recorded.notifications.extend(notifications);
+        recorded.secrets.extend(secret);
+        recorded.tasks.extend(tasks);
+        recorded.done.extend(done);
         if removed {
-            self.gateway.set_desired(&c.key_id, None);
-        }
-        if !tasks.is_empty() {
-            self.kicker.kick();
+            recorded.gone.push(c.key_id);
+            recorded.removed.push(c);
+        } else {
+            recorded.credentials.push(c);
         }
         Ok(())
     }

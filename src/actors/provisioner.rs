@@ -5,17 +5,18 @@
 //! One actor, one run at a time: a run started while another is going waits
 //! for it, so a task is never delivered twice at once.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use actix::{Actor, ActorFutureExt, AtomicResponse, Context, Handler, WrapFuture};
 use futures_util::future::join_all;
 
-use super::access::ProvisionResult;
+use super::access::{ProvisionResult, ProvisionResults};
 use super::kicker::{RunDue, RunReport};
 use super::registry::TeamRegistry;
 use crate::clock::SharedClock;
 use crate::dataplane::{DataPlaneError, DataPlanes};
+use crate::domain::ids::TeamId;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
@@ -23,7 +24,7 @@ use crate::store::{Store, StoreError};
 const BATCH: usize = 200;
 /// Batches in one run at most, so a run always ends.
 const MAX_BATCHES: usize = 50;
-/// Results sent to the teams' actors before waiting for them to be recorded.
+/// Results gathered before the teams' actors record them.
 const IN_FLIGHT: usize = 32;
 
 pub struct Provisioner {
@@ -75,9 +76,9 @@ async fn run(
         if due.is_empty() {
             break;
         }
-        // Results go to the teams' actors as they come and are awaited a
-        // few at a time: the actors record them back to back and one flush
-        // covers several, instead of one flush per task.
+        // Results are sent to the teams' actors a few at a time, each team's
+        // in one message: its actor records them in one transaction and one
+        // flush covers them, instead of one of each per task.
         let mut answers = Vec::new();
         for task in due {
             report.attempted += 1;
@@ -98,30 +99,42 @@ async fn run(
                 Err(_) => "retry",
             };
             metrics.outcome("provisioning", &task.dataplane, outcome);
-            let msg = ProvisionResult {
-                task: task.id,
-                result,
-                jitter: crate::crypto::random::unit(),
-            };
-            let teams = teams.clone();
-            answers.push(async move {
-                match teams.send(task.grant.team, msg).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        tracing::error!(task = %task.id, error = %e, "recording a provisioning result failed")
-                    }
-                    Err(e) => {
-                        tracing::error!(task = %task.id, error = %e, "the team actor did not answer")
-                    }
-                }
-            });
+            answers.push((
+                task.grant.team,
+                ProvisionResult {
+                    task: task.id,
+                    result,
+                    jitter: crate::crypto::random::unit(),
+                },
+            ));
             if answers.len() == IN_FLIGHT {
-                join_all(std::mem::take(&mut answers)).await;
+                record(&teams, std::mem::take(&mut answers)).await;
             }
         }
-        join_all(answers).await;
+        record(&teams, answers).await;
     }
     Ok(report)
+}
+
+/// Sends each team its answers in one message and waits until all are recorded.
+async fn record(teams: &TeamRegistry, answers: Vec<(TeamId, ProvisionResult)>) {
+    let mut by_team: BTreeMap<TeamId, Vec<ProvisionResult>> = BTreeMap::new();
+    for (team, answer) in answers {
+        by_team.entry(team).or_default().push(answer);
+    }
+    join_all(by_team.into_iter().map(|(team, answers)| async move {
+        let n = answers.len();
+        match teams.send(team, ProvisionResults(answers)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(%team, answers = n, error = %e, "recording provisioning results failed")
+            }
+            Err(e) => {
+                tracing::error!(%team, answers = n, error = %e, "the team actor did not answer")
+            }
+        }
+    }))
+    .await;
 }
 
 impl Handler<RunDue> for Provisioner {
