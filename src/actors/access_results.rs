@@ -13,8 +13,7 @@ use crate::domain::outbox::{Task, TaskState};
 use crate::store::{Changes, StoreError};
 
 /// What the engine got from a data plane for one task.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "Result<(), StoreError>")]
+#[derive(Debug, Clone)]
 pub struct ProvisionResult {
     pub task: TaskId,
     pub result: Result<Outcome, DataPlaneError>,
@@ -28,13 +27,6 @@ pub struct ProvisionResult {
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Result<(), StoreError>")]
 pub struct ProvisionResults(pub Vec<ProvisionResult>);
-
-impl Handler<ProvisionResult> for TeamActor {
-    type Result = actix::ResponseFuture<Result<(), StoreError>>;
-    fn handle(&mut self, msg: ProvisionResult, ctx: &mut Context<Self>) -> Self::Result {
-        self.handle(ProvisionResults(vec![msg]), ctx)
-    }
-}
 
 impl Handler<ProvisionResults> for TeamActor {
     type Result = actix::ResponseFuture<Result<(), StoreError>>;
@@ -77,15 +69,14 @@ impl Handler<ProvisionResults> for TeamActor {
 impl TeamActor {
     /// Records the data plane's answer to an access task.
     fn access_result(&self, mut task: Task, msg: ProvisionResult) -> CommandResult {
-        let me = self;
-        let access = me.store.access(task.grant.access)?;
-        let Some(mut access) = access.filter(|a| a.team == me.team_id) else {
-            let audit = me.system_audit(
+        let access = self.store.access(task.grant.access)?;
+        let Some(mut access) = access.filter(|a| a.team == self.team_id) else {
+            let audit = self.system_audit(
                 "task.dropped",
                 format!("dropped task {} of a removed access", task.key),
                 None,
             );
-            return me
+            return self
                 .store
                 .commit(
                     &Changes {
@@ -97,8 +88,8 @@ impl TeamActor {
                 .map_err(Into::into);
         };
         let subject = Some(Subject::Access(access.id));
-        let now = me.clock.now();
-        let plane = &task.dataplane;
+        let now = self.clock.now();
+        let plane = task.dataplane.clone();
         let (changes_task, done, audit) = match msg.result {
             Ok(Outcome::Done | Outcome::DoneWithSecret { .. }) => {
                 access.provisioned(task.id, task.op, now);
@@ -106,7 +97,7 @@ impl TeamActor {
                     TaskOp::Grant => "provisioned",
                     TaskOp::Revoke => "removed",
                 };
-                let audit = me.system_audit(
+                let audit = self.system_audit(
                     "access.provisioned",
                     format!("{what} access “{}” on {plane}", access.name),
                     subject,
@@ -116,7 +107,7 @@ impl TeamActor {
             Ok(Outcome::HandedOver) => {
                 task.state = TaskState::Waiting;
                 task.attempts += 1;
-                let audit = me.system_audit(
+                let audit = self.system_audit(
                     "access.handed_over",
                     format!(
                         "handed “{}” ({}) to the provider to carry out by hand on {plane}",
@@ -128,24 +119,14 @@ impl TeamActor {
                 (Some(task), None, audit)
             }
             Err(e) => {
-                task.attempts += 1;
-                let permanent = matches!(e, DataPlaneError::Permanent(_));
-                let gave_up = permanent || me.backoff.gives_up(task.attempts);
-                let error = e.to_string();
+                let (gave_up, error) = self.failed_attempt(&mut task, &e, msg.jitter, now);
                 access.failed(task.id, &error, gave_up);
-                task.last_error = Some(error.clone());
                 let detail = if gave_up {
-                    task.state = TaskState::Failed;
                     format!(
                         "gave up on “{}” after {} attempt(s) on {plane}: {error}",
                         access.name, task.attempts
                     )
                 } else {
-                    let wait = me
-                        .backoff
-                        .delay(task.attempts, msg.jitter)
-                        .max(e.retry_after());
-                    task.next_at = now.plus(wait);
                     format!(
                         "attempt {} on {plane} failed: {error}; next attempt at {}",
                         task.attempts,
@@ -155,19 +136,22 @@ impl TeamActor {
                 (
                     Some(task),
                     None,
-                    me.system_audit("access.provisioning_failed", detail, subject),
+                    self.system_audit("access.provisioning_failed", detail, subject),
                 )
             }
         };
         let notifications = if access.provisioning == Provisioning::Failed {
-            me.notify(
-                me.team_id,
+            self.notify(
+                self.team_id,
                 format!(
                     "Provisioning of access “{}” failed: {}",
                     access.name,
                     access.last_error.clone().unwrap_or_default()
                 ),
-                format!("/teams/{}/applications/{}", me.team_id, access.application),
+                format!(
+                    "/teams/{}/applications/{}",
+                    self.team_id, access.application
+                ),
             )?
         } else {
             Vec::new()
@@ -179,7 +163,7 @@ impl TeamActor {
             notifications,
             ..Changes::default()
         };
-        me.store.commit(&changes, &audit).map_err(Into::into)
+        self.store.commit(&changes, &audit).map_err(Into::into)
     }
 }
 

@@ -62,6 +62,33 @@ impl Recorded {
 }
 
 impl TeamActor {
+    /// A failed attempt at `task`: counted, and either given up (a
+    /// permanent error, or the retries used up) or planned again after a
+    /// backoff. Returns whether it was given up, and the error as shown.
+    pub(super) fn failed_attempt(
+        &self,
+        task: &mut Task,
+        e: &DataPlaneError,
+        jitter: f64,
+        now: crate::clock::Timestamp,
+    ) -> (bool, String) {
+        task.attempts += 1;
+        let gave_up =
+            matches!(e, DataPlaneError::Permanent(_)) || self.backoff.gives_up(task.attempts);
+        let error = e.to_string();
+        task.last_error = Some(error.clone());
+        if gave_up {
+            task.state = TaskState::Failed;
+        } else {
+            let wait = self
+                .backoff
+                .delay(task.attempts, jitter)
+                .max(e.retry_after());
+            task.next_at = now.plus(wait);
+        }
+        (gave_up, error)
+    }
+
     /// Records the data plane's answer to a credential task.
     pub(super) fn credential_result(
         &self,
@@ -158,25 +185,15 @@ impl TeamActor {
                 text
             }
             Err(e) => {
-                task.attempts += 1;
-                let gave_up = matches!(e, DataPlaneError::Permanent(_))
-                    || self.backoff.gives_up(task.attempts);
-                let error = e.to_string();
+                let (gave_up, error) = self.failed_attempt(&mut task, &e, jitter, now);
                 c.last_error = Some(error.clone());
-                task.last_error = Some(error.clone());
                 let text = if gave_up {
                     c.failed = true;
-                    task.state = TaskState::Failed;
                     format!(
                         "gave up on {op} of credential {} after {} attempt(s) on {plane}: {error}",
                         c.name, task.attempts
                     )
                 } else {
-                    let wait = self
-                        .backoff
-                        .delay(task.attempts, jitter)
-                        .max(e.retry_after());
-                    task.next_at = now.plus(wait);
                     format!(
                         "attempt {} to {op} credential {} on {plane} failed: {error}; next attempt at {}",
                         task.attempts,
