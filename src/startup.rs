@@ -49,7 +49,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
-    _actors: Arbiter,
+    /// The team actors' thread and the provisioner's.
+    arbiters: [Arbiter; 2],
 }
 
 impl Application {
@@ -99,6 +100,10 @@ impl Application {
         }
         let market = Marketplace::load(&store).map_err(OpenError::from)?;
         let actors = Arbiter::new();
+        // The provisioner has a thread of its own: its runs (reading due
+        // work, calling data planes, the embedded plane's writes) never
+        // delay a team's commands.
+        let provisioning = Arbiter::new();
         let pepper = key.derive("secret-pepper");
         let gateway =
             Arc::new(Gateway::load(&store, clock.clone(), pepper).map_err(OpenError::from)?);
@@ -131,7 +136,7 @@ impl Application {
                 teams.clone(),
             );
             let metrics = metrics.clone();
-            Provisioner::start_in_arbiter(&actors.handle(), move |_| {
+            Provisioner::start_in_arbiter(&provisioning.handle(), move |_| {
                 Provisioner::new(store, clock, planes, teams, metrics)
             })
         };
@@ -232,7 +237,7 @@ impl Application {
             port,
             server,
             state,
-            _actors: actors,
+            arbiters: [actors, provisioning],
         })
     }
 
@@ -254,7 +259,7 @@ impl Application {
         let Application {
             server,
             state,
-            _actors: actors,
+            arbiters,
             ..
         } = self;
         let (mut jobs, _scheduler) = crate::scheduler::start(state.clone().into_inner())
@@ -279,13 +284,17 @@ impl Application {
         drop(jobs);
         state.store.flush().await.map_err(std::io::Error::other)?;
         drop(state);
-        // The team actors hold the database open: stop their thread and wait
-        // for it, so the database is closed when this returns.
-        actors.stop();
-        actix_web::rt::task::spawn_blocking(move || actors.join())
-            .await
-            .map_err(std::io::Error::other)?
-            .map_err(|_| std::io::Error::other("the team actors' thread panicked"))?;
+        // The actors hold the database open: stop their threads and wait
+        // for them, so the database is closed when this returns.
+        for a in &arbiters {
+            a.stop();
+        }
+        for a in arbiters {
+            actix_web::rt::task::spawn_blocking(move || a.join())
+                .await
+                .map_err(std::io::Error::other)?
+                .map_err(|_| std::io::Error::other("an actors' thread panicked"))?;
+        }
         Ok(())
     }
 }

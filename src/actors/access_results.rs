@@ -29,7 +29,7 @@ pub struct ProvisionResult {
 pub struct ProvisionResults(pub Vec<ProvisionResult>);
 
 impl Handler<ProvisionResults> for TeamActor {
-    type Result = actix::ResponseFuture<Result<(), StoreError>>;
+    type Result = super::team::Durable<(), StoreError>;
     fn handle(&mut self, msg: ProvisionResults, _: &mut Context<Self>) -> Self::Result {
         let reply = self.commit(|me| {
             let mut recorded = Recorded::default();
@@ -57,8 +57,8 @@ impl Handler<ProvisionResults> for TeamActor {
             }
             recorded.commit(me)
         });
-        Box::pin(async move {
-            reply.await.map_err(|e| match e {
+        reply.map(|r| {
+            r.map_err(|e| match e {
                 TeamCommandError::Store(s) => s,
                 other => StoreError::Corrupt(other.to_string()),
             })

@@ -6,6 +6,7 @@
 
 use actix::{Context, Handler, Message};
 
+use super::staged_creates::{StagedAnswer, StagedCreate};
 use super::team::{CommandResult, Reply, TeamActor, TeamCommandError};
 use crate::clock::Timestamp;
 use crate::domain::abilities::Abilities;
@@ -151,103 +152,115 @@ pub struct CreateCredential {
 }
 
 impl Handler<CreateCredential> for TeamActor {
-    type Result = Reply;
-    fn handle(&mut self, msg: CreateCredential, _: &mut Context<Self>) -> Reply {
-        self.commit_and_kick(|me| {
-            let access = match me.store.access(msg.access)? {
-                Some(a) if a.team == me.team_id => a,
-                _ => return Err(CredentialError::Missing.into()),
-            };
-            let ready = access.approval == Approval::Approved
-                && matches!(
-                    access.provisioning,
-                    Provisioning::Pending | Provisioning::Provisioned
-                );
-            if !ready {
-                return Err(CredentialError::NoAccess.into());
-            }
-            match me.store.application(access.application)? {
-                Some(app) if !app.is_archived() => {}
-                Some(_) => return Err(ApplicationError::Archived.into()),
-                None => return Err(ApplicationError::Missing.into()),
-            }
-            let resource = me.store.resource(access.product, access.resource)?;
-            if !resource.is_some_and(|r| r.spec.credential_types.contains(&msg.kind)) {
-                return Err(CredentialError::TypeNotAccepted.into());
-            }
-            let now = me.clock.now();
-            let mut c = Credential {
-                id: msg.id,
-                team: me.team_id,
-                provider: access.provider,
-                application: access.application,
-                access: access.id,
-                product: access.product,
-                resource: access.resource,
-                dataplane: access.dataplane.clone(),
-                kind: msg.kind,
-                name: msg.name.clone(),
-                key_id: msg.key_id,
-                desired: Desired::Active,
-                observed: Observed::Absent,
-                secret_version: 1,
-                plane_version: 0,
-                secret_hash: msg.secret.hash.clone(),
-                window_until: msg.secret.sealed.as_ref().map(|(_, until)| *until),
-                grace_until: None,
-                created_at: now,
-                renewed_at: None,
-                reason: None,
-                task: None,
-                task_seq: 0,
-                failed: false,
-                last_error: None,
-                agent_secret: msg.secret.for_agent.clone(),
-                plane_grace: false,
-                own_client_id: None,
-                expires_at: None,
-                at_expiry: AtExpiry::Suspend,
-                expired: false,
-                reminded_days: None,
-                next_reminder: None,
-                created_by: Some(msg.actor),
-            };
-            c.start_lifetime(msg.lifetime, now);
-            c.plan_reminder(&me.reminder_days, now);
-            let task = me.next_task(&mut c)?.task;
-            let secret = msg
-                .secret
-                .sealed
-                .as_ref()
-                .map(|(sealed, until)| SealedSecret {
-                    credential: c.id,
-                    version: 1,
-                    until: *until,
-                    sealed: sealed.clone(),
-                });
-            let audit = me.audit_about(
-                msg.actor,
-                "credential.created",
-                format!(
-                    "created {} credential {} ({}){}",
-                    c.kind.label(),
-                    c.name,
-                    c.key_id,
-                    c.expires_at
-                        .map(|at| format!("; it expires {}", at.display()))
-                        .unwrap_or_default()
-                ),
-                Some(Subject::Credential(c.id)),
+    type Result = StagedAnswer;
+    fn handle(&mut self, msg: CreateCredential, ctx: &mut Context<Self>) -> StagedAnswer {
+        // Staged creates stay staged: this one joins them.
+        self.noted();
+        match self.new_credential(msg) {
+            Ok(create) => self.stage_create(create, ctx),
+            Err(e) => StagedAnswer::refused(Err(e)),
+        }
+    }
+}
+
+impl TeamActor {
+    /// A create checked against the team's access, application and the
+    /// resource, with what its transaction is to write.
+    fn new_credential(&mut self, msg: CreateCredential) -> Result<StagedCreate, TeamCommandError> {
+        let access = match self.store.access(msg.access)? {
+            Some(a) if a.team == self.team_id => a,
+            _ => return Err(CredentialError::Missing.into()),
+        };
+        let ready = access.approval == Approval::Approved
+            && matches!(
+                access.provisioning,
+                Provisioning::Pending | Provisioning::Provisioned
             );
-            let changes = Changes {
-                credentials: vec![&c],
-                secrets: secret.iter().collect(),
-                tasks: task.iter().collect(),
-                ..Changes::default()
-            };
-            me.store.commit(&changes, &audit)?;
-            me.gateway.set_desired(&c.key_id, Some(c.wanted()));
-            Ok(())
+        if !ready {
+            return Err(CredentialError::NoAccess.into());
+        }
+        match self.store.application(access.application)? {
+            Some(app) if !app.is_archived() => {}
+            Some(_) => return Err(ApplicationError::Archived.into()),
+            None => return Err(ApplicationError::Missing.into()),
+        }
+        let resource = self.store.resource(access.product, access.resource)?;
+        if !resource.is_some_and(|r| r.spec.credential_types.contains(&msg.kind)) {
+            return Err(CredentialError::TypeNotAccepted.into());
+        }
+        let now = self.clock.now();
+        let mut c = Credential {
+            id: msg.id,
+            team: self.team_id,
+            provider: access.provider,
+            application: access.application,
+            access: access.id,
+            product: access.product,
+            resource: access.resource,
+            dataplane: access.dataplane.clone(),
+            kind: msg.kind,
+            name: msg.name.clone(),
+            key_id: msg.key_id,
+            desired: Desired::Active,
+            observed: Observed::Absent,
+            secret_version: 1,
+            plane_version: 0,
+            secret_hash: msg.secret.hash.clone(),
+            window_until: msg.secret.sealed.as_ref().map(|(_, until)| *until),
+            grace_until: None,
+            created_at: now,
+            renewed_at: None,
+            reason: None,
+            task: None,
+            task_seq: 0,
+            failed: false,
+            last_error: None,
+            agent_secret: msg.secret.for_agent.clone(),
+            plane_grace: false,
+            own_client_id: None,
+            expires_at: None,
+            at_expiry: AtExpiry::Suspend,
+            expired: false,
+            reminded_days: None,
+            next_reminder: None,
+            created_by: Some(msg.actor),
+        };
+        c.start_lifetime(msg.lifetime, now);
+        c.plan_reminder(&self.reminder_days, now);
+        // The batch's grants: creates on one access read its grant once.
+        let mut grants = std::mem::take(&mut self.staged.grants);
+        let task = self.next_task_with(&mut c, &mut grants);
+        self.staged.grants = grants;
+        let task = task?.task;
+        let secret = msg
+            .secret
+            .sealed
+            .as_ref()
+            .map(|(sealed, until)| SealedSecret {
+                credential: c.id,
+                version: 1,
+                until: *until,
+                sealed: sealed.clone(),
+            });
+        let audit = self.audit_about(
+            msg.actor,
+            "credential.created",
+            format!(
+                "created {} credential {} ({}){}",
+                c.kind.label(),
+                c.name,
+                c.key_id,
+                c.expires_at
+                    .map(|at| format!("; it expires {}", at.display()))
+                    .unwrap_or_default()
+            ),
+            Some(Subject::Credential(c.id)),
+        );
+        Ok(StagedCreate {
+            credential: c,
+            secret,
+            task,
+            audit,
         })
     }
 }

@@ -67,7 +67,7 @@ impl Chunk {
 }
 
 impl Handler<SuspendMany> for TeamActor {
-    type Result = actix::ResponseFuture<Result<usize, super::team::TeamCommandError>>;
+    type Result = super::team::Durable<usize, super::team::TeamCommandError>;
     fn handle(&mut self, msg: SuspendMany, _: &mut Context<Self>) -> Self::Result {
         let mut count = 0;
         let reply = self.commit_and_kick(|me| {
@@ -130,6 +130,6 @@ impl Handler<SuspendMany> for TeamActor {
             };
             chunk.write(me, notes)
         });
-        Box::pin(async move { reply.await.map(|()| count) })
+        reply.map(|r| r.map(|()| count))
     }
 }

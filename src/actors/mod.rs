@@ -15,6 +15,7 @@ pub mod kicker;
 pub mod notices;
 pub mod provisioner;
 pub mod registry;
+mod staged_creates;
 pub mod subscriptions;
 pub mod team;
 pub mod webhooks;

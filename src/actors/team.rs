@@ -57,7 +57,59 @@ impl From<StoreError> for TeamCommandError {
 pub type CommandResult = Result<(), TeamCommandError>;
 
 /// A command's answer, given once its write is durable.
-pub type Reply = actix::ResponseFuture<CommandResult>;
+pub type Reply = Durable<(), TeamCommandError>;
+
+/// A handler's answer that waits for its writes to be durable. The
+/// flushing thread sends it once a flush covers them, so the actor's
+/// thread neither waits for the flush nor has a task to poll for it: it
+/// goes on with the next message at once.
+pub struct Durable<T, E> {
+    answer: Result<T, E>,
+    /// The store written to; `None` when the answer needs no flush.
+    store: Option<Store>,
+    /// Runs once the writes are durable (or the answer is an error).
+    then: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl<T, E> Durable<T, E> {
+    /// The answer as another result, once durable all the same.
+    pub fn map<U, F>(self, f: impl FnOnce(Result<T, E>) -> Result<U, F>) -> Durable<U, F> {
+        Durable {
+            answer: f(self.answer),
+            store: self.store,
+            then: self.then,
+        }
+    }
+}
+
+impl<A, M, T, E> actix::dev::MessageResponse<A, M> for Durable<T, E>
+where
+    A: Actor,
+    M: Message<Result = Result<T, E>>,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    fn handle(self, _: &mut A::Context, tx: Option<actix::dev::OneshotSender<M::Result>>) {
+        let Durable {
+            answer,
+            store,
+            then,
+        } = self;
+        let answer_with = move |answer: Result<T, E>| {
+            if let Some(then) = then {
+                then();
+            }
+            if let Some(tx) = tx {
+                let _ = tx.send(answer);
+            }
+        };
+        match (answer, store) {
+            (Ok(value), Some(store)) => store
+                .after_flush(move |flushed| answer_with(flushed.map(|()| value).map_err(E::from))),
+            (answer, _) => answer_with(answer),
+        }
+    }
+}
 
 pub struct TeamActor {
     pub(super) team_id: TeamId,
@@ -70,6 +122,8 @@ pub struct TeamActor {
     pub(super) backoff: Backoff,
     /// Days before expiry when the team is reminded, largest first.
     pub(super) reminder_days: std::sync::Arc<[u32]>,
+    /// Creates waiting for their group's transaction.
+    pub(super) staged: super::staged_creates::Staged,
     last_message: Instant,
 }
 
@@ -96,6 +150,7 @@ impl TeamActor {
             gateway: cx.gateway,
             backoff: cx.backoff,
             reminder_days: cx.reminder_days,
+            staged: Default::default(),
             last_message: Instant::now(),
         }
     }
@@ -185,20 +240,31 @@ impl TeamActor {
         }
     }
 
+    /// Notes a message, and writes the creates staged before it: every
+    /// command sees the effects of every command before it.
+    pub(super) fn touch(&mut self) {
+        self.noted();
+        self.write_staged();
+    }
+
+    /// Notes a message (the actor stops after a while without one).
+    pub(super) fn noted(&mut self) {
+        self.last_message = Instant::now();
+    }
+
     /// Applies a write and makes it durable before the caller hears of it,
     /// as the answer of a handler whose result type is [`Reply`]. The flush
-    /// is awaited by the answer, not by the actor: the next message is
+    /// is waited for by the answer, not by the actor: the next message is
     /// handled meanwhile, and one flush covers the writes of every answer
-    /// waiting for it (see [`crate::store::Store::flush`]).
+    /// waiting for it (see [`crate::store::Store::after_flush`]).
     pub(super) fn commit(&mut self, write: impl FnOnce(&Self) -> CommandResult) -> Reply {
-        self.last_message = Instant::now();
-        let written = write(self);
-        let store = self.store.clone();
-        Box::pin(async move {
-            written?;
-            store.flush().await?;
-            Ok(())
-        })
+        self.touch();
+        let answer = write(self);
+        Durable {
+            answer,
+            store: Some(self.store.clone()),
+            then: None,
+        }
     }
 
     /// Applies a write and flushes it (inline, on the actor's thread) before
@@ -208,7 +274,7 @@ impl TeamActor {
         &mut self,
         write: impl FnOnce(&Self) -> CommandResult,
     ) -> CommandResult {
-        self.last_message = Instant::now();
+        self.touch();
         write(self)?;
         self.store.flush_blocking()?;
         Ok(())
@@ -218,12 +284,10 @@ impl TeamActor {
     /// queued, once that work is durable.
     pub(super) fn commit_and_kick(&mut self, write: impl FnOnce(&Self) -> CommandResult) -> Reply {
         let kicker = self.kicker.clone();
-        let reply = self.commit(write);
-        Box::pin(async move {
-            let r = reply.await;
-            kicker.kick();
-            r
-        })
+        Durable {
+            then: Some(Box::new(move || kicker.kick())),
+            ..self.commit(write)
+        }
     }
 
     fn roles(&self) -> Result<Vec<TeamRole>, StoreError> {

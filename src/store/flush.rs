@@ -1,42 +1,133 @@
 //! Durability: a write is acknowledged only once a flush has covered it.
+//!
+//! Flushes are grouped on a thread of their own. A caller queues what is
+//! to happen once its writes are durable (an answer to send), and wakes
+//! the thread. The thread starts a flush whenever the queue is not empty,
+//! so while one runs the callers arriving meanwhile gather for the next,
+//! and one flush answers them all. The answers go out from that thread:
+//! no lock handed from waiter to waiter, and no task that must first be
+//! polled on a busy executor before the next flush can start. (sled's own
+//! `flush_async` is not used: it can leave near-simultaneous callers
+//! waiting for ever, sled issues 1241 and 1308.)
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use super::{Store, StoreError};
 
-/// The tickets of [`Store::flush`]: how many flushes were asked for, and
-/// how many of those the last finished flush covered.
+/// The longest pause between two flushes.
+const MAX_GAP: Duration = Duration::from_millis(1);
+
+/// What to do once a flush has covered a caller's writes (or failed to).
+type Then = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
 #[derive(Default)]
+struct Queue {
+    /// The callers waiting for the next flush to start and finish.
+    waiting: Vec<Then>,
+    /// Set when the store is dropped: the thread ends.
+    stop: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+}
+
+/// The flushing thread of one open store, ended when the store is dropped.
 pub(super) struct Flusher {
-    asked: std::sync::atomic::AtomicU64,
-    covered: std::sync::atomic::AtomicU64,
-    running: tokio::sync::Mutex<()>,
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Flusher {
+    pub(super) fn start(db: sled::Db) -> std::io::Result<Flusher> {
+        let shared = Arc::new(Shared {
+            queue: Mutex::default(),
+            wake: Condvar::new(),
+        });
+        let thread = std::thread::Builder::new()
+            .name("agora-flush".into())
+            .spawn({
+                let shared = shared.clone();
+                move || run(&db, &shared)
+            })?;
+        Ok(Flusher {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Runs `then` once a flush that started after this call has finished.
+    fn after(&self, then: Then) {
+        let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.waiting.push(then);
+        drop(q);
+        self.shared.wake.notify_one();
+    }
+}
+
+/// Flushes while someone waits; sleeps otherwise. A flush answers every
+/// caller queued before it started: their writes came before their call.
+fn run(db: &sled::Db, shared: &Shared) {
+    loop {
+        let covered = {
+            let mut q = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+            while !q.stop && q.waiting.is_empty() {
+                q = shared.wake.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+            if q.stop && q.waiting.is_empty() {
+                return;
+            }
+            std::mem::take(&mut q.waiting)
+        };
+        let started = Instant::now();
+        let flushed = db.flush().map(|_| ()).map_err(StoreError::from);
+        let took = started.elapsed();
+        for then in covered {
+            // One caller's answer going wrong must not stop the thread.
+            let answer = std::panic::AssertUnwindSafe(|| then(flushed.clone()));
+            if std::panic::catch_unwind(answer).is_err() {
+                tracing::error!("an answer to a flush panicked");
+            }
+        }
+        // A flush holds sled's lock that every multi-tree transaction
+        // must take alone: a gap as long as the flush (at most 1 ms) lets
+        // the team actors' transactions in, and the next flush covers more.
+        std::thread::sleep(took.min(MAX_GAP));
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        self.shared
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .stop = true;
+        self.shared.wake.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Store {
     /// Makes every earlier write durable. Call before acknowledging a change.
-    ///
-    /// Flushes are grouped: one runs at a time, on the blocking pool, and a
-    /// caller whose write an already finished flush covered returns without
-    /// another. Sixteen writers at once then share one or two fsyncs instead
-    /// of queuing sixteen. (sled's own `flush_async` is not used: it can
-    /// leave near-simultaneous callers waiting for ever, sled issues 1241
-    /// and 1308.)
     pub async fn flush(&self) -> Result<(), StoreError> {
-        use std::sync::atomic::Ordering::SeqCst;
-        let f = &self.flusher;
-        // Everything this caller wrote came before this ticket.
-        let mine = f.asked.fetch_add(1, SeqCst) + 1;
-        let _one = f.running.lock().await;
-        if f.covered.load(SeqCst) >= mine {
-            return Ok(());
-        }
-        // This flush starts after every ticket taken so far.
-        let upto = f.asked.load(SeqCst);
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("the flush task failed: {e}")))??;
-        f.covered.store(upto, SeqCst);
-        Ok(())
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.after_flush(move |r| {
+            let _ = tx.send(r);
+        });
+        rx.await
+            .map_err(|_| StoreError::Corrupt("the flushing thread has stopped".into()))?
+    }
+
+    /// Runs `then` on the flushing thread once every earlier write is
+    /// durable, with the flush's error if it failed. `then` must be quick:
+    /// an answer sent, a message posted.
+    pub fn after_flush(&self, then: impl FnOnce(Result<(), StoreError>) + Send + 'static) {
+        self.flusher.after(Box::new(then));
     }
 
     /// Blocking flush, for actors and blocking tasks.

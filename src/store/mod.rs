@@ -101,7 +101,7 @@ const CACHED_CREDENTIALS: usize = 10_000;
 /// The layout this code reads and writes. Bumped by a migration.
 pub const SCHEMA_VERSION: u32 = 2;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] sled::Error),
@@ -337,7 +337,11 @@ impl Store {
             hooks,
             webhook_endpoint_by_team: tree("webhook_endpoint_by_team")?,
             mail: Arc::default(),
-            flusher: Arc::default(),
+            flusher: Arc::new(flush::Flusher::start(db.clone()).map_err(|e| {
+                OpenError::Store(StoreError::Corrupt(format!(
+                    "the flushing thread could not start: {e}"
+                )))
+            })?),
             deliveries_written: Arc::default(),
             unread: Arc::new(cache::Versioned::new(UNREAD_PEOPLE)),
             app_credentials: Arc::new(cache::Versioned::new(CACHED_CREDENTIALS)),
