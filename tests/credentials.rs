@@ -1120,3 +1120,130 @@ async fn on_a_manual_data_plane_an_oauth_client_takes_the_client_id_the_gateway_
         "the panel shows it too"
     );
 }
+
+/// Forty people create at once through the API: the team's actor writes
+/// them in groups, and each is answered with its own credential, written
+/// with its own audit record, and provisioned.
+#[actix_web::test]
+async fn creates_at_once_are_each_answered_written_and_provisioned() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let token = admin.personal_token("Many", "read-write", None).await;
+    let api = common::api::Api::new(&app.base, &token);
+    let path = format!("/teams/{}/credentials", h.c.team);
+    let answers = futures_util::future::join_all((0..40).map(|i| {
+        let (api, path) = (api.clone(), path.clone());
+        let (application, access) = (h.c.application.clone(), h.access.clone());
+        async move {
+            api.post(
+                &path,
+                serde_json::json!({
+                    "application": application,
+                    "access": access,
+                    "name": format!("at once {i}"),
+                    "kind": "api_key",
+                }),
+            )
+            .await
+        }
+    }))
+    .await;
+    let mut ids = std::collections::HashSet::new();
+    for (i, (status, body)) in answers.iter().enumerate() {
+        assert_eq!(*status, 201, "{body}");
+        assert_eq!(body["name"], format!("at once {i}"));
+        assert!(body["secret"].as_str().is_some_and(|s| !s.is_empty()));
+        ids.insert(body["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 40, "each create made its own credential");
+    for id in &ids {
+        let c = credential(&app, id).expect("written before it was answered");
+        let history = app
+            .state
+            .store
+            .subject_audit(agora::domain::audit::Subject::Credential(c.id), 10)
+            .unwrap();
+        // Provisioning may have begun meanwhile: its record comes on top.
+        let created: Vec<_> = history
+            .iter()
+            .filter(|a| a.action == "credential.created")
+            .collect();
+        assert_eq!(created.len(), 1, "{history:?}");
+        assert!(created[0].detail.contains(&c.name), "{history:?}");
+    }
+    app.run_due().await;
+    for id in &ids {
+        let c = credential(&app, id).unwrap();
+        assert_eq!((c.desired, c.observed), (Desired::Active, Observed::Active));
+    }
+}
+
+/// A command that follows creates still waiting for their group's write
+/// sees them: a suspend sent right behind the create of its credential,
+/// before either is answered, finds it.
+#[actix_web::test]
+async fn a_command_right_behind_a_create_sees_the_credential() {
+    use agora::actors::credentials::{ChangeCredential, CreateCredential, NewSecret};
+    use agora::domain::abilities::Abilities;
+    use agora::domain::credential::CredentialAction;
+    use agora::domain::expiry::Lifetime;
+    use agora::domain::ids::{AccessId, TeamId};
+    use agora::domain::key_format::KeyId;
+    use agora::domain::resource::CredentialType;
+
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let actor = app
+        .state
+        .store
+        .user_by_email(&agora::domain::account::Email::parse(ADMIN_EMAIL).unwrap())
+        .unwrap()
+        .unwrap()
+        .id;
+    let team: TeamId = h.c.team.parse().unwrap();
+    let now = app.state.clock.now();
+    let create = |name: &str| CreateCredential {
+        id: CredentialId::generate(now),
+        access: h.access.parse::<AccessId>().unwrap(),
+        kind: CredentialType::ApiKey,
+        name: name.to_owned(),
+        key_id: KeyId::generate(),
+        secret: NewSecret {
+            hash: "not a real hash".into(),
+            sealed: None,
+            for_agent: None,
+        },
+        lifetime: Lifetime::NONE,
+        actor,
+    };
+    let (first, second) = (create("first"), create("second"));
+    let suspend = ChangeCredential {
+        id: first.id,
+        action: CredentialAction::Suspend,
+        abilities: Abilities::ALL,
+        secret: None,
+        actor,
+        provider: None,
+    };
+    let teams = &app.state.teams;
+    // Joined: all three are in the actor's mailbox before any is answered.
+    let (a, b, c) = futures_util::join!(
+        teams.send(team, first.clone()),
+        teams.send(team, suspend),
+        teams.send(team, second.clone()),
+    );
+    a.unwrap().unwrap();
+    b.unwrap()
+        .expect("the suspend found the credential created before it");
+    c.unwrap().unwrap();
+    assert_eq!(
+        credential(&app, &first.id.to_string()).unwrap().desired,
+        Desired::Inactive
+    );
+    assert_eq!(
+        credential(&app, &second.id.to_string()).unwrap().desired,
+        Desired::Active
+    );
+}

@@ -295,3 +295,48 @@ fn a_batch_of_audit_records_reads_as_its_records() {
         .unwrap();
     assert!(r.is_clean(), "{:?}", r.problems);
 }
+
+/// Forty callers write and flush at once, and eight wait on the flushing
+/// thread directly: each is answered, with success. Dropping the store
+/// ends that thread, so the database opens again.
+#[test]
+fn callers_flushing_at_once_are_each_answered_after_their_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), 1).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let callers = (0..40).map(|i| {
+            let store = store.clone();
+            async move {
+                store
+                    .insert_user(&user(&format!("p{i}@example.com")))
+                    .unwrap();
+                store.flush().await.unwrap();
+            }
+        });
+        futures_util::future::join_all(callers).await;
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    for _ in 0..8 {
+        let tx = tx.clone();
+        store.after_flush(move |r| tx.send(r.is_ok()).unwrap());
+    }
+    for _ in 0..8 {
+        assert!(rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap());
+    }
+    assert_eq!(store.users().unwrap().len(), 40);
+    drop(store);
+    // As above, only sled's own background flusher is waited out.
+    let mut again = open(dir.path(), 1);
+    for _ in 0..100 {
+        if !matches!(again, Err(OpenError::Open { .. })) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        again = open(dir.path(), 1);
+    }
+    let again = again.expect("the flushing thread let go of the database");
+    assert_eq!(again.users().unwrap().len(), 40);
+}
