@@ -30,9 +30,10 @@ pub(super) struct StagedCreate {
     pub audit: AuditRecord,
 }
 
-#[derive(Default)]
 struct Entry {
-    create: Option<StagedCreate>,
+    create: StagedCreate,
+    /// Set by [`StagedAnswer`] as soon as the handler returns, before the
+    /// actor handles anything else (so before any write of the batch).
     answer: Option<OneshotSender<CommandResult>>,
 }
 
@@ -115,7 +116,7 @@ impl TeamActor {
         }
         let mut entries = self.staged.entries.borrow_mut();
         entries.push(Entry {
-            create: Some(create),
+            create,
             answer: None,
         });
         StagedAnswer {
@@ -132,10 +133,8 @@ impl TeamActor {
         if entries.is_empty() {
             return;
         }
-        let (creates, answers): (Vec<StagedCreate>, Vec<_>) = entries
-            .into_iter()
-            .filter_map(|e| Some((e.create?, e.answer)))
-            .unzip();
+        let (creates, answers): (Vec<StagedCreate>, Vec<_>) =
+            entries.into_iter().map(|e| (e.create, e.answer)).unzip();
         let results: Vec<CommandResult> = match self.write_creates(&creates) {
             Ok(()) => creates.iter().map(|_| Ok(())).collect(),
             Err(_) if creates.len() > 1 => creates
