@@ -65,8 +65,8 @@ pub type Reply = Durable<(), TeamCommandError>;
 /// goes on with the next message at once.
 pub struct Durable<T, E> {
     answer: Result<T, E>,
-    /// The store written to; `None` when the answer needs no flush.
-    store: Option<Store>,
+    /// The store written to.
+    store: Store,
     /// Runs once the writes are durable (or the answer is an error).
     then: Option<Box<dyn FnOnce() + Send>>,
 }
@@ -103,10 +103,10 @@ where
                 let _ = tx.send(answer);
             }
         };
-        match (answer, store) {
-            (Ok(value), Some(store)) => store
+        match answer {
+            Ok(value) => store
                 .after_flush(move |flushed| answer_with(flushed.map(|()| value).map_err(E::from))),
-            (answer, _) => answer_with(answer),
+            Err(e) => answer_with(Err(e)),
         }
     }
 }
@@ -262,7 +262,7 @@ impl TeamActor {
         let answer = write(self);
         Durable {
             answer,
-            store: Some(self.store.clone()),
+            store: self.store.clone(),
             then: None,
         }
     }
