@@ -54,6 +54,27 @@ fn body(r: &Received) -> Value {
     serde_json::from_str(&r.body).unwrap()
 }
 
+/// Polls `look` until it finds what it waits for. The receiver holds a call
+/// a moment before the courier records its answer, so what a page shows of
+/// a delivery is read after that record, not right after the call.
+async fn until<T, F, Fut>(what: &str, mut look: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        match look().await {
+            Ok(found) => return found,
+            Err(seen) => assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{what}: {seen}"
+            ),
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[actix_web::test]
 async fn events_arrive_signed_without_secrets_and_failures_are_retried_and_redelivered() {
     let app = spawn_app_with(&[PRIVATE]).await;
@@ -89,11 +110,15 @@ async fn events_arrive_signed_without_secrets_and_failures_are_retried_and_redel
 
     // The deliveries page lists it as delivered with the receiver's answer.
     let show = format!("/teams/{}/webhooks/{endpoint}", h.c.team);
-    let html = admin.html(&show).await;
-    assert!(
-        html.contains("credential.created") && html.contains("Delivered"),
-        "{html}"
-    );
+    let html = until("delivered", || async {
+        let html = admin.html(&show).await;
+        if html.contains("credential.created") && html.contains("Delivered") {
+            Ok(html)
+        } else {
+            Err(html)
+        }
+    })
+    .await;
     assert!(html.contains(">200<"));
 
     // The receiver fails: the delivery is retried, not lost.
@@ -104,11 +129,15 @@ async fn events_arrive_signed_without_secrets_and_failures_are_retried_and_redel
         .await;
     let failed = rx.wait_for("credential.suspended").await;
     assert!(verify(&secret, &failed));
-    let html = admin.html(&show).await;
-    assert!(
-        html.contains("Retrying") && html.contains(">500<"),
-        "{html}"
-    );
+    until("retrying", || async {
+        let html = admin.html(&show).await;
+        if html.contains("Retrying") && html.contains(">500<") {
+            Ok(())
+        } else {
+            Err(html)
+        }
+    })
+    .await;
 
     // It answers again; Redeliver sends the same message (same id) now.
     rx.answer(204);
@@ -126,8 +155,15 @@ async fn events_arrive_signed_without_secrets_and_failures_are_retried_and_redel
         assert!(started.elapsed() < Duration::from_secs(20), "redelivered");
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
-    let html = admin.html(&show).await;
-    assert!(html.contains(">204<"), "{html}");
+    until("redelivered and recorded", || async {
+        let html = admin.html(&show).await;
+        if html.contains(">204<") {
+            Ok(())
+        } else {
+            Err(html)
+        }
+    })
+    .await;
 
     // A test event, on demand.
     admin.submit(&show, &format!("{show}/test"), &[]).await;
@@ -181,18 +217,23 @@ async fn a_providers_endpoint_hears_of_requests_and_the_api_manages_endpoints() 
     assert!(verify(&secret, &call));
     assert_eq!(body(&call)["data"]["application"], c.application.as_str());
 
-    let (status, list) = provider
-        .get(&format!(
-            "/teams/{}/webhooks/{endpoint}/deliveries",
-            c.listing.provider
-        ))
-        .await;
-    assert_eq!(status, 200);
-    let d = &list["items"][0];
-    assert_eq!(
-        (d["event"].as_str(), d["attempts"].as_u64()),
-        (Some("access.requested"), Some(1))
+    let deliveries = format!(
+        "/teams/{}/webhooks/{endpoint}/deliveries",
+        c.listing.provider
     );
+    let d = until("the delivery recorded", || async {
+        let (status, list) = provider.get(&deliveries).await;
+        assert_eq!(status, 200, "{list}");
+        let d = list["items"][0].clone();
+        if d["attempts"].as_u64() == Some(1) {
+            Ok(d)
+        } else {
+            Err(list.to_string())
+        }
+    })
+    .await;
+    assert_eq!(d["event"], "access.requested");
+    assert_eq!(d["state"], "delivered");
 
     // Another team's endpoint is not found; the consumer team cannot see it.
     let consumer = Api::new(
