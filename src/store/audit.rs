@@ -108,6 +108,7 @@ impl Store {
         let mut all = trees.to_vec();
         all.extend([&self.audit, &self.audit_by_team, &self.audit_by_subject]);
         let n = trees.len();
+        let _turn = self.turn();
         let r = all.as_slice().transaction(|views| {
             let out = write(&views[..n])?;
             let tx = AuditTx {

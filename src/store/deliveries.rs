@@ -53,6 +53,7 @@ impl Store {
             &self.delivery_due,
             &self.delivery_by_endpoint,
         ];
+        let _turn = self.turn();
         let r = trees.as_slice().transaction(|t| {
             for d in list {
                 put_in(&t[0], &t[1], &t[2], d)?;

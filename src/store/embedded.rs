@@ -54,6 +54,7 @@ impl Store {
             &task.grant.application.to_bytes(),
             &task.grant.resource.to_bytes(),
         ]);
+        let _turn = self.turn();
         let r = (
             &self.embedded_access,
             &self.embedded_applied,

@@ -9,6 +9,13 @@
 //! polled on a busy executor before the next flush can start. (sled's own
 //! `flush_async` is not used: it can leave near-simultaneous callers
 //! waiting for ever, sled issues 1241 and 1308.)
+//!
+//! Flushes and transactions take turns ([`Turns`]). sled's flush holds
+//! its database-wide lock shared for the whole flush, the disk's sync
+//! included; a transaction needs that lock alone, and while one waits for
+//! it, every read of every tree waits behind it. So a transaction that
+//! met a flush stopped all reads until the flush ended. Waiting for its
+//! turn here instead, a transaction waits alone and reads go on.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -17,6 +24,17 @@ use super::{Store, StoreError};
 
 /// The longest pause between two flushes.
 const MAX_GAP: Duration = Duration::from_millis(1);
+
+/// Held by each flush and each transaction, so they never meet inside
+/// sled's lock (see the module's comment).
+#[derive(Clone, Default)]
+pub(super) struct Turns(Arc<Mutex<()>>);
+
+impl Turns {
+    pub(super) fn take(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 /// What to do once a flush has covered a caller's writes (or failed to).
 type Then = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
@@ -41,7 +59,7 @@ pub(super) struct Flusher {
 }
 
 impl Flusher {
-    pub(super) fn start(db: sled::Db) -> std::io::Result<Flusher> {
+    pub(super) fn start(db: sled::Db, turns: Turns) -> std::io::Result<Flusher> {
         let shared = Arc::new(Shared {
             queue: Mutex::default(),
             wake: Condvar::new(),
@@ -50,7 +68,7 @@ impl Flusher {
             .name("agora-flush".into())
             .spawn({
                 let shared = shared.clone();
-                move || run(&db, &shared)
+                move || run(&db, &turns, &shared)
             })?;
         Ok(Flusher {
             shared,
@@ -69,7 +87,7 @@ impl Flusher {
 
 /// Flushes while someone waits; sleeps otherwise. A flush answers every
 /// caller queued before it started: their writes came before their call.
-fn run(db: &sled::Db, shared: &Shared) {
+fn run(db: &sled::Db, turns: &Turns, shared: &Shared) {
     loop {
         let covered = {
             let mut q = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -82,7 +100,10 @@ fn run(db: &sled::Db, shared: &Shared) {
             std::mem::take(&mut q.waiting)
         };
         let started = Instant::now();
-        let flushed = db.flush().map(|_| ()).map_err(StoreError::from);
+        let flushed = {
+            let _turn = turns.take();
+            db.flush().map(|_| ()).map_err(StoreError::from)
+        };
         let took = started.elapsed();
         for then in covered {
             // One caller's answer going wrong must not stop the thread.
@@ -91,9 +112,8 @@ fn run(db: &sled::Db, shared: &Shared) {
                 tracing::error!("an answer to a flush panicked");
             }
         }
-        // A flush holds sled's lock that every multi-tree transaction
-        // must take alone: a gap as long as the flush (at most 1 ms) lets
-        // the team actors' transactions in, and the next flush covers more.
+        // A gap as long as the flush (at most 1 ms) lets the transactions
+        // that waited for their turn in, and the next flush covers more.
         std::thread::sleep(took.min(MAX_GAP));
     }
 }
@@ -130,8 +150,15 @@ impl Store {
         self.flusher.after(Box::new(then));
     }
 
+    /// Its turn for a transaction: held just around sled's `transaction`
+    /// call, never while waiting for a flush.
+    pub(super) fn turn(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.turns.take()
+    }
+
     /// Blocking flush, for actors and blocking tasks.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        let _turn = self.turn();
         self.db.flush()?;
         Ok(())
     }

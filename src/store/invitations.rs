@@ -23,6 +23,7 @@ impl Store {
     pub fn put_invitation(&self, hash: &[u8; 32], inv: &Invitation) -> Result<(), StoreError> {
         let _writing = self.writing();
         let value = encode(inv)?;
+        let _turn = self.turn();
         let r = (&self.invitation, &self.invitation_by_user).transaction(|(invs, by_user)| {
             if let Some(old) = by_user.insert(&inv.user_id.to_bytes(), &hash[..])? {
                 invs.remove(old)?;
@@ -57,6 +58,7 @@ impl Store {
     ) -> Result<User, StoreError> {
         let _writing = self.writing();
         let session_value = encode(session)?;
+        let _turn = self.turn();
         let r = (
             &self.invitation,
             &self.invitation_by_user,
@@ -99,6 +101,7 @@ impl Store {
             }
         }
         for (hash, user) in &dead {
+            let _turn = self.turn();
             let r = (&self.invitation, &self.invitation_by_user).transaction(|(invs, by_user)| {
                 invs.remove(hash)?;
                 if by_user.get(user.to_bytes())?.as_deref() == Some(hash.as_ref()) {

@@ -246,6 +246,8 @@ pub struct Store {
     /// Every write holds it shared; a backup's snapshot holds it alone, so
     /// the snapshot sees all of a transaction or none of it.
     gate: Arc<std::sync::RwLock<()>>,
+    /// Taken by each transaction and each flush (see `flush::Turns`).
+    turns: flush::Turns,
 }
 
 impl Store {
@@ -276,6 +278,7 @@ impl Store {
         let tree = |name: &str| db.open_tree(name).map_err(|e| OpenError::Store(e.into()));
         let webhook_endpoint = tree("webhook_endpoint")?;
         let hooks = Arc::new(webhooks::Hooks::load(&webhook_endpoint).map_err(OpenError::Store)?);
+        let turns = flush::Turns::default();
         let store = Store {
             meta: tree("meta")?,
             user: tree("user")?,
@@ -337,16 +340,19 @@ impl Store {
             hooks,
             webhook_endpoint_by_team: tree("webhook_endpoint_by_team")?,
             mail: Arc::default(),
-            flusher: Arc::new(flush::Flusher::start(db.clone()).map_err(|e| {
-                OpenError::Store(StoreError::Corrupt(format!(
-                    "the flushing thread could not start: {e}"
-                )))
-            })?),
+            flusher: Arc::new(
+                flush::Flusher::start(db.clone(), turns.clone()).map_err(|e| {
+                    OpenError::Store(StoreError::Corrupt(format!(
+                        "the flushing thread could not start: {e}"
+                    )))
+                })?,
+            ),
             deliveries_written: Arc::default(),
             unread: Arc::new(cache::Versioned::new(UNREAD_PEOPLE)),
             app_credentials: Arc::new(cache::Versioned::new(CACHED_CREDENTIALS)),
             route_claims: Arc::default(),
             gate: Arc::default(),
+            turns,
             embedded_access: tree("embedded_access")?,
             embedded_applied: tree("embedded_applied")?,
             db,

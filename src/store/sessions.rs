@@ -32,6 +32,7 @@ impl Store {
     pub fn insert_session(&self, hash: &[u8; 32], session: &Session) -> Result<(), StoreError> {
         let _writing = self.writing();
         let value = encode(session)?;
+        let _turn = self.turn();
         let r = (&self.session, &self.session_by_user).transaction(|(s, by_user)| {
             s.insert(&hash[..], value.clone())?;
             by_user.insert(&key::<48>(&[&session.user_id.to_bytes(), hash])[..], &[])?;
@@ -57,6 +58,7 @@ impl Store {
         let Some(session) = self.session(hash)? else {
             return Ok(());
         };
+        let _turn = self.turn();
         let r = (&self.session, &self.session_by_user).transaction(|(s, by_user)| {
             s.remove(&hash[..])?;
             by_user.remove(&key::<48>(&[&session.user_id.to_bytes(), hash])[..])?;

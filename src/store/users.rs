@@ -17,6 +17,7 @@ impl Store {
     pub fn setup_first_admin(&self, user: &User) -> Result<(), StoreError> {
         let _writing = self.writing();
         let value = encode(user)?;
+        let _turn = self.turn();
         let r =
             (&self.meta, &self.user, &self.user_by_email).transaction(|(meta, users, by_email)| {
                 if meta.get("setup_done")?.is_some() {
@@ -33,6 +34,7 @@ impl Store {
     pub fn insert_user(&self, user: &User) -> Result<(), StoreError> {
         let _writing = self.writing();
         let value = encode(user)?;
+        let _turn = self.turn();
         let r = (&self.user, &self.user_by_email).transaction(|(users, by_email)| {
             if by_email.get(user.email.as_str())?.is_some() {
                 return abort(Conflict::EmailTaken);
@@ -78,6 +80,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let _writing = self.writing();
         let sessions = self.session_hashes_of(id)?;
+        let _turn = self.turn();
         let r = (&self.user, &self.session, &self.session_by_user).transaction(
             |(users, session, by_user)| {
                 let Some(raw) = users.get(id.to_bytes())? else {
@@ -106,6 +109,7 @@ impl Store {
         topics: &[crate::domain::notification::Topic],
     ) -> Result<(), StoreError> {
         let _writing = self.writing();
+        let _turn = self.turn();
         let r = self.user.transaction(|users| {
             let Some(raw) = users.get(id.to_bytes())? else {
                 return abort(Conflict::Missing);
