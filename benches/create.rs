@@ -14,7 +14,7 @@ mod common;
 use std::sync::Arc;
 
 use common::binary::{Binary, free_port};
-use common::load::{MakeRequest, drive_for};
+use common::load::{Flushes, MakeRequest, drive_for, gauges};
 use common::*;
 
 fn main() {
@@ -74,9 +74,13 @@ fn main() {
         };
         drive_for(1, concurrency, api.clone(), 201).await;
         eprintln!("phase: API create credential");
+        let before = gauges(&base).await;
         let api_run = drive_for(secs, concurrency, api, 201).await;
+        let api_flushes = Flushes::between(&before, &gauges(&base).await);
         eprintln!("phase: Create Credential POST");
+        let before = gauges(&base).await;
         let page_run = drive_for(secs, concurrency, page, 303).await;
+        let page_flushes = Flushes::between(&before, &gauges(&base).await);
         println!("| route | concurrency | requests/s | p50 | p99 | errors |");
         println!("|---|---|---|---|---|---|");
         println!(
@@ -86,6 +90,9 @@ fn main() {
         println!(
             "| Create Credential POST (flushed) | {concurrency} | {} |",
             page_run.cells()
+        );
+        println!(
+            "flushes during the API's create: {api_flushes}; during the page's: {page_flushes}"
         );
     });
     server.stop();

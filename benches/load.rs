@@ -31,7 +31,7 @@ use agora::ops::AppState;
 use agora::startup::Application;
 use agora::store::{Changes, SealedSecret};
 use common::binary::{Binary, free_port};
-use common::load::{MakeRequest, drive, drive_for, get};
+use common::load::{Flushes, MakeRequest, drive, drive_for, gauges, get};
 use common::*;
 use futures_util::StreamExt;
 use futures_util::stream;
@@ -343,24 +343,6 @@ async fn sign_in_loop(base: String, email: String, stop: Arc<AtomicBool>, done: 
     }
 }
 
-/// The gauges of `/metrics` by name.
-async fn gauges(base: &str) -> std::collections::HashMap<String, f64> {
-    let text = reqwest::get(format!("{base}/metrics"))
-        .await
-        .and_then(|r| r.error_for_status())
-        .expect("/metrics")
-        .text()
-        .await
-        .expect("/metrics text");
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.contains('{'))
-        .filter_map(|l| {
-            let (name, value) = l.split_once(' ')?;
-            Some((name.to_owned(), value.parse().ok()?))
-        })
-        .collect()
-}
-
 /// Waits until every provisioning task is done: how many there were, and
 /// how long they took.
 async fn drain(base: &str) -> (f64, Duration) {
@@ -492,12 +474,16 @@ fn main() {
         let market = drive_for(secs, 64, get(&base, "/marketplace", Some(&cookie)), 200).await;
         eprintln!("phase: create credential");
         // Each answers 303 to the page that shows its secret.
+        let before = gauges(&base).await;
         let created = drive_for(secs, 16, create, 303).await;
+        let page_flushes = Flushes::between(&before, &gauges(&base).await);
         // Provisioning catches up with what a run created before the next
         // run, so neither create runs beside the other's backlog.
         let (backlog, drained) = drain(&base).await;
         eprintln!("phase: API create credential");
+        let before = gauges(&base).await;
         let api_created = drive_for(secs, 16, api_create, 201).await;
+        let api_flushes = Flushes::between(&before, &gauges(&base).await);
         let (api_backlog, api_drained) = drain(&base).await;
 
         // The application page while 50 people sign in at once, over and over.
@@ -541,6 +527,7 @@ fn main() {
         ] {
             println!("{}", r.row(name, concurrency, hello.rps));
         }
+        println!("flushes during the page's create: {page_flushes}; during the API's: {api_flushes}");
         println!(
             "provisioning: {backlog} credentials created by the pages in {secs} s were all active {drained:.1?} after the run, {api_backlog} created by the API {api_drained:.1?} after"
         );

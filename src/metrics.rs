@@ -79,7 +79,9 @@ impl Metrics {
         h.count += 1;
     }
 
-    pub fn render(&self, extra: &[(&str, &str, f64)]) -> String {
+    /// The text of `/metrics`, with the caller's gauges and counters (name,
+    /// help, value) beside the ones kept here.
+    pub fn render(&self, extra: &[(&str, &str, f64)], counters: &[(&str, &str, f64)]) -> String {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = String::new();
         let _ = writeln!(
@@ -95,6 +97,12 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
+        for (name, help, value) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
             );
         }
         process(&mut out, self.started);
@@ -212,7 +220,7 @@ mod tests {
         let m = Metrics::default();
         m.record("GET", "/teams/{team_id}", 200, Duration::from_millis(3));
         m.record("GET", "/teams/{team_id}", 200, Duration::from_millis(30));
-        let text = m.render(&[]);
+        let text = m.render(&[], &[]);
         assert!(text.contains(
             "agora_http_requests_total{method=\"GET\",route=\"/teams/{team_id}\",status=\"200\"} 2"
         ));
@@ -231,7 +239,7 @@ mod tests {
         for method in ["FOO", "BAR", "get", "PROPFIND"] {
             m.record(method, "unmatched", 404, Duration::from_millis(1));
         }
-        let text = m.render(&[]);
+        let text = m.render(&[], &[]);
         assert!(
             text.contains("method=\"other\",route=\"unmatched\",status=\"404\"} 4"),
             "{text}"
@@ -247,7 +255,7 @@ mod tests {
         m.outcome("provisioning", "embedded", "done");
         m.outcome("provisioning", "embedded", "done");
         m.outcome("delivery", "webhook", "retry");
-        let text = m.render(&[]);
+        let text = m.render(&[], &[]);
         assert!(text.contains(
             "agora_work_total{work=\"provisioning\",target=\"embedded\",outcome=\"done\"} 2"
         ));

@@ -147,12 +147,20 @@ async fn metrics_report_open_provisioning_work_and_the_gateways_credentials() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let h = app.holder(&admin, "embedded").await;
+    let text = admin.get("/metrics").await.text().await.unwrap();
+    let flushes = gauge(&text, "agora_store_flushes_total");
+    let answers = gauge(&text, "agora_store_flush_answers_total");
     admin.create_credential(&h, "CI key", "api_key").await;
     admin.create_credential(&h, "CI key 2", "api_key").await;
     app.run_due().await;
     let text = admin.get("/metrics").await.text().await.unwrap();
     assert_eq!(gauge(&text, "agora_provisioning_tasks"), 0.0);
     assert_eq!(gauge(&text, "agora_gateway_credentials"), 2.0);
+    // Each create was answered after a flush: the flushing thread counts them.
+    assert!(text.contains("# TYPE agora_store_flushes_total counter"));
+    assert!(gauge(&text, "agora_store_flushes_total") >= flushes + 2.0);
+    assert!(gauge(&text, "agora_store_flush_answers_total") >= answers + 2.0);
+    assert!(gauge(&text, "agora_store_flush_seconds_total") > 0.0);
 
     // Work handed to people stays open until they mark it done.
     let app = spawn_app_with(&[("AGORA_DATAPLANES__OPS__KIND", "manual")]).await;

@@ -17,6 +17,7 @@
 //! met a flush stopped all reads until the flush ended. Waiting for its
 //! turn here instead, a transaction waits alone and reads go on.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,20 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     wake: Condvar,
+    flushes: AtomicU64,
+    answers: AtomicU64,
+    micros: AtomicU64,
+}
+
+/// What the flushing thread has done since the store opened (`/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlushStats {
+    /// Flushes of the database.
+    pub flushes: u64,
+    /// Answers those flushes let go: more answers a flush, fewer flushes.
+    pub answers: u64,
+    /// Time spent flushing, in microseconds.
+    pub micros: u64,
 }
 
 /// The flushing thread of one open store, ended when the store is dropped.
@@ -63,6 +78,9 @@ impl Flusher {
         let shared = Arc::new(Shared {
             queue: Mutex::default(),
             wake: Condvar::new(),
+            flushes: AtomicU64::new(0),
+            answers: AtomicU64::new(0),
+            micros: AtomicU64::new(0),
         });
         let thread = std::thread::Builder::new()
             .name("agora-flush".into())
@@ -74,6 +92,15 @@ impl Flusher {
             shared,
             thread: Some(thread),
         })
+    }
+
+    fn stats(&self) -> FlushStats {
+        let s = &self.shared;
+        FlushStats {
+            flushes: s.flushes.load(Ordering::Relaxed),
+            answers: s.answers.load(Ordering::Relaxed),
+            micros: s.micros.load(Ordering::Relaxed),
+        }
     }
 
     /// Runs `then` once a flush that started after this call has finished.
@@ -105,6 +132,9 @@ fn run(db: &sled::Db, turns: &Turns, shared: &Shared) {
             db.flush().map(|_| ()).map_err(StoreError::from)
         };
         let took = started.elapsed();
+        shared.flushes.fetch_add(1, Ordering::Relaxed);
+        (shared.answers).fetch_add(covered.len() as u64, Ordering::Relaxed);
+        (shared.micros).fetch_add(took.as_micros() as u64, Ordering::Relaxed);
         for then in covered {
             // One caller's answer going wrong must not stop the thread.
             let answer = std::panic::AssertUnwindSafe(|| then(flushed.clone()));
@@ -148,6 +178,11 @@ impl Store {
     /// an answer sent, a message posted.
     pub fn after_flush(&self, then: impl FnOnce(Result<(), StoreError>) + Send + 'static) {
         self.flusher.after(Box::new(then));
+    }
+
+    /// What the flushing thread has done since the store opened.
+    pub fn flush_stats(&self) -> FlushStats {
+        self.flusher.stats()
     }
 
     /// Its turn for a transaction: held just around sled's `transaction`

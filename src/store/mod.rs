@@ -42,6 +42,7 @@ mod placed;
 pub(crate) use gate::Writing;
 pub mod migrate;
 pub use check::DataReport;
+pub use flush::FlushStats;
 mod cache;
 mod catalog;
 pub(crate) mod codec;

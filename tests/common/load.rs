@@ -117,3 +117,55 @@ pub fn get(base: &str, path: &str, cookie: Option<&str>) -> MakeRequest {
         }
     })
 }
+
+/// The plain series of `/metrics` (those without labels).
+pub async fn gauges(base: &str) -> std::collections::HashMap<String, f64> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("/metrics")
+        .text()
+        .await
+        .expect("/metrics text");
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.contains('{'))
+        .filter_map(|l| {
+            let (name, value) = l.split_once(' ')?;
+            Some((name.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The flushing thread's work between two readings of `/metrics`.
+pub struct Flushes {
+    flushes: f64,
+    answers: f64,
+    seconds: f64,
+}
+
+impl Flushes {
+    pub fn between(
+        a: &std::collections::HashMap<String, f64>,
+        b: &std::collections::HashMap<String, f64>,
+    ) -> Self {
+        let d = |k: &str| b[k] - a[k];
+        Flushes {
+            flushes: d("agora_store_flushes_total"),
+            answers: d("agora_store_flush_answers_total"),
+            seconds: d("agora_store_flush_seconds_total"),
+        }
+    }
+}
+
+impl std::fmt::Display for Flushes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.flushes.max(1.0);
+        write!(
+            f,
+            "{:.0} flushes, {:.1} answers and {:.2} ms each",
+            self.flushes,
+            self.answers / n,
+            self.seconds * 1e3 / n
+        )
+    }
+}

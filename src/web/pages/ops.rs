@@ -50,34 +50,54 @@ pub async fn metrics(
     let backup_age = state.backups.last().map_or(-1.0, |at| {
         (state.clock.now().as_millis() - at.as_millis()).max(0) as f64 / 1e3
     });
+    let flushed = state.store.flush_stats();
     let tasks = web::block(move || store.task_count())
         .await
         .map_err(WebError::internal)? as f64;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(&[
-            ("agora_team_actors", "Team actors running.", actors),
-            (
-                "agora_provisioning_tasks",
-                "Provisioning tasks not yet carried out (due, retrying, waiting or failed).",
-                tasks,
-            ),
-            (
-                "agora_gateway_credentials",
-                "Credentials the embedded gateway checks.",
-                credentials,
-            ),
-            (
-                "agora_deliveries_due",
-                "Emails and webhook calls waiting to be sent.",
-                state.store.deliveries_due() as f64,
-            ),
-            (
-                "agora_backup_age_seconds",
-                "Seconds since this server last wrote a backup (-1: none since it started).",
-                backup_age,
-            ),
-        ])))
+        .body(state.metrics.render(
+            &[
+                ("agora_team_actors", "Team actors running.", actors),
+                (
+                    "agora_provisioning_tasks",
+                    "Provisioning tasks not yet carried out (due, retrying, waiting or failed).",
+                    tasks,
+                ),
+                (
+                    "agora_gateway_credentials",
+                    "Credentials the embedded gateway checks.",
+                    credentials,
+                ),
+                (
+                    "agora_deliveries_due",
+                    "Emails and webhook calls waiting to be sent.",
+                    state.store.deliveries_due() as f64,
+                ),
+                (
+                    "agora_backup_age_seconds",
+                    "Seconds since this server last wrote a backup (-1: none since it started).",
+                    backup_age,
+                ),
+            ],
+            &[
+                (
+                    "agora_store_flushes_total",
+                    "Flushes of the database (each makes the writes before it durable).",
+                    flushed.flushes as f64,
+                ),
+                (
+                    "agora_store_flush_answers_total",
+                    "Answers released by those flushes: a change is answered only once flushed.",
+                    flushed.answers as f64,
+                ),
+                (
+                    "agora_store_flush_seconds_total",
+                    "Time spent flushing the database.",
+                    flushed.micros as f64 / 1e6,
+                ),
+            ],
+        )))
 }
 
 #[derive(rust_embed::Embed)]
