@@ -1,7 +1,6 @@
 //! Where a credential's record sits in the indexes.
 
 use super::key;
-use super::work::time_key;
 use crate::clock::Timestamp;
 use crate::domain::credential::{Credential, Desired};
 use crate::domain::ids::{ApplicationId, CredentialId, ResourceId, TeamId};
@@ -65,4 +64,11 @@ impl Placed {
             key::<32>(&[&self.provider?.to_bytes(), &id]),
         ])
     }
+}
+
+/// A key of a time-ordered index: the moment, big-endian so the tree sorts
+/// by it, then the credential.
+fn time_key(at: Timestamp, id: CredentialId) -> [u8; 24] {
+    let at = at.as_millis().max(0) as u64;
+    key::<24>(&[&at.to_be_bytes(), &id.to_bytes()])
 }

@@ -251,11 +251,6 @@ pub(super) fn purge_key(until: Timestamp, credential: CredentialId, version: u32
 
 use super::placed::Placed;
 
-pub(super) fn time_key(at: Timestamp, id: CredentialId) -> [u8; 24] {
-    let at = at.as_millis().max(0) as u64;
-    key::<24>(&[&at.to_be_bytes(), &id.to_bytes()])
-}
-
 impl Views<'_> {
     fn put_credential(&self, c: &Credential) -> TxResult<()> {
         let id = c.id.to_bytes();
