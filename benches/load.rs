@@ -529,7 +529,7 @@ fn main() {
         }
         println!("flushes during the page's create: {page_flushes}; during the API's: {api_flushes}");
         println!(
-            "provisioning: {backlog} credentials created by the pages in {secs} s were all active {drained:.1?} after the run, {api_backlog} created by the API {api_drained:.1?} after"
+            "provisioning: {backlog} tasks pending at the end of the page's {secs} s create, none {drained:.1?} later; {api_backlog} at the end of the API's, none {api_drained:.1?} later"
         );
     });
     server.stop();

@@ -17,6 +17,7 @@ use super::registry::TeamRegistry;
 use crate::clock::SharedClock;
 use crate::dataplane::{DataPlaneError, DataPlanes};
 use crate::domain::ids::TeamId;
+use crate::domain::outbox::Task;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
@@ -76,44 +77,67 @@ async fn run(
         if due.is_empty() {
             break;
         }
-        // Results are sent to the teams' actors a few at a time, each team's
-        // in one message: its actor records them in one transaction and one
-        // flush covers them, instead of one of each per task.
-        let mut answers = Vec::new();
-        for task in due {
-            report.attempted += 1;
-            let result = match planes.get(&task.dataplane) {
-                Some(plane) => plane.apply(&task).await,
-                None => Err(DataPlaneError::Permanent(format!(
-                    "the data plane {} is not configured",
-                    task.dataplane
-                ))),
-            };
-            match &result {
-                Ok(_) => report.done += 1,
-                Err(_) => report.failed += 1,
+        // A plane carries out a few tasks at a time (the embedded one in one
+        // transaction), and their results go to the teams' actors together,
+        // each team's in one message: its actor records them in one
+        // transaction and one flush covers them, instead of one of each per
+        // task.
+        let mut due = due.into_iter().peekable();
+        while due.peek().is_some() {
+            let chunk: Vec<Task> = due.by_ref().take(IN_FLIGHT).collect();
+            let mut answers = Vec::with_capacity(chunk.len());
+            for (plane, tasks) in by_plane(chunk) {
+                let results = match planes.get(&plane) {
+                    Some(p) => p.apply_all(&tasks).await,
+                    None => tasks
+                        .iter()
+                        .map(|_| {
+                            Err(DataPlaneError::Permanent(format!(
+                                "the data plane {plane} is not configured"
+                            )))
+                        })
+                        .collect(),
+                };
+                for (task, result) in tasks.iter().zip(results) {
+                    report.attempted += 1;
+                    let outcome = match &result {
+                        Ok(_) => "done",
+                        Err(DataPlaneError::Permanent(_)) => "failed",
+                        Err(_) => "retry",
+                    };
+                    match &result {
+                        Ok(_) => report.done += 1,
+                        Err(_) => report.failed += 1,
+                    }
+                    metrics.outcome("provisioning", &plane, outcome);
+                    answers.push((
+                        task.grant.team,
+                        ProvisionResult {
+                            task: task.id,
+                            result,
+                            jitter: crate::crypto::random::unit(),
+                        },
+                    ));
+                }
             }
-            let outcome = match &result {
-                Ok(_) => "done",
-                Err(DataPlaneError::Permanent(_)) => "failed",
-                Err(_) => "retry",
-            };
-            metrics.outcome("provisioning", &task.dataplane, outcome);
-            answers.push((
-                task.grant.team,
-                ProvisionResult {
-                    task: task.id,
-                    result,
-                    jitter: crate::crypto::random::unit(),
-                },
-            ));
-            if answers.len() == IN_FLIGHT {
-                record(&teams, std::mem::take(&mut answers)).await;
-            }
+            record(&teams, answers).await;
         }
-        record(&teams, answers).await;
     }
     Ok(report)
+}
+
+/// Tasks grouped by their data plane, in the order each plane first
+/// appears; each group keeps the tasks' order, so a credential's tasks reach
+/// its plane in the order they were made.
+fn by_plane(tasks: Vec<Task>) -> Vec<(String, Vec<Task>)> {
+    let mut groups: Vec<(String, Vec<Task>)> = Vec::new();
+    for task in tasks {
+        match groups.iter_mut().find(|(p, _)| *p == task.dataplane) {
+            Some((_, g)) => g.push(task),
+            None => groups.push((task.dataplane.clone(), vec![task])),
+        }
+    }
+    groups
 }
 
 /// Sends each team its answers in one message and waits until all are recorded.

@@ -51,4 +51,27 @@ impl DataPlane for EmbeddedPlane {
             Ok(Outcome::Done)
         })
     }
+
+    /// All the tasks in one transaction. If it fails, every task is told
+    /// so and retried later; none of them changed anything.
+    fn apply_all<'a>(
+        &'a self,
+        tasks: &'a [Task],
+    ) -> BoxFuture<'a, Vec<Result<Outcome, DataPlaneError>>> {
+        Box::pin(async move {
+            match self.store.embedded_apply_all(tasks) {
+                Ok(changes) => changes
+                    .into_iter()
+                    .map(|change| {
+                        self.gateway.apply(change);
+                        Ok(Outcome::Done)
+                    })
+                    .collect(),
+                Err(e) => tasks
+                    .iter()
+                    .map(|_| Err(DataPlaneError::Temporary(e.to_string())))
+                    .collect(),
+            }
+        })
+    }
 }

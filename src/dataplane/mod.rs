@@ -72,6 +72,22 @@ pub trait DataPlane: Send + Sync {
     /// Carries out a task. Must be idempotent by `task.key`: a task delivered
     /// twice changes the data plane once.
     fn apply<'a>(&'a self, task: &'a Task) -> BoxFuture<'a, Result<Outcome, DataPlaneError>>;
+
+    /// Carries out tasks in their order, one answer per task in the same
+    /// order. By default one after the other through [`DataPlane::apply`]; a
+    /// plane that can carry out several in one write does so.
+    fn apply_all<'a>(
+        &'a self,
+        tasks: &'a [Task],
+    ) -> BoxFuture<'a, Vec<Result<Outcome, DataPlaneError>>> {
+        Box::pin(async move {
+            let mut answers = Vec::with_capacity(tasks.len());
+            for task in tasks {
+                answers.push(self.apply(task).await);
+            }
+            answers
+        })
+    }
 }
 
 /// The provider carries out the work by hand.

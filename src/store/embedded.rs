@@ -5,9 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
+use sled::transaction::TransactionalTree;
 
 use super::codec::decode;
-use super::{Store, StoreError, from_tx, key, tx_decode, tx_encode};
+use super::{Store, StoreError, TxResult, from_tx, key, tx_decode, tx_encode};
 use crate::clock::Timestamp;
 use crate::domain::access::TaskOp;
 use crate::domain::credential::CredentialOp;
@@ -45,15 +46,100 @@ pub enum EmbeddedChange {
     Nothing,
 }
 
+type EmbeddedViews<'a> = (
+    &'a TransactionalTree,
+    &'a TransactionalTree,
+    &'a TransactionalTree,
+);
+
+/// One task inside a transaction over the embedded trees. Writes of a task
+/// before it in the same transaction are seen, so tasks apply in order.
+fn apply_in((access, applied, creds): EmbeddedViews<'_>, task: &Task) -> TxResult<EmbeddedChange> {
+    if applied.get(task.key.as_bytes())?.is_some() {
+        return Ok(EmbeddedChange::Nothing);
+    }
+    applied.insert(task.key.as_bytes(), &task.created_at.to_be_bytes()[..])?;
+    if let Some(w) = &task.credential {
+        let id = w.key_id.as_str().as_bytes();
+        let current: Option<EmbeddedCredential> =
+            creds.get(id)?.map(|v| tx_decode(&v)).transpose()?;
+        let next = match (w.op, current) {
+            (CredentialOp::Deprovision, _) => {
+                creds.remove(id)?;
+                return Ok(EmbeddedChange::CredentialRemoved(w.key_id));
+            }
+            (CredentialOp::Provision, _) | (_, None) => EmbeddedCredential {
+                credential: w.credential,
+                key_id: w.key_id,
+                kind: w.kind,
+                team: task.grant.team,
+                application: task.grant.application,
+                resource: task.grant.resource,
+                access: task.grant.access,
+                active: w.active,
+                secret_version: w.secret_version,
+                hash: w.secret_hash.clone(),
+                previous: None,
+            },
+            (CredentialOp::Suspend, Some(c)) => EmbeddedCredential { active: false, ..c },
+            (CredentialOp::Enable, Some(c)) => EmbeddedCredential { active: true, ..c },
+            (CredentialOp::EndGrace, Some(c)) => EmbeddedCredential {
+                previous: None,
+                ..c
+            },
+            (CredentialOp::Renew, Some(c)) => {
+                let previous = w.grace_until.map(|until| (c.hash.clone(), until));
+                EmbeddedCredential {
+                    hash: w.secret_hash.clone(),
+                    secret_version: w.secret_version,
+                    previous,
+                    ..c
+                }
+            }
+        };
+        creds.insert(id, tx_encode(&next)?)?;
+        return Ok(EmbeddedChange::Credential(next));
+    }
+    let k = key::<32>(&[
+        &task.grant.application.to_bytes(),
+        &task.grant.resource.to_bytes(),
+    ]);
+    match task.op {
+        TaskOp::Grant => {
+            access.insert(&k[..], tx_encode(&task.grant)?)?;
+            Ok(EmbeddedChange::Grant(task.grant.clone()))
+        }
+        TaskOp::Revoke => {
+            // Only the grant of this access: a newer grant for the same
+            // application and resource stays.
+            if let Some(v) = access.get(&k[..])? {
+                let current: AccessGrant = tx_decode(&v)?;
+                if current.access == task.grant.access {
+                    access.remove(&k[..])?;
+                    return Ok(EmbeddedChange::Revoke(
+                        task.grant.application,
+                        task.grant.resource,
+                    ));
+                }
+            }
+            Ok(EmbeddedChange::Nothing)
+        }
+    }
+}
+
 impl Store {
     /// Carries out a task on the embedded data plane. A task whose
     /// idempotency key was already applied changes nothing.
     pub fn embedded_apply(&self, task: &Task) -> Result<EmbeddedChange, StoreError> {
+        let mut changes = self.embedded_apply_all(std::slice::from_ref(task))?;
+        Ok(changes.pop().unwrap_or(EmbeddedChange::Nothing))
+    }
+
+    /// Carries out tasks in order in one transaction: what each changed, in
+    /// the order of the tasks. One transaction for many tasks holds sled's
+    /// database-wide lock once instead of once per task.
+    pub fn embedded_apply_all(&self, tasks: &[Task]) -> Result<Vec<EmbeddedChange>, StoreError> {
         let _writing = self.writing();
-        let k = key::<32>(&[
-            &task.grant.application.to_bytes(),
-            &task.grant.resource.to_bytes(),
-        ]);
         let _turn = self.turn();
         let r = (
             &self.embedded_access,
@@ -61,74 +147,10 @@ impl Store {
             &self.embedded_credential,
         )
             .transaction(|(access, applied, creds)| {
-                if applied.get(task.key.as_bytes())?.is_some() {
-                    return Ok(EmbeddedChange::Nothing);
-                }
-                applied.insert(task.key.as_bytes(), &task.created_at.to_be_bytes()[..])?;
-                if let Some(w) = &task.credential {
-                    let id = w.key_id.as_str().as_bytes();
-                    let current: Option<EmbeddedCredential> =
-                        creds.get(id)?.map(|v| tx_decode(&v)).transpose()?;
-                    let next = match (w.op, current) {
-                        (CredentialOp::Deprovision, _) => {
-                            creds.remove(id)?;
-                            return Ok(EmbeddedChange::CredentialRemoved(w.key_id));
-                        }
-                        (CredentialOp::Provision, _) | (_, None) => EmbeddedCredential {
-                            credential: w.credential,
-                            key_id: w.key_id,
-                            kind: w.kind,
-                            team: task.grant.team,
-                            application: task.grant.application,
-                            resource: task.grant.resource,
-                            access: task.grant.access,
-                            active: w.active,
-                            secret_version: w.secret_version,
-                            hash: w.secret_hash.clone(),
-                            previous: None,
-                        },
-                        (CredentialOp::Suspend, Some(c)) => {
-                            EmbeddedCredential { active: false, ..c }
-                        }
-                        (CredentialOp::Enable, Some(c)) => EmbeddedCredential { active: true, ..c },
-                        (CredentialOp::EndGrace, Some(c)) => EmbeddedCredential {
-                            previous: None,
-                            ..c
-                        },
-                        (CredentialOp::Renew, Some(c)) => {
-                            let previous = w.grace_until.map(|until| (c.hash.clone(), until));
-                            EmbeddedCredential {
-                                hash: w.secret_hash.clone(),
-                                secret_version: w.secret_version,
-                                previous,
-                                ..c
-                            }
-                        }
-                    };
-                    creds.insert(id, tx_encode(&next)?)?;
-                    return Ok(EmbeddedChange::Credential(next));
-                }
-                match task.op {
-                    TaskOp::Grant => {
-                        access.insert(&k[..], tx_encode(&task.grant)?)?;
-                        Ok(EmbeddedChange::Grant(task.grant.clone()))
-                    }
-                    TaskOp::Revoke => {
-                        // Only the grant of this access: a newer grant for the
-                        // same application and resource stays.
-                        if let Some(v) = access.get(&k[..])? {
-                            let current: AccessGrant = tx_decode(&v)?;
-                            if current.access == task.grant.access {
-                                access.remove(&k[..])?;
-                                return Ok(EmbeddedChange::Revoke(
-                                    task.grant.application,
-                                    task.grant.resource,
-                                ));
-                            }
-                        }
-                        Ok(EmbeddedChange::Nothing)
-                    }
-                }
+                tasks
+                    .iter()
+                    .map(|task| apply_in((access, applied, creds), task))
+                    .collect::<Result<Vec<_>, _>>()
             });
         from_tx(r)
     }

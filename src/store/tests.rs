@@ -401,3 +401,126 @@ fn every_transaction_in_the_store_takes_its_turn() {
     }
     assert!(seen >= 12, "the census found {seen} transactions");
 }
+
+/// Tasks carried out together in one transaction change the embedded plane
+/// exactly as the same tasks carried out one after the other: each sees what
+/// the ones before it wrote, and a repeated key changes nothing.
+#[test]
+fn embedded_tasks_applied_together_see_each_other_in_order() {
+    use crate::domain::access::TaskOp;
+    use crate::domain::credential::CredentialOp;
+    use crate::domain::ids::{AccessId, ApplicationId, CredentialId, ResourceId, TaskId, TeamId};
+    use crate::domain::key_format::KeyId;
+    use crate::domain::outbox::{AccessGrant, CredentialWork, Task, TaskState};
+    use crate::domain::resource::{CredentialType, Quota};
+
+    let now = Timestamp::from_millis(5_000);
+    let grant = AccessGrant {
+        access: AccessId::generate(now),
+        team: TeamId::generate(now),
+        team_name: "Buyers".into(),
+        application: ApplicationId::generate(now),
+        application_name: "app".into(),
+        resource: ResourceId::generate(now),
+        resource_name: "Forecast".into(),
+        route: "/weather/".into(),
+        plan_name: "Unlimited".into(),
+        quota: Quota::default(),
+        subscription: None,
+        product: None,
+        product_name: String::new(),
+    };
+    let key_id = KeyId::generate();
+    let work = |op, hash: &str| CredentialWork {
+        credential: CredentialId::generate(now),
+        key_id,
+        kind: CredentialType::ApiKey,
+        op,
+        active: true,
+        secret_version: 1,
+        secret_hash: hash.into(),
+        grace_until: None,
+        sealed_secret: None,
+    };
+    let task = |key: &str, op, credential| Task {
+        id: TaskId::generate(now),
+        key: key.into(),
+        op,
+        grant: grant.clone(),
+        credential,
+        dataplane: "embedded".into(),
+        provider: grant.team,
+        state: TaskState::Due,
+        attempts: 0,
+        next_at: now,
+        last_error: None,
+        created_at: now,
+    };
+    let tasks = vec![
+        task("grant", TaskOp::Grant, None),
+        task(
+            "provision",
+            TaskOp::Grant,
+            Some(work(CredentialOp::Provision, "aa")),
+        ),
+        task(
+            "suspend",
+            TaskOp::Grant,
+            Some(work(CredentialOp::Suspend, "aa")),
+        ),
+        task(
+            "provision",
+            TaskOp::Grant,
+            Some(work(CredentialOp::Provision, "bb")),
+        ),
+        task("revoke", TaskOp::Revoke, None),
+        task("grant", TaskOp::Grant, None),
+    ];
+    let describe = |c: &EmbeddedChange| match c {
+        EmbeddedChange::Grant(_) => "grant".to_owned(),
+        EmbeddedChange::Revoke(..) => "revoke".to_owned(),
+        EmbeddedChange::Credential(c) => format!("credential {} {}", c.hash, c.active),
+        EmbeddedChange::CredentialRemoved(_) => "removed".to_owned(),
+        EmbeddedChange::Nothing => "nothing".to_owned(),
+    };
+
+    let (one_dir, all_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (one, all) = (
+        open(one_dir.path(), 1).unwrap(),
+        open(all_dir.path(), 1).unwrap(),
+    );
+    let one_by_one: Vec<String> = tasks
+        .iter()
+        .map(|t| describe(&one.embedded_apply(t).unwrap()))
+        .collect();
+    let together: Vec<String> = all
+        .embedded_apply_all(&tasks)
+        .unwrap()
+        .iter()
+        .map(describe)
+        .collect();
+    assert_eq!(
+        together,
+        [
+            "grant",
+            "credential aa true",
+            "credential aa false",
+            "nothing",
+            "revoke",
+            "nothing"
+        ]
+    );
+    assert_eq!(together, one_by_one);
+    for store in [&one, &all] {
+        assert_eq!(
+            store.embedded_grant_count(),
+            0,
+            "revoked, and the grant's key spent"
+        );
+        let c = store
+            .embedded_credential(&key_id)
+            .unwrap()
+            .expect("provisioned");
+        assert_eq!((c.hash.as_str(), c.active), ("aa", false));
+    }
+}
