@@ -175,3 +175,68 @@ impl Handler<RunDue> for Provisioner {
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|r, _, _| r)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Timestamp;
+    use crate::domain::access::TaskOp;
+    use crate::domain::ids::{AccessId, ApplicationId, ResourceId, TaskId};
+    use crate::domain::outbox::{AccessGrant, TaskState};
+    use crate::domain::resource::Quota;
+
+    fn task(key: &str, plane: &str) -> Task {
+        let now = Timestamp::from_millis(1_000);
+        let grant = AccessGrant {
+            access: AccessId::generate(now),
+            team: TeamId::generate(now),
+            team_name: String::new(),
+            application: ApplicationId::generate(now),
+            application_name: String::new(),
+            resource: ResourceId::generate(now),
+            resource_name: String::new(),
+            route: "/x/".into(),
+            plan_name: String::new(),
+            quota: Quota::default(),
+            subscription: None,
+            product: None,
+            product_name: String::new(),
+        };
+        Task {
+            id: TaskId::generate(now),
+            key: key.into(),
+            op: TaskOp::Grant,
+            provider: grant.team,
+            grant,
+            credential: None,
+            dataplane: plane.into(),
+            state: TaskState::Due,
+            attempts: 0,
+            next_at: now,
+            last_error: None,
+            created_at: now,
+        }
+    }
+
+    #[test]
+    fn tasks_go_to_their_planes_in_the_order_they_were_made() {
+        let tasks = ["1", "2", "3", "4", "5"]
+            .into_iter()
+            .zip(["embedded", "agent", "embedded", "manual", "agent"])
+            .map(|(key, plane)| task(key, plane))
+            .collect();
+        let groups: Vec<(String, Vec<String>)> = by_plane(tasks)
+            .into_iter()
+            .map(|(plane, tasks)| (plane, tasks.into_iter().map(|t| t.key).collect()))
+            .collect();
+        let expected: Vec<(String, Vec<String>)> = [
+            ("embedded", vec!["1", "3"]),
+            ("agent", vec!["2", "5"]),
+            ("manual", vec!["4"]),
+        ]
+        .into_iter()
+        .map(|(p, keys)| (p.to_owned(), keys.into_iter().map(String::from).collect()))
+        .collect();
+        assert_eq!(groups, expected);
+    }
+}
