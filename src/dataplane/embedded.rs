@@ -52,26 +52,115 @@ impl DataPlane for EmbeddedPlane {
         })
     }
 
-    /// All the tasks in one transaction. If it fails, every task is told
-    /// so and retried later; none of them changed anything.
+    /// All the tasks in one transaction. If it fails, each task is carried
+    /// out alone, so one that cannot be applied does not hold back the others.
     fn apply_all<'a>(
         &'a self,
         tasks: &'a [Task],
     ) -> BoxFuture<'a, Vec<Result<Outcome, DataPlaneError>>> {
         Box::pin(async move {
-            match self.store.embedded_apply_all(tasks) {
-                Ok(changes) => changes
-                    .into_iter()
-                    .map(|change| {
-                        self.gateway.apply(change);
-                        Ok(Outcome::Done)
-                    })
-                    .collect(),
-                Err(e) => tasks
-                    .iter()
-                    .map(|_| Err(DataPlaneError::Temporary(e.to_string())))
-                    .collect(),
-            }
+            let changes = match self.store.embedded_apply_all(tasks) {
+                Ok(changes) => changes.into_iter().map(Ok).collect(),
+                Err(e) => {
+                    tracing::warn!(tasks = tasks.len(), error = %e, "a batch of embedded tasks failed; each is tried alone");
+                    tasks
+                        .iter()
+                        .map(|t| self.store.embedded_apply(t))
+                        .collect::<Vec<_>>()
+                }
+            };
+            changes
+                .into_iter()
+                .map(|change| {
+                    let change = change.map_err(|e| DataPlaneError::Temporary(e.to_string()))?;
+                    self.gateway.apply(change);
+                    Ok(Outcome::Done)
+                })
+                .collect()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{ManualClock, SharedClock, Timestamp};
+    use crate::crypto::master_key::MasterKey;
+    use crate::domain::access::TaskOp;
+    use crate::domain::credential::CredentialOp;
+    use crate::domain::ids::{AccessId, ApplicationId, CredentialId, ResourceId, TaskId, TeamId};
+    use crate::domain::key_format::KeyId;
+    use crate::domain::outbox::{AccessGrant, CredentialWork, TaskState};
+    use crate::domain::resource::{CredentialType, Quota};
+
+    fn task(key: &str, credential: Option<CredentialWork>) -> Task {
+        let now = Timestamp::from_millis(1_000);
+        let grant = AccessGrant {
+            access: AccessId::generate(now),
+            team: TeamId::generate(now),
+            team_name: String::new(),
+            application: ApplicationId::generate(now),
+            application_name: String::new(),
+            resource: ResourceId::generate(now),
+            resource_name: String::new(),
+            route: "/x/".into(),
+            plan_name: String::new(),
+            quota: Quota::default(),
+            subscription: None,
+            product: None,
+            product_name: String::new(),
+        };
+        Task {
+            id: TaskId::generate(now),
+            key: key.into(),
+            op: TaskOp::Grant,
+            provider: grant.team,
+            grant,
+            credential,
+            dataplane: EMBEDDED_DATAPLANE.into(),
+            state: TaskState::Due,
+            attempts: 0,
+            next_at: now,
+            last_error: None,
+            created_at: now,
+        }
+    }
+
+    /// One task that cannot be applied (its credential's record is broken)
+    /// fails alone: the others of its batch are carried out.
+    #[actix_web::test]
+    async fn a_task_that_fails_holds_back_none_of_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("master.key");
+        let key = MasterKey::load_or_create(&key_file).unwrap();
+        let store = Store::open(&dir.path().join("data"), &key, &key_file).unwrap();
+        let clock: SharedClock = Arc::new(ManualClock::new(Timestamp::from_millis(1_000)));
+        let gateway = Arc::new(Gateway::load(&store, clock, [7; 32]).unwrap());
+        let plane = EmbeddedPlane::new(store.clone(), gateway);
+
+        let broken = KeyId::generate();
+        store.embedded_break_credential(&broken);
+        let suspend = CredentialWork {
+            credential: CredentialId::generate(Timestamp::from_millis(1_000)),
+            key_id: broken,
+            kind: CredentialType::ApiKey,
+            op: CredentialOp::Suspend,
+            active: false,
+            secret_version: 1,
+            secret_hash: "aa".into(),
+            grace_until: None,
+            sealed_secret: None,
+        };
+        let tasks = [task("a", None), task("b", Some(suspend)), task("c", None)];
+        let answers = plane.apply_all(&tasks).await;
+        assert_eq!(answers.len(), 3);
+        assert_eq!(answers[0], Ok(Outcome::Done));
+        assert!(
+            matches!(answers[1], Err(DataPlaneError::Temporary(_))),
+            "{:?}",
+            answers[1]
+        );
+        assert_eq!(answers[2], Ok(Outcome::Done));
+        assert_eq!(store.embedded_grant_count(), 2);
     }
 }

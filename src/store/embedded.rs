@@ -155,6 +155,15 @@ impl Store {
         from_tx(r)
     }
 
+    /// Puts an unreadable record where a credential's should be (tests of
+    /// what a broken record holds back).
+    #[cfg(test)]
+    pub(crate) fn embedded_break_credential(&self, key_id: &KeyId) {
+        self.embedded_credential
+            .insert(key_id.as_str().as_bytes(), &b"\xc1 not a record"[..])
+            .unwrap();
+    }
+
     /// What the embedded gateway allows for an application on a resource.
     pub fn embedded_grant(
         &self,
