@@ -179,43 +179,11 @@ impl Handler<RunDue> for Provisioner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Timestamp;
     use crate::domain::access::TaskOp;
-    use crate::domain::ids::{AccessId, ApplicationId, ResourceId, TaskId};
-    use crate::domain::outbox::{AccessGrant, TaskState};
-    use crate::domain::resource::Quota;
+    use crate::domain::outbox::samples;
 
     fn task(key: &str, plane: &str) -> Task {
-        let now = Timestamp::from_millis(1_000);
-        let grant = AccessGrant {
-            access: AccessId::generate(now),
-            team: TeamId::generate(now),
-            team_name: String::new(),
-            application: ApplicationId::generate(now),
-            application_name: String::new(),
-            resource: ResourceId::generate(now),
-            resource_name: String::new(),
-            route: "/x/".into(),
-            plan_name: String::new(),
-            quota: Quota::default(),
-            subscription: None,
-            product: None,
-            product_name: String::new(),
-        };
-        Task {
-            id: TaskId::generate(now),
-            key: key.into(),
-            op: TaskOp::Grant,
-            provider: grant.team,
-            grant,
-            credential: None,
-            dataplane: plane.into(),
-            state: TaskState::Due,
-            attempts: 0,
-            next_at: now,
-            last_error: None,
-            created_at: now,
-        }
+        samples::task(&samples::grant(), key, TaskOp::Grant, plane, None)
     }
 
     #[test]

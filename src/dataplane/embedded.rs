@@ -88,42 +88,14 @@ mod tests {
     use crate::crypto::master_key::MasterKey;
     use crate::domain::access::TaskOp;
     use crate::domain::credential::CredentialOp;
-    use crate::domain::ids::{AccessId, ApplicationId, CredentialId, ResourceId, TaskId, TeamId};
+    use crate::domain::ids::CredentialId;
     use crate::domain::key_format::KeyId;
-    use crate::domain::outbox::{AccessGrant, CredentialWork, TaskState};
-    use crate::domain::resource::{CredentialType, Quota};
+    use crate::domain::outbox::{CredentialWork, samples};
+    use crate::domain::resource::CredentialType;
 
     fn task(key: &str, credential: Option<CredentialWork>) -> Task {
-        let now = Timestamp::from_millis(1_000);
-        let grant = AccessGrant {
-            access: AccessId::generate(now),
-            team: TeamId::generate(now),
-            team_name: String::new(),
-            application: ApplicationId::generate(now),
-            application_name: String::new(),
-            resource: ResourceId::generate(now),
-            resource_name: String::new(),
-            route: "/x/".into(),
-            plan_name: String::new(),
-            quota: Quota::default(),
-            subscription: None,
-            product: None,
-            product_name: String::new(),
-        };
-        Task {
-            id: TaskId::generate(now),
-            key: key.into(),
-            op: TaskOp::Grant,
-            provider: grant.team,
-            grant,
-            credential,
-            dataplane: EMBEDDED_DATAPLANE.into(),
-            state: TaskState::Due,
-            attempts: 0,
-            next_at: now,
-            last_error: None,
-            created_at: now,
-        }
+        let plane = EMBEDDED_DATAPLANE;
+        samples::task(&samples::grant(), key, TaskOp::Grant, plane, credential)
     }
 
     /// One task that cannot be applied (its credential's record is broken)

@@ -141,6 +141,57 @@ impl Backoff {
     }
 }
 
+/// Grants and tasks with fresh ids, for the unit tests of whoever carries
+/// tasks out.
+#[cfg(test)]
+pub(crate) mod samples {
+    use super::*;
+
+    pub(crate) fn grant() -> AccessGrant {
+        let now = Timestamp::from_millis(1_000);
+        AccessGrant {
+            access: AccessId::generate(now),
+            team: TeamId::generate(now),
+            team_name: "Buyers".into(),
+            application: ApplicationId::generate(now),
+            application_name: "app".into(),
+            resource: ResourceId::generate(now),
+            resource_name: "Forecast".into(),
+            route: "/weather/".into(),
+            plan_name: "Unlimited".into(),
+            quota: Quota::default(),
+            subscription: None,
+            product: None,
+            product_name: String::new(),
+        }
+    }
+
+    /// A due task of `grant` on `dataplane`.
+    pub(crate) fn task(
+        grant: &AccessGrant,
+        key: &str,
+        op: TaskOp,
+        dataplane: &str,
+        credential: Option<CredentialWork>,
+    ) -> Task {
+        let now = Timestamp::from_millis(1_000);
+        Task {
+            id: TaskId::generate(now),
+            key: key.into(),
+            op,
+            grant: grant.clone(),
+            credential,
+            dataplane: dataplane.into(),
+            provider: grant.team,
+            state: TaskState::Due,
+            attempts: 0,
+            next_at: now,
+            last_error: None,
+            created_at: now,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

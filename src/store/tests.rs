@@ -409,27 +409,13 @@ fn every_transaction_in_the_store_takes_its_turn() {
 fn embedded_tasks_applied_together_see_each_other_in_order() {
     use crate::domain::access::TaskOp;
     use crate::domain::credential::CredentialOp;
-    use crate::domain::ids::{AccessId, ApplicationId, CredentialId, ResourceId, TaskId, TeamId};
+    use crate::domain::ids::CredentialId;
     use crate::domain::key_format::KeyId;
-    use crate::domain::outbox::{AccessGrant, CredentialWork, Task, TaskState};
-    use crate::domain::resource::{CredentialType, Quota};
+    use crate::domain::outbox::{CredentialWork, samples};
+    use crate::domain::resource::CredentialType;
 
     let now = Timestamp::from_millis(5_000);
-    let grant = AccessGrant {
-        access: AccessId::generate(now),
-        team: TeamId::generate(now),
-        team_name: "Buyers".into(),
-        application: ApplicationId::generate(now),
-        application_name: "app".into(),
-        resource: ResourceId::generate(now),
-        resource_name: "Forecast".into(),
-        route: "/weather/".into(),
-        plan_name: "Unlimited".into(),
-        quota: Quota::default(),
-        subscription: None,
-        product: None,
-        product_name: String::new(),
-    };
+    let grant = samples::grant();
     let key_id = KeyId::generate();
     let work = |op, hash: &str| CredentialWork {
         credential: CredentialId::generate(now),
@@ -442,20 +428,7 @@ fn embedded_tasks_applied_together_see_each_other_in_order() {
         grace_until: None,
         sealed_secret: None,
     };
-    let task = |key: &str, op, credential| Task {
-        id: TaskId::generate(now),
-        key: key.into(),
-        op,
-        grant: grant.clone(),
-        credential,
-        dataplane: "embedded".into(),
-        provider: grant.team,
-        state: TaskState::Due,
-        attempts: 0,
-        next_at: now,
-        last_error: None,
-        created_at: now,
-    };
+    let task = |key: &str, op, credential| samples::task(&grant, key, op, "embedded", credential);
     let tasks = vec![
         task("grant", TaskOp::Grant, None),
         task(
