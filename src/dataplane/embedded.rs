@@ -10,7 +10,7 @@ use super::{Capabilities, DataPlane, DataPlaneError, Outcome};
 use crate::config::EMBEDDED_DATAPLANE;
 use crate::domain::outbox::Task;
 use crate::gateway::Gateway;
-use crate::store::Store;
+use crate::store::{EmbeddedChange, Store, StoreError};
 
 pub struct EmbeddedPlane {
     store: Store,
@@ -20,6 +20,17 @@ pub struct EmbeddedPlane {
 impl EmbeddedPlane {
     pub fn new(store: Store, gateway: Arc<Gateway>) -> Self {
         Self { store, gateway }
+    }
+
+    /// What one task's write means for its answer: once written, the
+    /// gateway's index learns the change; a failed write is retried later.
+    fn settle(
+        &self,
+        written: Result<EmbeddedChange, StoreError>,
+    ) -> Result<Outcome, DataPlaneError> {
+        let change = written.map_err(|e| DataPlaneError::Temporary(e.to_string()))?;
+        self.gateway.apply(change);
+        Ok(Outcome::Done)
     }
 }
 
@@ -42,14 +53,7 @@ impl DataPlane for EmbeddedPlane {
     }
 
     fn apply<'a>(&'a self, task: &'a Task) -> BoxFuture<'a, Result<Outcome, DataPlaneError>> {
-        Box::pin(async move {
-            let change = self
-                .store
-                .embedded_apply(task)
-                .map_err(|e| DataPlaneError::Temporary(e.to_string()))?;
-            self.gateway.apply(change);
-            Ok(Outcome::Done)
-        })
+        Box::pin(async move { self.settle(self.store.embedded_apply(task)) })
     }
 
     /// All the tasks in one transaction. If it fails, each task is carried
@@ -69,14 +73,7 @@ impl DataPlane for EmbeddedPlane {
                         .collect::<Vec<_>>()
                 }
             };
-            changes
-                .into_iter()
-                .map(|change| {
-                    let change = change.map_err(|e| DataPlaneError::Temporary(e.to_string()))?;
-                    self.gateway.apply(change);
-                    Ok(Outcome::Done)
-                })
-                .collect()
+            changes.into_iter().map(|c| self.settle(c)).collect()
         })
     }
 }
