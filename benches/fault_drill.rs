@@ -174,6 +174,7 @@ fn main() {
                 ("AGORA_DATAPLANES__GW__KIND", "webhook"),
                 ("AGORA_DATAPLANES__GW__URL", &agent.url),
                 ("AGORA_DATAPLANES__GW__SECRET_FILE", &secret_path),
+                ("AGORA_DATAPLANES__GW__ALLOW_PRIVATE_TARGETS", "true"),
             ],
         );
         let (tx, rx) = std::sync::mpsc::channel();

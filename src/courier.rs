@@ -130,9 +130,14 @@ async fn call_endpoint(
         .ok_or_else(|| refuse("the signing secret cannot be opened".into(), true, None))?;
     let id = message_id(d);
     let ts = state.clock.now().as_millis() / 1000;
-    let res = state
-        .webhook_client
+    // The address rule is asked here, of the URL as stored: an endpoint
+    // saved before the rule (or under other settings) reaches nothing it
+    // forbids.
+    let request = state
+        .webhooks_out
         .post(&endpoint.url)
+        .map_err(|e| refuse(format!("refused: {e}"), true, None))?;
+    let res = request
         .header("content-type", "application/json")
         .header("webhook-id", &id)
         .header("webhook-timestamp", ts.to_string())
@@ -140,7 +145,10 @@ async fn call_endpoint(
         .body(call.body.clone())
         .send()
         .await
-        .map_err(|e| refuse(format!("the endpoint did not answer: {e}"), false, None))?;
+        .map_err(|e| {
+            let why = crate::outgoing::describe(&e);
+            refuse(format!("the endpoint did not answer: {why}"), false, None)
+        })?;
     let status = res.status().as_u16();
     match status {
         200..=299 => Ok(Some(status)),

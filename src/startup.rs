@@ -45,6 +45,15 @@ pub enum StartError {
     },
 }
 
+/// What tests put in place of the real thing.
+#[derive(Default, Clone)]
+pub struct Seams {
+    /// Data planes besides the configured ones.
+    pub planes: Vec<Arc<dyn DataPlane>>,
+    /// The resolver of outgoing calls, instead of the system's.
+    pub lookup: Option<crate::outgoing::Lookup>,
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -56,14 +65,15 @@ pub struct Application {
 impl Application {
     /// Must run inside an actix system (`#[actix_web::main]` or `#[actix_web::test]`).
     pub fn build(config: Config, clock: SharedClock) -> Result<Self, StartError> {
-        Self::build_with(config, clock, Vec::new())
+        Self::build_with(config, clock, Seams::default())
     }
 
-    /// Builds with more data planes than the settings name (tests add fakes).
+    /// Builds with test seams: more data planes than the settings name
+    /// (fakes), a resolver of the tests' own.
     pub fn build_with(
         config: Config,
         clock: SharedClock,
-        extra_planes: Vec<Arc<dyn DataPlane>>,
+        seams: Seams,
     ) -> Result<Self, StartError> {
         let key = MasterKey::load_or_create(&config.security.master_key_file)?;
         let store = Store::open(&config.storage.path, &key, &config.security.master_key_file)?;
@@ -108,7 +118,15 @@ impl Application {
         let gateway =
             Arc::new(Gateway::load(&store, clock.clone(), pepper).map_err(OpenError::from)?);
         let vault = Vault::new(&key);
-        let dataplanes = DataPlanes::build(&config, &store, &gateway, &vault, &clock, extra_planes);
+        let dataplanes = DataPlanes::build(
+            &config,
+            &store,
+            &gateway,
+            &vault,
+            &clock,
+            seams.planes,
+            seams.lookup.clone(),
+        );
         let kicker = Kicker::default();
         let p = &config.provisioning;
         let teams = TeamRegistry::new(
@@ -156,19 +174,16 @@ impl Application {
             .transpose()
             .map_err(StartError::Mail)?;
         store.set_mail(mailer.is_some());
-        let mut webhook_client = reqwest::Client::builder();
-        if !config.webhooks.allow_private_targets {
-            webhook_client = webhook_client.dns_resolver(Arc::new(crate::courier_net::PublicOnly));
-        }
-        let webhook_client = webhook_client
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(10))
-            .user_agent("Agora-Webhooks")
-            .build()
-            .map_err(|e| StartError::Mail(format!("the webhook client: {e}")))?;
+        let webhooks_out = crate::outgoing::Guarded::new(crate::outgoing::Options {
+            timeout: std::time::Duration::from_secs(10),
+            user_agent: "Agora-Webhooks".to_owned(),
+            allow_private: config.webhooks.allow_private_targets,
+            lookup: seams.lookup,
+        })
+        .map_err(|e| StartError::Mail(format!("the webhook client: {e}")))?;
         let state = web::Data::new(AppState {
             mailer,
-            webhook_client,
+            webhooks_out,
             resets: Default::default(),
             backups: Default::default(),
             public_url,

@@ -354,7 +354,7 @@ fn an_agent_that_makes_secrets_needs_a_view_window_to_show_them() {
     let file = dir.path().join("agent.secret");
     std::fs::write(&file, "0123456789abcdef0123").unwrap();
     let settings = format!(
-        "[dataplanes.gw]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/agent\"\nsecret_file = \"{}\"\ngenerates_secrets = true\nview_window = \"0\"\n",
+        "[dataplanes.gw]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/agent\"\nsecret_file = \"{}\"\ngenerates_secrets = true\nview_window = \"0\"\nallow_private_targets = true\n",
         file.display()
     );
     let err = agora::config::Config::from_toml(&settings, Vec::new())

@@ -19,7 +19,8 @@ use crate::ops::webhooks::{self, EndpointInput};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointBody {
-    /// https://…, or http:// to this machine only.
+    /// https://…; plain http:// only where the server may call private
+    /// networks (`[webhooks] allow_private_targets`).
     pub url: String,
     /// The event types it receives, such as `credential.suspended`.
     pub events: Vec<String>,

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-
 use std::time::Duration;
 
 use super::source::Origin;
 use super::{ConfigError, parse_duration};
+use crate::outgoing::rule::{TargetError, parse_target};
 
 /// The data plane every Agora has: the one inside the binary.
 pub const EMBEDDED_DATAPLANE: &str = "embedded";
@@ -60,6 +60,9 @@ pub struct WebhookConfig {
     pub renew: bool,
     /// The agent makes up the secrets and returns them; Agora does not.
     pub generates_secrets: bool,
+    /// The agent is on this machine or a private network: the address rule
+    /// of outgoing calls lets its calls through (plain http too).
+    pub allow_private_targets: bool,
 }
 
 /// The key that signs calls to an agent. Its `Debug` is redacted.
@@ -83,6 +86,7 @@ const KEYS: &[&str] = &[
     "suspend",
     "renew",
     "generates_secrets",
+    "allow_private_targets",
 ];
 const WEBHOOK_ONLY: &[&str] = &[
     "url",
@@ -92,6 +96,7 @@ const WEBHOOK_ONLY: &[&str] = &[
     "suspend",
     "renew",
     "generates_secrets",
+    "allow_private_targets",
 ];
 
 fn text_of<'a>(
@@ -129,10 +134,24 @@ fn webhook(
     settings: &BTreeMap<String, (toml::Value, Origin)>,
 ) -> Result<WebhookConfig, ConfigError> {
     let url = text_of(name, settings, "url")?.unwrap_or("");
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(ConfigError::new(format!(
-            "dataplanes.{name}.url: put the agent's URL, starting with https:// (or http:// on a private network)"
-        )));
+    let allow_private_targets = bool_of(name, settings, "allow_private_targets", false)?;
+    match parse_target(url, allow_private_targets) {
+        Ok(_) => {}
+        Err(TargetError::Closed { host, why }) => {
+            return Err(ConfigError::new(format!(
+                "dataplanes.{name}.url: {host} is {why}; if the agent is on this machine or your private network, set dataplanes.{name}.allow_private_targets = true"
+            )));
+        }
+        Err(TargetError::PlainHttp) => {
+            return Err(ConfigError::new(format!(
+                "dataplanes.{name}.url: plain http:// only to an agent on a private network (set dataplanes.{name}.allow_private_targets = true), otherwise https://"
+            )));
+        }
+        Err(e) => {
+            return Err(ConfigError::new(format!(
+                "dataplanes.{name}.url: {e}; put the agent's URL, starting with https://"
+            )));
+        }
     }
     let secret = match (
         text_of(name, settings, "secret_file")?,
@@ -168,6 +187,7 @@ fn webhook(
         suspend: bool_of(name, settings, "suspend", true)?,
         renew: bool_of(name, settings, "renew", true)?,
         generates_secrets: bool_of(name, settings, "generates_secrets", false)?,
+        allow_private_targets,
     })
 }
 const DEFAULT_VIEW_WINDOW: Duration = Duration::from_secs(3 * 86_400);

@@ -404,8 +404,8 @@ impl Config {
                     d(p.view_window),
                     d(p.max_renew_grace),
                     p.webhook.as_ref().map_or(String::new(), |w| format!(
-                        "url = \"{}\"\n# signing secret: not shown\ntimeout = \"{}\"\nsuspend = {}\nrenew = {}\ngenerates_secrets = {}\n",
-                        w.url, d(w.timeout), w.suspend, w.renew, w.generates_secrets
+                        "url = \"{}\"\n# signing secret: not shown\ntimeout = \"{}\"\nsuspend = {}\nrenew = {}\ngenerates_secrets = {}\nallow_private_targets = {}\n",
+                        w.url, d(w.timeout), w.suspend, w.renew, w.generates_secrets, w.allow_private_targets
                     ))
                 ))
                 .collect::<String>(),

@@ -128,7 +128,8 @@ pub struct DataPlanes {
 }
 
 impl DataPlanes {
-    /// The planes the settings name, plus `extra` ones (tests add fakes).
+    /// The planes the settings name, plus `extra` ones (tests add fakes);
+    /// webhook agents are found with `lookup` (the system's when `None`).
     pub fn build(
         config: &Config,
         store: &Store,
@@ -136,6 +137,7 @@ impl DataPlanes {
         vault: &crate::crypto::vault::Vault,
         clock: &crate::clock::SharedClock,
         extra: Vec<Arc<dyn DataPlane>>,
+        lookup: Option<crate::outgoing::Lookup>,
     ) -> Self {
         let mut planes: Vec<Arc<dyn DataPlane>> = config
             .dataplanes
@@ -148,9 +150,12 @@ impl DataPlanes {
                     DataPlaneKind::Manual => Arc::new(ManualPlane {
                         name: d.name.clone(),
                     }),
-                    DataPlaneKind::Webhook => {
-                        Arc::new(webhook::WebhookPlane::new(d, vault.clone(), clock.clone()))
-                    }
+                    DataPlaneKind::Webhook => Arc::new(webhook::WebhookPlane::new(
+                        d,
+                        vault.clone(),
+                        clock.clone(),
+                        lookup.clone(),
+                    )),
                 }
             })
             .collect();

@@ -19,6 +19,10 @@ use crate::config::{DataPlaneConfig, WebhookConfig};
 use crate::crypto::digest::hmac_sha256;
 use crate::crypto::vault::Vault;
 use crate::domain::outbox::{Task, agent_aad};
+use crate::outgoing::{Guarded, Options, describe, read_bounded};
+
+/// The most of an agent's answer that is read.
+const ANSWER_LIMIT: usize = 64 * 1024;
 
 pub const TIMESTAMP_HEADER: &str = "X-Agora-Timestamp";
 pub const SIGNATURE_HEADER: &str = "X-Agora-Signature";
@@ -39,25 +43,32 @@ pub struct WebhookPlane {
     view_window: Duration,
     vault: Vault,
     clock: SharedClock,
-    client: reqwest::Client,
+    client: Guarded,
 }
 
 impl WebhookPlane {
-    pub fn new(d: &DataPlaneConfig, vault: Vault, clock: SharedClock) -> Self {
+    pub fn new(
+        d: &DataPlaneConfig,
+        vault: Vault,
+        clock: SharedClock,
+        lookup: Option<crate::outgoing::Lookup>,
+    ) -> Self {
         let cfg = d
             .webhook
             .clone()
             .expect("a webhook data plane has webhook settings");
-        let client = reqwest::Client::builder()
-            // A redirect is never followed: a 302 would be re-sent as a GET
-            // and taken for done, a 307 would re-post the signed body (with
-            // a clear secret) to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(cfg.timeout)
-            .connect_timeout(cfg.timeout)
-            .user_agent(concat!("agora/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+        // An agent is called only where the address rule of outgoing calls
+        // allows: private addresses need the plane's allow_private_targets.
+        let client = Guarded::new(Options {
+            timeout: cfg.timeout,
+            user_agent: concat!("agora/", env!("CARGO_PKG_VERSION")).to_owned(),
+            allow_private: cfg.allow_private_targets,
+            lookup,
+        })
+        // Infallible in practice: the builder fails only on a TLS backend
+        // without roots (rustls carries its own) or an unreadable proxy
+        // setting (none is read).
+        .expect("an HTTP client with rustls and no proxy builds");
         Self {
             name: d.name.clone(),
             cfg,
@@ -152,9 +163,10 @@ impl DataPlane for WebhookPlane {
                 .map_err(|e| DataPlaneError::Permanent(e.to_string()))?;
             let now = self.clock.now();
             let ts = now.as_millis() / 1000;
-            let res = self
-                .client
-                .post(&self.cfg.url)
+            let request = self.client.post(&self.cfg.url).map_err(|e| {
+                DataPlaneError::Permanent(format!("the agent's URL is refused: {e}"))
+            })?;
+            let res = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .header(TIMESTAMP_HEADER, ts.to_string())
                 .header(SIGNATURE_HEADER, signature(&self.cfg.secret.0, ts, &body))
@@ -171,9 +183,10 @@ impl DataPlane for WebhookPlane {
                     )));
                 }
                 Err(e) if e.is_connect() => {
-                    return Err(DataPlaneError::Temporary(
-                        "the agent cannot be reached".into(),
-                    ));
+                    return Err(DataPlaneError::Temporary(format!(
+                        "the agent cannot be reached: {}",
+                        describe(&e)
+                    )));
                 }
                 Err(e) => {
                     return Err(DataPlaneError::Temporary(format!(
@@ -188,7 +201,7 @@ impl DataPlane for WebhookPlane {
                 .get(reqwest::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.chars().take(200).collect::<String>());
-            let text = res.text().await.unwrap_or_default();
+            let text = read_bounded(res, ANSWER_LIMIT).await;
             let answer: AgentAnswer = serde_json::from_str(&text).unwrap_or_default();
             let said = |fallback: String| {
                 answer

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::FieldError;
 use super::ids::{EndpointId, TeamId, UserId};
 use crate::clock::Timestamp;
+use crate::outgoing::rule::{TargetError, parse_target};
 
 /// Every event type an endpoint can choose.
 pub const EVENT_TYPES: [&str; 19] = [
@@ -90,34 +91,35 @@ impl Endpoint {
     }
 }
 
-/// An endpoint's URL: https (or, where private targets are allowed, http
-/// to this machine); no credentials in it; at most 2,000 characters.
+/// An endpoint's URL, read as the client that calls it reads it: https
+/// (plain http too where private targets are allowed), no credentials in
+/// it, at most 2,000 characters, and a host the address rule of outgoing
+/// calls allows. Kept as the client will call it.
 pub fn parse_url(raw: &str, allow_private: bool) -> Result<String, FieldError> {
     let url = raw.trim();
-    let bad = |m: &str| Err(FieldError::new("url", m.to_owned()));
+    let bad = |m: String| Err(FieldError::new("url", m));
     if url.len() > 2_000 {
-        return bad("Use a URL of at most 2,000 characters.");
-    }
-    let rest = if let Some(r) = url.strip_prefix("https://") {
-        r
-    } else if let Some(r) = url.strip_prefix("http://").filter(|_| allow_private) {
-        let host = r.split(['/', '?', '#']).next().unwrap_or("");
-        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        if !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
-            return bad("Use https:// (plain http:// only to this machine).");
-        }
-        r
-    } else {
-        return bad("Put the endpoint's URL, starting with https://.");
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.is_empty() || authority.contains('@') {
-        return bad("Put a host in the URL, without a user name or password.");
+        return bad("Use a URL of at most 2,000 characters.".into());
     }
     if !url.chars().all(|c| c.is_ascii_graphic()) {
-        return bad("The URL has spaces or characters a URL cannot hold.");
+        return bad("The URL has spaces or characters a URL cannot hold.".into());
     }
-    Ok(url.to_owned())
+    match parse_target(url, allow_private) {
+        Ok(parsed) => Ok(parsed.to_string()),
+        Err(TargetError::Unreadable(_) | TargetError::NotHttps) => {
+            bad("Put the endpoint's URL, starting with https://.".into())
+        }
+        Err(TargetError::PlainHttp) => bad(
+            "Use a URL starting with https://: plain http:// is allowed only when this server may call private networks ([webhooks] allow_private_targets)."
+                .into(),
+        ),
+        Err(TargetError::Userinfo | TargetError::NoHost) => {
+            bad("Put a host in the URL, without a user name or password.".into())
+        }
+        Err(TargetError::Closed { host, why }) => bad(format!(
+            "This URL reaches {host}, {why}. Webhooks go only to public addresses ([webhooks] allow_private_targets is off)."
+        )),
+    }
 }
 
 /// The chosen event types, each one Agora knows.
@@ -168,7 +170,9 @@ mod tests {
         assert!(parse_url("https://hooks.example.com/agora", false).is_ok());
         assert!(parse_url("http://127.0.0.1:9000/in", true).is_ok());
         assert!(parse_url("http://127.0.0.1:9000/in", false).is_err());
-        assert!(parse_url("http://hooks.example.com/", true).is_err());
+        assert!(parse_url("http://hooks.example.com/", false).is_err());
+        let why = parse_url("https://0x7f000001:9000/in", false).unwrap_err();
+        assert!(why.message.contains("127.0.0.1, a loopback"), "{why:?}");
         assert!(parse_url("https://user:pw@hooks.example.com/", false).is_err());
         assert!(parse_url("ftp://x", true).is_err());
         assert!(parse_url("https:// spaced.example", false).is_err());

@@ -51,8 +51,8 @@ pub struct AppState {
     pub reveals: Reveals,
     /// Email, when `[smtp]` is set up.
     pub mailer: Option<crate::mail::Mailer>,
-    /// Calls webhook endpoints: no redirects followed, a short timeout.
-    pub webhook_client: reqwest::Client,
+    /// Calls webhook endpoints, only where the address rule allows.
+    pub webhooks_out: crate::outgoing::Guarded,
     /// Counts password reset requests.
     pub resets: super::password_reset::ResetThrottle,
     /// One backup at a time, and when the last one was written.

@@ -238,6 +238,8 @@ impl GwPlane {
             ("AGORA_DATAPLANES__GW__KIND", "webhook"),
             ("AGORA_DATAPLANES__GW__URL", self.url.as_str()),
             ("AGORA_DATAPLANES__GW__SECRET_FILE", self.file.as_str()),
+            // The test agent listens on 127.0.0.1.
+            ("AGORA_DATAPLANES__GW__ALLOW_PRIVATE_TARGETS", "true"),
         ]
     }
 }

@@ -20,7 +20,7 @@ use agora::clock::ManualClock;
 use agora::config::Config;
 use agora::dataplane::DataPlane;
 use agora::ops::AppState;
-use agora::startup::{Application, StartError};
+use agora::startup::{Application, Seams, StartError};
 use agora::store::OpenError;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -77,6 +77,19 @@ pub async fn spawn_with_planes(
     env: &[(&str, &str)],
     planes: Vec<Arc<dyn DataPlane>>,
 ) -> TestApp {
+    let seams = Seams {
+        planes,
+        ..Seams::default()
+    };
+    spawn_with_seams(dir, env, seams).await
+}
+
+/// An app with test seams: fake data planes, a resolver of the test's own.
+pub async fn spawn_with_seams(
+    dir: tempfile::TempDir,
+    env: &[(&str, &str)],
+    seams: Seams,
+) -> TestApp {
     // Tests run due work themselves (`run_due`); the scheduler stays out of their way.
     let mut vars = vec![("AGORA_PROVISIONING__INTERVAL", "1h")];
     vars.extend_from_slice(env);
@@ -87,7 +100,7 @@ pub async fn spawn_with_planes(
     // its lock; only that error is waited out.
     let mut tries = 0;
     let app = loop {
-        match Application::build_with(config.clone(), Arc::new(clock.clone()), planes.clone()) {
+        match Application::build_with(config.clone(), Arc::new(clock.clone()), seams.clone()) {
             Err(StartError::Storage(OpenError::Open { .. })) if tries < 100 => {
                 tries += 1;
                 actix_web::rt::time::sleep(Duration::from_millis(20)).await;
