@@ -278,3 +278,54 @@ async fn the_platform_admin_backs_up_from_the_pages_and_old_ones_are_pruned() {
     assert_eq!(dev.get("/admin/backups").await.status(), 404);
     app.stop().await;
 }
+
+/// Modes of everything under `dir` that the group or others may use.
+fn open_to_others(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let meta = entry.metadata().unwrap();
+        if meta.permissions().mode() & 0o077 != 0 {
+            out.push(format!(
+                "{} {:o}",
+                entry.path().display(),
+                meta.permissions().mode() & 0o777
+            ));
+        }
+        if meta.is_dir() {
+            out.extend(open_to_others(&entry.path()));
+        }
+    }
+    out
+}
+
+/// The database's files are the server's alone, those it makes and those
+/// an older version left readable by others.
+#[actix_web::test]
+async fn every_file_in_the_data_directory_is_the_servers_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    admin.create_team("Files").await;
+    let data = app.state.config.storage.path.clone();
+    let dir = app.stop().await;
+    assert!(
+        std::fs::read_dir(&data).unwrap().count() > 1,
+        "sled wrote files"
+    );
+    assert_eq!(open_to_others(&data), Vec::<String>::new());
+
+    // What an older version left readable is tightened at the next start.
+    for entry in std::fs::read_dir(&data).unwrap().flatten() {
+        let mode = if entry.metadata().unwrap().is_dir() {
+            0o755
+        } else {
+            0o644
+        };
+        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    assert!(!open_to_others(&data).is_empty());
+    let app = spawn_in(dir, &[]).await;
+    assert_eq!(open_to_others(&data), Vec::<String>::new());
+    app.stop().await;
+}

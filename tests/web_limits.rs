@@ -342,3 +342,88 @@ async fn bodies_that_are_not_forms_get_a_clear_415() {
         assert!(!html.contains("Form expired"), "{html}");
     }
 }
+
+/// `n` characters of four UTF-8 bytes each, percent-encoded to 12 bytes,
+/// starting from the code point `from` (so texts can differ).
+fn wide(n: usize, from: u32) -> String {
+    (0..n)
+        .map(|i| char::from_u32(0x1_F300 + (from + i as u32) % 0x200).unwrap())
+        .collect()
+}
+
+/// Every form filled to its fields' own limits is taken: the resource
+/// form with 20 request fields of 50 options each (its largest) and a
+/// product's 20,000-character description, every character four bytes.
+/// A body beyond the server's limit gets a page that says the limit.
+#[actix_web::test]
+async fn a_form_filled_to_its_fields_limits_fits_and_a_larger_one_is_told_the_limit() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let team = admin.create_team("Wide provider").await;
+    admin.make_provider(&team).await;
+    let page = format!("/provider/{team}/products/new");
+    let description = wide(20_000, 0);
+    let fields = [
+        ("name", "Wide"),
+        ("summary", &wide(200, 7) as &str),
+        ("description", &description),
+        ("tags", "wide"),
+    ];
+    let res = admin.submit(&page, &page, &fields).await;
+    assert_eq!(res.status(), 303, "a 240 KB description fits");
+    let product = location(&res).rsplit('/').next().unwrap().to_owned();
+
+    let mut owned: Vec<(String, String)> = vec![
+        ("name".into(), wide(80, 3)),
+        ("description".into(), wide(2_000, 5)),
+        ("route".into(), "/wide".into()),
+        ("dataplane".into(), "embedded".into()),
+        ("credential_types".into(), "api_key".into()),
+        ("access_approval".into(), "automatic".into()),
+        ("rows".into(), "20".into()),
+        ("action".into(), "save".into()),
+    ];
+    for i in 0..20u32 {
+        let options: Vec<String> = (0..50).map(|o| wide(80, i * 50 + o)).collect();
+        owned.extend([
+            (
+                format!("f{i}_name"),
+                format!("field_{}", char::from(b'a' + i as u8)),
+            ),
+            (format!("f{i}_label"), wide(80, i)),
+            (format!("f{i}_kind"), "select".into()),
+            (format!("f{i}_required"), "on".into()),
+            (format!("f{i}_options"), options.join("\r\n")),
+            (format!("f{i}_help"), wide(300, i)),
+        ]);
+    }
+    let fields: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let encoded = serde_html_form::to_string(&fields).unwrap().len();
+    assert!(
+        encoded > 1_000_000,
+        "the form is as large as it gets: {encoded}"
+    );
+    let page = format!("/provider/{team}/products/{product}/resources/new");
+    let res = admin.submit(&page, &page, &fields).await;
+    assert_eq!(res.status(), 303, "a {encoded}-byte resource form fits");
+
+    // Beyond the limit: a page that says it, not a bare line.
+    let page = format!("/provider/{team}/products/new");
+    let huge = "a".repeat(1_310_721);
+    let res = admin
+        .submit(&page, &page, &[("name", "Huge"), ("description", &huge)])
+        .await;
+    let html = expect_page(res, 413, "at most 1.25 MiB in all").await;
+    assert!(
+        html.contains("Go back") && html.contains("Nothing was saved"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<html") || html.contains("<!DOCTYPE"),
+        "{html}"
+    );
+    app.stop().await;
+}

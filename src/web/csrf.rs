@@ -9,6 +9,8 @@ use serde::de::DeserializeOwned;
 use super::errors::WebError;
 use super::session::Visitor;
 use crate::crypto::digest::constant_time_eq;
+use crate::ops::AppState;
+use actix_web::error::PayloadError;
 
 pub const FIELD: &str = "csrf";
 
@@ -36,6 +38,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
                 return Box::pin(async move { Err(WebError::NotAForm(essence)) });
             }
         }
+        // The limit the body was read with (`web::PayloadConfig`), to say it.
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(0, |s| s.config.server.body_limit);
         let visitor = Visitor::from_request(req, payload).into_inner();
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
@@ -45,6 +51,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
                     .contains(crate::web::middleware::BODY_TIMED_OUT)
                 {
                     WebError::BodyTimeout
+                } else if let Some(PayloadError::Overflow) = e.as_error::<PayloadError>() {
+                    WebError::TooLarge { limit }
                 } else {
                     WebError::BadRequest(format!("The form could not be read: {e}"))
                 }

@@ -26,6 +26,7 @@ impl ResponseError for WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::NotAForm(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            WebError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::AlreadySent => StatusCode::CONFLICT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -51,6 +52,13 @@ impl ResponseError for WebError {
             WebError::AlreadySent => (
                 "Already sent",
                 "This form was already sent, and nothing was done twice. Go back to the page you came from and reload it to see the result.".to_owned(),
+            ),
+            WebError::TooLarge { limit } => (
+                "Too much text",
+                format!(
+                    "This form holds more than this server takes: at most {} in all. Nothing was saved. Go back (your browser keeps what you typed), shorten the longest text, and send it again.",
+                    super::size_words(*limit)
+                ),
             ),
             WebError::BodyTimeout => (
                 "Too slow",

@@ -20,6 +20,8 @@ pub enum WebError {
     NotAForm(String),
     #[error("the request body did not arrive in time")]
     BodyTimeout,
+    #[error("the form is larger than {limit} bytes")]
+    TooLarge { limit: usize },
     #[error("this form was already sent and is being handled")]
     AlreadySent,
     #[error("internal error: {0}")]

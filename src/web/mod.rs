@@ -388,6 +388,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// A size in bytes as people read it: "64 KiB", "1.25 MiB".
+pub fn size_words(bytes: usize) -> String {
+    const KIB: usize = 1_024;
+    const MIB: usize = KIB * KIB;
+    if bytes >= MIB {
+        let tenths = (bytes * 100 / MIB) as f64 / 100.0;
+        format!("{tenths} MiB")
+    } else if bytes >= KIB {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// Percent-encodes text for a query string value.
 pub fn urlencode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
