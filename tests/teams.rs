@@ -277,3 +277,30 @@ async fn concurrent_changes_to_one_team_are_applied_one_at_a_time() {
         7
     );
 }
+
+/// The team's Webhooks page is found from the team page by those who may
+/// use it (its admins); a developer sees no link and is refused the page.
+#[actix_web::test]
+async fn a_team_admin_follows_the_webhooks_link_from_the_team_page() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let team = admin.create_team("Payments").await;
+    let tina = app
+        .member(&admin, "tina@example.com", "Tina", Some((&team, "admin")))
+        .await;
+    let html = tina.html(&format!("/teams/{team}")).await;
+    let hooks = format!("/teams/{team}/webhooks");
+    let link = format!("<a href=\"{hooks}\">Webhooks</a>");
+    assert!(html.contains(&link), "{html}");
+    let followed = tina.get(&hooks).await;
+    assert_eq!(followed.status(), 200);
+    let page = followed.text().await.unwrap();
+    assert!(page.contains("<h1>Webhooks</h1>"), "{page}");
+
+    let dev = app
+        .member(&admin, "dev@example.com", "Dev", Some((&team, "developer")))
+        .await;
+    let html = dev.html(&format!("/teams/{team}")).await;
+    assert!(!html.contains(&link), "no link to a page they cannot use");
+    assert_eq!(dev.get(&hooks).await.status(), 403);
+}

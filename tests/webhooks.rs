@@ -6,6 +6,8 @@
 //! hears of access requests; an endpoint failing for days is disabled.
 
 mod common;
+#[path = "webhooks/events.rs"]
+mod events;
 
 use std::time::Duration;
 

@@ -13,7 +13,7 @@ use crate::domain::access::{
     AccessError, AccessEvent, AccessRequest, Approval, Provisioning, TaskOp,
 };
 use crate::domain::application::{Application, ApplicationError};
-use crate::domain::audit::Subject;
+use crate::domain::audit::{AuditRecord, Subject};
 use crate::domain::credential::{Credential, CredentialAction, Desired};
 use crate::domain::ids::{
     AccessId, ApplicationId, ProductId, ResourceId, SubscriptionId, TaskId, TeamId, UserId,
@@ -137,6 +137,7 @@ impl TeamActor {
             }
         }
         Ok(Revoked {
+            reason: reason.to_owned(),
             accesses: changed,
             credentials,
             tasks,
@@ -149,6 +150,7 @@ impl TeamActor {
 /// it queues, and the older tasks those replace.
 #[derive(Default)]
 pub(super) struct Revoked {
+    pub reason: String,
     pub accesses: Vec<AccessRequest>,
     /// The credentials of those accesses, now being deleted.
     pub credentials: Vec<Credential>,
@@ -162,6 +164,37 @@ impl Revoked {
         for c in &self.credentials {
             gateway.set_desired(&c.key_id, Some(c.wanted()));
         }
+    }
+
+    /// A record of each access revoked and each credential deleted with
+    /// it, after the record of the change that caused them: each tells its
+    /// own event (`access.revoked`, `credential.deleted`).
+    pub fn audits(&self, me: &TeamActor, first: AuditRecord) -> Vec<AuditRecord> {
+        let reason = &self.reason;
+        let mut out = vec![first];
+        let actor = out[0].actor;
+        let record = |action: &str, detail: String, subject: Subject| match actor {
+            Some(actor) => me.audit_about(actor, action, detail, Some(subject)),
+            None => me.system_audit(action, detail, Some(subject)),
+        };
+        out.extend(self.accesses.iter().map(|a| {
+            record(
+                "access.revoked",
+                format!("revoked access “{}”: {reason}", a.name),
+                Subject::Access(a.id),
+            )
+        }));
+        out.extend(self.credentials.iter().map(|c| {
+            record(
+                "credential.deleted",
+                format!(
+                    "deleted credential {} ({}) with its access: {reason}",
+                    c.name, c.key_id
+                ),
+                Subject::Credential(c.id),
+            )
+        }));
+        out
     }
 
     /// The parts of a commit that carry these changes.

@@ -108,7 +108,7 @@ impl Handler<ArchiveApplication> for TeamActor {
                 }),
                 ..revoked.changes()
             };
-            me.store.commit(&changes, &audit)?;
+            me.store.commit_all(&changes, &revoked.audits(me, audit))?;
             revoked.announce(&me.gateway);
             Ok(())
         })

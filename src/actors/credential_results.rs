@@ -134,6 +134,7 @@ impl TeamActor {
         let mut done = Vec::new();
         let mut removed = false;
         let mut secret = None;
+        let mut gave_up_now = false;
         let detail = match result {
             Ok(outcome @ (Outcome::Done | Outcome::DoneWithSecret { .. })) => {
                 if let Outcome::DoneWithSecret {
@@ -189,6 +190,7 @@ impl TeamActor {
                 c.last_error = Some(error.clone());
                 let text = if gave_up {
                     c.failed = true;
+                    gave_up_now = true;
                     format!(
                         "gave up on {op} of credential {} after {} attempt(s) on {plane}: {error}",
                         c.name, task.attempts
@@ -205,7 +207,17 @@ impl TeamActor {
                 text
             }
         };
-        let audit = self.system_audit("credential.provisioning", detail, subject);
+        // The record names what happened to the credential: the first
+        // confirmation that it is active, provisioning given up, or any
+        // other step; the credential's events follow from it.
+        let action = if gave_up_now {
+            "credential.failed"
+        } else if was_absent && c.observed == Observed::Active {
+            "credential.active"
+        } else {
+            "credential.provisioning"
+        };
+        let audit = self.system_audit(action, detail, subject);
         let link = format!("/teams/{}/credentials/{}", self.team_id, c.id);
         let mut notifications = Vec::new();
         if was_absent && c.observed == Observed::Active {

@@ -204,7 +204,7 @@ impl Handler<ChangeSubscription> for TeamActor {
                 notifications: notes,
                 ..revoked.changes()
             };
-            me.store.commit(&changes, &audit)?;
+            me.store.commit_all(&changes, &revoked.audits(me, audit))?;
             revoked.announce(&me.gateway);
             Ok(())
         })?;

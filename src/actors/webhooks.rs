@@ -6,11 +6,13 @@
 use actix::{Context, Handler, Message};
 
 use super::team::{CommandResult, Reply, TeamActor};
+use crate::domain::audit::Subject;
 use crate::domain::delivery::{Call, Channel, Delivery};
 use crate::domain::ids::{DeliveryId, EndpointId, UserId};
 use crate::domain::notification::Notification;
 use crate::domain::team::TeamRole;
 use crate::domain::webhook::{DISABLE_AFTER_DAYS, Endpoint, EndpointError};
+use crate::store::Changes;
 
 impl TeamActor {
     fn own_endpoint(&self, id: EndpointId) -> Result<Endpoint, super::team::TeamCommandError> {
@@ -175,12 +177,20 @@ impl Handler<EndpointHealth> for TeamActor {
                         .filter(|m| m.role == TeamRole::Admin)
                         .map(|m| Notification::new(m.user_id, now, &text, &link))
                         .collect();
-                    me.store.notify(&notes)?;
-                    me.store.append_audit(&me.system_audit(
+                    // Written first: the disabled endpoint is no longer among
+                    // those that hear of it; the team's other endpoints are.
+                    me.store.put_endpoint(&e)?;
+                    let audit = me.system_audit(
                         "webhook.disabled",
                         format!("disabled webhook endpoint {}: {}", e.url, text),
-                        None,
-                    ))?;
+                        Some(Subject::Endpoint(e.id)),
+                    );
+                    let changes = Changes {
+                        notifications: notes,
+                        ..Changes::default()
+                    };
+                    me.store.commit(&changes, &audit)?;
+                    return Ok(());
                 }
                 (false, Some(_)) => return Ok(()),
             }

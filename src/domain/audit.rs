@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{
-    AccessId, ApplicationId, AuditId, CredentialId, ProductId, SubscriptionId, TeamId, UserId,
+    AccessId, ApplicationId, AuditId, CredentialId, EndpointId, ProductId, SubscriptionId, TeamId,
+    UserId,
 };
 use crate::clock::Timestamp;
 
@@ -29,6 +30,8 @@ pub enum Subject {
     Application(ApplicationId),
     Access(AccessId),
     Credential(CredentialId),
+    /// A webhook endpoint (a new kind: older records never name one).
+    Endpoint(EndpointId),
 }
 
 impl Subject {
@@ -40,6 +43,7 @@ impl Subject {
             Subject::Application(id) => id.to_bytes(),
             Subject::Access(id) => id.to_bytes(),
             Subject::Credential(id) => id.to_bytes(),
+            Subject::Endpoint(id) => id.to_bytes(),
         }
     }
 }

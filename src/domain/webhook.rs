@@ -33,15 +33,17 @@ pub const EVENT_TYPES: [&str; 19] = [
 ];
 
 /// The event an audit record tells of, if any: the audit action names it,
-/// except that a cancelled subscription is `subscription.ended`.
+/// except that a cancelled subscription is `subscription.ended` and a
+/// disabled endpoint `endpoint.disabled`. A test event is sent to the one
+/// endpoint it tests, never made from the audit trail.
 pub fn event_of(action: &str) -> Option<&'static str> {
     let name = match action {
         "subscription.cancelled" => "subscription.ended",
+        "webhook.disabled" => "endpoint.disabled",
+        "endpoint.test" | "endpoint.disabled" => return None,
         other => other,
     };
-    EVENT_TYPES
-        .into_iter()
-        .find(|t| *t == name && !t.starts_with("endpoint."))
+    EVENT_TYPES.into_iter().find(|t| *t == name)
 }
 
 /// At most this many endpoints per team.
@@ -163,6 +165,9 @@ mod tests {
             "no secret-adjacent events"
         );
         assert_eq!(event_of("endpoint.test"), None);
+        assert_eq!(event_of("webhook.disabled"), Some("endpoint.disabled"));
+        assert_eq!(event_of("credential.active"), Some("credential.active"));
+        assert_eq!(event_of("credential.failed"), Some("credential.failed"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! is kept inside the same transaction as the write.
 
 use super::codec::{decode, encode};
+use super::work::Changes;
 use super::{Conflict, Store, StoreError, abort, key};
 use crate::domain::audit::AuditRecord;
 use crate::domain::ids::{PlanId, SubscriptionId, TeamId};
@@ -20,6 +21,9 @@ tx_trees! {
         subscription_by_team,
         subscription_by_provider,
         subscription_live,
+        delivery,
+        delivery_due,
+        delivery_by_endpoint,
     }
 }
 
@@ -32,8 +36,17 @@ impl Store {
         let value = encode(sub)?;
         let id = sub.id.to_bytes();
         let live = live_key(sub.team, sub.plan);
-        self.audited(&NewSubscription::trees(self), audit, |t| {
+        // Its event, as for every other change (`commit_all`).
+        let told = Changes {
+            subscription: Some(sub),
+            ..Changes::default()
+        };
+        let deliveries = self.events_for(&told, std::slice::from_ref(audit))?;
+        let written = self.audited(&NewSubscription::trees(self), audit, |t| {
             let v = NewSubscription::of(t);
+            for d in &deliveries {
+                super::deliveries::put_in(v.delivery, v.delivery_due, v.delivery_by_endpoint, d)?;
+            }
             let (subs, by_team, by_provider, lives) = (
                 v.subscription,
                 v.subscription_by_team,
@@ -50,7 +63,11 @@ impl Store {
             by_team.insert(&key::<32>(&[&sub.team.to_bytes(), &id])[..], &[])?;
             by_provider.insert(&key::<32>(&[&sub.provider.to_bytes(), &id])[..], &[])?;
             Ok(())
-        })
+        });
+        if written.is_ok() && !deliveries.is_empty() {
+            self.deliveries_written.notify_one();
+        }
+        written
     }
 
     pub fn subscription(&self, id: SubscriptionId) -> Result<Option<Subscription>, StoreError> {

@@ -123,7 +123,13 @@ impl Store {
             if wanting.is_empty() {
                 continue;
             }
-            let (data, _) = subject_data(changes, a);
+            let data = match a.subject {
+                Some(Subject::Endpoint(id)) => json!({
+                    "endpoint": id.to_string(), "team": a.team.map(|t| t.to_string()),
+                    "url": self.endpoint(id)?.map(|e| e.url), "detail": a.detail,
+                }),
+                _ => subject_data(changes, a).0,
+            };
             {
                 for endpoint in wanting {
                     let body = json!({
