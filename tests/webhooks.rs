@@ -207,7 +207,7 @@ async fn a_providers_endpoint_hears_of_requests_and_the_api_manages_endpoints() 
     let (status, bad) = provider
         .post(
             &format!("/teams/{}/webhooks", c.listing.provider),
-            json!({"url": "http://example.com/in", "events": ["credential.stolen"]}),
+            json!({"url": "ftp://example.com/in", "events": ["credential.stolen"]}),
         )
         .await;
     assert_eq!(status, 422, "{bad}");
