@@ -266,8 +266,69 @@ async fn the_subscription_and_the_application_must_belong_to_one_team() {
             &[("name", "Mixed")],
         )
         .await;
-    let html = expect_page(res, 422, "must belong to the same team").await;
+    let html = expect_page(
+        res,
+        422,
+        "Choose an active subscription of Second, the application&#39;s team",
+    )
+    .await;
     assert!(html.contains("value=\"Mixed\""), "input kept");
+    assert!(accesses(&app, &their_app).is_empty());
+}
+
+/// Someone outside a team who learns one of its subscription ids gets the
+/// answer an unknown id gets, through the page and the API: nothing names
+/// the team or tells that the subscription exists.
+#[actix_web::test]
+async fn another_teams_subscription_is_answered_as_an_unknown_one() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let c = app.consumer(&admin, "embedded", "automatic").await;
+    let l = &c.listing;
+    let second = admin.create_team("Second").await;
+    let their_app = admin.create_application(&second, "Backend").await;
+    let eve = app
+        .member(&admin, "eve@example.com", "Eve", Some((&second, "admin")))
+        .await;
+    let unknown = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    let mut pages = Vec::new();
+    for sub in [c.subscription.as_str(), unknown] {
+        let res = eve
+            .request_access(
+                &l.product,
+                &l.resource,
+                &their_app,
+                sub,
+                &[("name", "Probe")],
+            )
+            .await;
+        assert_eq!(res.status(), 422);
+        let html = res.text().await.unwrap();
+        assert!(!html.contains("Buyers"), "the other team is not named");
+        pages.push(html.replace(sub, "SUB"));
+    }
+    assert_eq!(pages[0], pages[1], "the same page for both");
+
+    let token = eve
+        .personal_token("Probe", "read-write", Some(&second))
+        .await;
+    let api = common::api::Api::new(&app.base, &token);
+    let mut answers = Vec::new();
+    for sub in [c.subscription.as_str(), unknown] {
+        let (status, body) = api
+            .post(
+                &format!("/teams/{second}/access-requests"),
+                serde_json::json!({
+                    "product": l.product, "resource": l.resource,
+                    "application": their_app, "subscription": sub,
+                }),
+            )
+            .await;
+        assert!(!body.to_string().contains("Buyers"), "{body}");
+        answers.push((status, body));
+    }
+    assert_eq!(answers[0].0, 422, "{:?}", answers[0]);
+    assert_eq!(answers[0], answers[1], "the same answer for both");
     assert!(accesses(&app, &their_app).is_empty());
 }
 

@@ -83,30 +83,30 @@ pub async fn request(
         Some(id) => state.store.subscription(id)?,
         None => None,
     };
+    // Another team's subscription is answered as an unknown one: the same
+    // message and the same reads, so neither the words nor the time tell
+    // that it exists or whose it is.
     let carries = match &sub {
-        Some(s) if s.state == SubscriptionState::Active && s.product == resource.product => state
-            .store
-            .plan(s.product, s.plan)?
-            .is_some_and(|p| p.spec.resources.contains(&resource.id)),
+        Some(s)
+            if s.team == team
+                && s.state == SubscriptionState::Active
+                && s.product == resource.product =>
+        {
+            state
+                .store
+                .plan(s.product, s.plan)?
+                .is_some_and(|p| p.spec.resources.contains(&resource.id))
+        }
         _ => false,
     };
-    match &sub {
-        Some(s) if carries && s.team != team => {
-            let theirs = state.store.team(s.team)?.map(|t| t.name.to_string());
-            errors.push(FieldError::new(
-                "application",
-                format!(
-                    "The subscription belongs to {} and the application to {}: they must belong to the same team.",
-                    theirs.unwrap_or_default(),
-                    caller.team.name
-                ),
-            ))
-        }
-        Some(_) if carries => {}
-        _ => errors.push(FieldError::new(
+    if !carries {
+        errors.push(FieldError::new(
             "subscription",
-            "Choose an active subscription of your team whose plan includes this resource.",
-        )),
+            format!(
+                "Choose an active subscription of {}, the application's team, whose plan includes this resource.",
+                caller.team.name
+            ),
+        ));
     }
     let name = match (&app, input.name.trim()) {
         (Some(a), "") => Some(default_name(&a.details.name, resource)),
