@@ -232,3 +232,42 @@ async fn a_long_backlog_shows_a_capped_badge_and_all_can_be_marked_read() {
     assert_eq!(res.status(), 303);
     assert!(!admin.html("/").await.contains("badge unread"));
 }
+
+/// Marking a notification read is its person's alone: another person's id
+/// is not found, through the API and the page, and stays unread.
+#[actix_web::test]
+async fn another_persons_notification_is_not_found() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    admin.create_credential(&h, "CI key", "api_key").await;
+    app.run_due().await;
+    let page = admin.html("/notifications").await;
+    let id = ids_after(&page, "action=\"/notifications/")
+        .into_iter()
+        .next()
+        .expect("the admin has a notification");
+    let eve = app.member(&admin, "eve@example.com", "Eve", None).await;
+    let token = eve.personal_token("Probe", "read-write", None).await;
+    let api = common::api::Api::new(&app.base, &token);
+    let path = format!("/notifications/{id}/read");
+    let (status, body) = api.post(&path, serde_json::Value::Null).await;
+    assert_eq!(status, 404, "{body}");
+    let res = eve.submit("/", &path, &[]).await;
+    assert_eq!(res.status(), 404);
+    assert!(
+        admin.html("/").await.contains("badge unread"),
+        "still unread for its person"
+    );
+
+    let mine = admin.personal_token("Mine", "read-write", None).await;
+    let api = common::api::Api::new(&app.base, &mine);
+    assert_eq!(api.post(&path, serde_json::Value::Null).await.0, 204);
+    assert_eq!(
+        api.post(&path, serde_json::Value::Null).await.0,
+        204,
+        "read again"
+    );
+    assert!(!admin.html("/").await.contains("badge unread"));
+    app.stop().await;
+}

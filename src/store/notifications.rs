@@ -43,6 +43,12 @@ impl Store {
     }
 
     /// Marks one notification read (`Some`) or all of them (`None`).
+    /// Whether `user` has the notification `id` (another person's is not theirs).
+    pub fn has_notification(&self, user: UserId, id: NotificationId) -> Result<bool, StoreError> {
+        let k = key::<32>(&[&user.to_bytes(), &id.to_bytes()]);
+        Ok(self.notification.contains_key(k)?)
+    }
+
     pub fn mark_read(&self, user: UserId, id: Option<NotificationId>) -> Result<usize, StoreError> {
         let _writing = self.writing();
         let keys: Vec<_> = match id {
