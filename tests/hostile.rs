@@ -89,7 +89,7 @@ fn body(rng: &mut Rng, token: Option<&str>) -> Vec<u8> {
         0 => (0..rng.below(300))
             .map(|_| (rng.next() & 0xff) as u8)
             .collect(),
-        1 => vec![b'a'; 200_000],
+        1 => vec![b'a'; 1_400_000],
         _ => {
             let mut pairs: Vec<(String, String)> = (0..rng.below(6))
                 .map(|_| (rng.pick(&JUNK_FIELDS).to_string(), junk_value(rng)))
