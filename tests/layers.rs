@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Modules below both front ends: none of them may import `web` or `api`.
-const BELOW_FRONT_ENDS: [&str; 14] = [
+const BELOW_FRONT_ENDS: [&str; 15] = [
     "ops",
+    "outgoing",
     "scheduler",
     "actors",
     "dataplane",
