@@ -9,7 +9,7 @@ use super::ids::{EndpointId, TeamId, UserId};
 use crate::clock::Timestamp;
 
 /// Every event type an endpoint can choose.
-pub const EVENT_TYPES: [&str; 19] = [
+pub const EVENT_TYPES: [&str; 20] = [
     "credential.created",
     "credential.active",
     "credential.suspended",
@@ -19,6 +19,7 @@ pub const EVENT_TYPES: [&str; 19] = [
     "credential.expired",
     "credential.deleted",
     "credential.failed",
+    "credential.leaked",
     "access.requested",
     "access.approved",
     "access.rejected",
@@ -36,6 +37,7 @@ pub const EVENT_TYPES: [&str; 19] = [
 pub fn event_of(action: &str) -> Option<&'static str> {
     let name = match action {
         "subscription.cancelled" => "subscription.ended",
+        "credential.leak_reported" => "credential.leaked",
         other => other,
     };
     EVENT_TYPES
