@@ -98,6 +98,7 @@ fn seed(dir: &std::path::Path) {
             secret_hash: String::new(),
             window_until: None,
             grace_until: None,
+            previous_hash: None,
             created_at: now,
             renewed_at: None,
             reason: None,

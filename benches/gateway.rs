@@ -171,6 +171,7 @@ fn seed(dir: &std::path::Path, now: Timestamp) -> (ResourceId, Vec<String>) {
             secret_hash: hash,
             window_until: None,
             grace_until: None,
+            previous_hash: None,
             created_at: now,
             renewed_at: None,
             reason: None,

@@ -106,6 +106,7 @@ fn seed(dir: &std::path::Path) {
             secret_hash: hash,
             window_until: Some(now),
             grace_until: None,
+            previous_hash: None,
             created_at: now,
             renewed_at: None,
             reason: None,

@@ -287,3 +287,188 @@ async fn api_paths_that_name_nothing_get_the_apis_answer_not_a_page() {
         assert!(kind.starts_with("text/html"), "{path}: {kind}");
     }
 }
+
+/// A team with two live API keys on the embedded data plane, and a script's
+/// read-write token for it.
+struct Rotation {
+    app: TestApp,
+    admin: Browser,
+    api: Api,
+    team: String,
+    c1: String,
+    c2: String,
+    key2: String,
+}
+
+async fn rotation() -> Rotation {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (c1, _, _) = admin.create_credential(&h, "First", "api_key").await;
+    let (c2, key2, _) = admin.create_credential(&h, "Second", "api_key").await;
+    app.run_due().await;
+    let token = admin
+        .personal_token("Rotation script", "read-write", Some(&h.c.team))
+        .await;
+    Rotation {
+        api: Api::new(&app.base, &token),
+        team: h.c.team,
+        app,
+        admin,
+        c1,
+        c2,
+        key2,
+    }
+}
+
+/// POSTs `body` (raw JSON text) with an `Idempotency-Key`; the status,
+/// whether it was a replay, and the answer.
+async fn keyed(api: &Api, path: &str, key: &str, body: &str) -> (u16, bool, serde_json::Value) {
+    let res = api
+        .request(reqwest::Method::POST, path)
+        .header("Idempotency-Key", key)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let replayed = res.headers().contains_key("idempotent-replayed");
+    if res.status() == 422 {
+        let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("application/problem+json"), "{kind}");
+    }
+    let (status, body) = common::api::answer(res).await;
+    (status, replayed, body)
+}
+
+impl Rotation {
+    fn renew_path(&self, credential: &str) -> String {
+        format!("/teams/{}/credentials/{credential}/renew", self.team)
+    }
+
+    async fn version(&self, credential: &str) -> serde_json::Value {
+        let (status, c) = self
+            .api
+            .get(&format!("/teams/{}/credentials/{credential}", self.team))
+            .await;
+        assert_eq!(status, 200, "{c}");
+        c["secret_version"].clone()
+    }
+}
+
+fn reused(problem: &serde_json::Value) -> bool {
+    problem["type"] == "urn:agora:problem:idempotency-key-reused"
+        && problem["status"] == 422
+        && problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("Idempotency-Key"))
+}
+
+#[actix_web::test]
+async fn one_idempotency_key_renews_one_credential_and_a_second_credential_is_refused_not_replayed()
+{
+    let r = rotation().await;
+    let grace = r#"{"grace": "1h"}"#;
+    let (status, replayed, first) = keyed(&r.api, &r.renew_path(&r.c1), "rotate-1", grace).await;
+    assert_eq!((status, replayed), (200, false), "{first}");
+    assert_eq!(first["secret_version"], 2);
+
+    let (status, replayed, problem) = keyed(&r.api, &r.renew_path(&r.c2), "rotate-1", grace).await;
+    assert_eq!((status, replayed), (422, false), "{problem}");
+    assert!(reused(&problem), "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("another target"),
+        "{problem}"
+    );
+    assert_eq!(r.version(&r.c2).await, 1, "the second key is not renewed");
+    r.app.run_due().await;
+    let old = gateway_status(&r.app, &r.key2).await;
+    assert_eq!(old, 200, "the second credential's secret is unchanged");
+
+    let (status, replayed, second) = keyed(&r.api, &r.renew_path(&r.c2), "rotate-2", grace).await;
+    assert_eq!((status, replayed), (200, false), "{second}");
+    assert_eq!(second["secret_version"], 2);
+    let new_key = second["secret"].as_str().expect("the new secret");
+    assert_ne!(new_key, r.key2);
+    r.app.stop().await;
+}
+
+#[actix_web::test]
+async fn an_idempotency_key_replays_only_the_same_request_and_refuses_another_body_or_route() {
+    let r = rotation().await;
+    let path = r.renew_path(&r.c1);
+    let (status, _, first) = keyed(&r.api, &path, "rotate-1", r#"{"grace":"1h"}"#).await;
+    assert_eq!(status, 200, "{first}");
+    assert!(first["secret"].is_string(), "{first}");
+
+    // The same request again (spacing aside): its result, renewed once.
+    let (status, replayed, again) = keyed(&r.api, &path, "rotate-1", r#"{ "grace" : "1h" }"#).await;
+    assert_eq!((status, replayed), (200, true), "{again}");
+    assert_eq!(again["id"], first["id"]);
+    assert!(again["secret"].is_null(), "a replay never shows the secret");
+    assert_eq!(r.version(&r.c1).await, 2, "renewed once");
+
+    // Another body: refused, nothing done.
+    let (status, replayed, problem) = keyed(&r.api, &path, "rotate-1", r#"{"grace":"24h"}"#).await;
+    assert_eq!((status, replayed), (422, false), "{problem}");
+    assert!(reused(&problem), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("another body"),
+        "{problem}"
+    );
+    assert_eq!(r.version(&r.c1).await, 2);
+
+    // Another route: refused, not a misleading 404, and nothing made.
+    let apps = format!("/teams/{}/applications", r.team);
+    let (status, replayed, problem) = keyed(&r.api, &apps, "rotate-1", r#"{"name":"Ops"}"#).await;
+    assert_eq!((status, replayed), (422, false), "{problem}");
+    assert!(reused(&problem), "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("another route"),
+        "{problem}"
+    );
+    let (_, list) = r.api.get(&apps).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    r.app.stop().await;
+}
+
+#[actix_web::test]
+async fn another_caller_s_idempotency_key_of_the_same_name_is_its_own() {
+    let r = rotation().await;
+    let path = r.renew_path(&r.c1);
+    let body = r#"{"grace":"1h"}"#;
+    let (status, _, first) = keyed(&r.api, &path, "rotate-1", body).await;
+    assert_eq!(status, 200, "{first}");
+    let other = Api::new(
+        &r.app.base,
+        &r.admin
+            .team_token(&r.team, "Other script", "read-write")
+            .await,
+    );
+    let (status, replayed, theirs) = keyed(&other, &path, "rotate-1", body).await;
+    assert_eq!((status, replayed), (200, false), "{theirs}");
+    assert_eq!(theirs["secret_version"], 3, "renewed again, by its own key");
+    let secret = theirs["secret"].as_str().expect("its own new secret");
+    assert_ne!(Some(secret), first["secret"].as_str());
+    // Each replays its own result.
+    let (_, replayed, mine) = keyed(&r.api, &path, "rotate-1", body).await;
+    assert!(replayed && mine["secret"].is_null(), "{mine}");
+    assert_eq!(r.version(&r.c1).await, 3);
+    r.app.stop().await;
+}
+
+async fn gateway_status(app: &TestApp, key: &str) -> u16 {
+    authorize(
+        app,
+        &[("X-API-Key", key), ("X-Original-URI", "/weather/today")],
+    )
+    .await
+    .status()
+    .as_u16()
+}

@@ -247,3 +247,92 @@ async fn without_a_configured_secret_reports_are_not_taken() {
     assert_eq!(status, 404);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_leaked_previous_secret_ends_its_grace_at_once_and_the_team_is_told_like_any_leak() {
+    let secret_dir = tempfile::tempdir().unwrap();
+    let secret_file = secret_dir.path().join("leaks.secret");
+    std::fs::write(&secret_file, format!("{LEAK_SECRET}\n")).unwrap();
+    let file = secret_file.display().to_string();
+    let app = spawn_app_with(&[("AGORA_SECURITY__LEAKED_KEYS_SECRET_FILE", &file)]).await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let t = h.c.team.clone();
+    let (id, old_key, _) = admin.create_credential(&h, "Rotated", "api_key").await;
+    app.run_due().await;
+    let api = Api::new(
+        &app.base,
+        &admin.personal_token("Ops", "read-write", Some(&t)).await,
+    );
+    let (status, _) = api
+        .post(
+            &format!("/teams/{t}/webhooks"),
+            json!({"url": "https://hooks.example.com/agora", "events": ["credential.leaked"]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, renewed) = api
+        .post(
+            &format!("/teams/{t}/credentials/{id}/renew"),
+            json!({"grace": "24h"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{renewed}");
+    let new_key = renewed["secret"].as_str().unwrap().to_owned();
+    app.run_due().await;
+    assert_eq!(
+        call(&app, &old_key).await,
+        200,
+        "the old secret is in its grace"
+    );
+
+    let body = json!([{"token": old_key, "type": "agora_api_key", "url": "https://github.com/acme/app/blob/main/.env", "source": "content"}]).to_string();
+    let (status, answer) = report(&app, &body, Some(&sign(&body))).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("\"true_positive\""), "{answer}");
+    assert_eq!(call(&app, &old_key).await, 401, "the grace ended at once");
+    assert_eq!(call(&app, &new_key).await, 200, "the current secret works");
+    app.run_due().await;
+    assert_eq!(call(&app, &old_key).await, 401, "and stays refused");
+    assert_eq!(call(&app, &new_key).await, 200);
+
+    let (_, audit) = api.get(&format!("/teams/{t}/audit?limit=200")).await;
+    let leak = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "credential.leak_reported")
+        .unwrap_or_else(|| panic!("audited: {audit}"));
+    assert!(
+        leak["detail"].as_str().unwrap().contains("previous secret"),
+        "{leak}"
+    );
+    let notes = admin.html("/notifications").await;
+    assert!(
+        notes.contains("The previous secret of credential Rotated was found exposed at https://github.com/acme/app/blob/main/.env (content)"),
+        "{notes}"
+    );
+    let (_, hooks) = api.get(&format!("/teams/{t}/webhooks")).await;
+    let endpoint = hooks["items"][0]["id"].as_str().unwrap().to_owned();
+    let deliveries = format!("/teams/{t}/webhooks/{endpoint}/deliveries");
+    let leaked = |v: &serde_json::Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["event"] == "credential.leaked")
+            .count()
+    };
+    assert_eq!(leaked(&api.get(&deliveries).await.1), 1);
+
+    // Reported again: the grace is over, so it is no live secret any more.
+    let (_, again) = report(&app, &body, Some(&sign(&body))).await;
+    assert!(again.contains("\"false_positive\""), "{again}");
+    // The current secret leaked too: suspended, and the same event told.
+    let body = json!([{"token": new_key, "type": "agora_api_key", "url": "https://gist.example/y", "source": "gist"}]).to_string();
+    let (_, answer) = report(&app, &body, Some(&sign(&body))).await;
+    assert!(answer.contains("\"true_positive\""), "{answer}");
+    assert_eq!(call(&app, &new_key).await, 403, "suspended at once");
+    assert_eq!(leaked(&api.get(&deliveries).await.1), 2);
+    app.stop().await;
+}

@@ -96,6 +96,7 @@ fn fixture() -> Fixture {
         secret_hash: "00".repeat(32),
         window_until: None,
         grace_until: None,
+        previous_hash: None,
         created_at: now,
         renewed_at: None,
         reason: None,

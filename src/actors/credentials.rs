@@ -208,6 +208,7 @@ impl TeamActor {
             secret_hash: msg.secret.hash.clone(),
             window_until: msg.secret.sealed.as_ref().map(|(_, until)| *until),
             grace_until: None,
+            previous_hash: None,
             created_at: now,
             renewed_at: None,
             reason: None,
@@ -294,7 +295,7 @@ impl Handler<ChangeCredential> for TeamActor {
             c.plan_reminder(&me.reminder_days, now);
             let mut secret = None;
             if let (CredentialAction::Renew { .. }, Some(s)) = (msg.action, &msg.secret) {
-                c.secret_hash = s.hash.clone();
+                c.new_secret(s.hash.clone());
                 c.agent_secret = s.for_agent.clone();
                 c.window_until = s.sealed.as_ref().map(|(_, until)| *until);
                 secret = s.sealed.as_ref().map(|(sealed, until)| SealedSecret {

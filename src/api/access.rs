@@ -93,6 +93,7 @@ pub async fn request(
         &state,
         &req,
         &bearer,
+        &body,
         || async {
             let p = catalog::visible(&state, &[c.team_id()], false, product)?;
             let r = catalog::resource(&state, &p, resource)?;

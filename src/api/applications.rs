@@ -75,6 +75,7 @@ pub async fn create(
         &state,
         &req,
         &bearer,
+        &body,
         || async {
             let a = applications::save(&state, &c, None, &input).await?;
             Ok((a.id.to_string(), created(&ApplicationView::from(&a))))

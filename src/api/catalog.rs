@@ -126,6 +126,7 @@ pub async fn create_product(
         &state,
         &req,
         &bearer,
+        &body,
         || async {
             let p = catalog::save_product(&state, &c, None, &input).await?;
             Ok((p.id.to_string(), created(&view(&state, &p)?)))

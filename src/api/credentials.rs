@@ -122,6 +122,7 @@ pub async fn create(
         &state,
         &req,
         &bearer,
+        &body,
         || async {
             let place = credentials::place(&state, caller.team_id(), app, access)?;
             let made = credentials::create(&state, &caller, &place, &input).await?;
@@ -158,7 +159,8 @@ pub async fn get(
 
 #[utoipa::path(post, path = "/api/v1/teams/{team}/credentials/{credential}/{action}", tag = "credentials",
     params(("team" = String, Path, description = "The team's id"), ("credential" = String, Path),
-        ("action" = String, Path, description = "suspend, enable, renew, end-grace, delete or retry")),
+        ("action" = String, Path, description = "suspend, enable, renew, end-grace, delete or retry"),
+        ("Idempotency-Key" = Option<String>, Header, description = "For renew: a retried renewal with the same key renews once; the key with another credential or body is refused (422)")),
     request_body(content = Option<ActBody>, description = "For renew: the grace period"),
     responses(
         (status = 200, body = CredentialWithSecret, description = "Done; for a renewal Agora made, `secret` holds the new secret (this answer only)"),
@@ -167,6 +169,7 @@ pub async fn get(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "Invalid input, or an `Idempotency-Key` sent before with another request"),
     ),
     security(("bearer" = [])))]
 pub async fn act(
@@ -209,7 +212,7 @@ pub async fn act(
     };
     if verb == Verb::Renew {
         // A renewal rotates: a retried one with the same key rotates once.
-        return once::create(&state, &req, &bearer, renew, |_| {
+        return once::create(&state, &req, &bearer, &body, renew, |_| {
             let c = credentials::team_credential(&state, caller.team_id(), id)?;
             Ok(no_store(ok(&with_secret(&state, &c, None))))
         })

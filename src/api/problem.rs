@@ -38,6 +38,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("a request with this Idempotency-Key is still being handled")]
     InFlight,
+    /// An `Idempotency-Key` sent again with another request.
+    #[error("{0}")]
+    KeyReused(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -56,6 +59,11 @@ impl ApiError {
             ),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),
             ApiError::InFlight => (StatusCode::CONFLICT, "in-flight", "Request in progress"),
+            ApiError::KeyReused(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency-Key used for another request",
+            ),
             ApiError::Op(e) => match e {
                 OpError::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
                 OpError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
@@ -81,6 +89,7 @@ impl ApiError {
             ApiError::Unauthenticated(why) => (*why).to_owned(),
             ApiError::BadRequest(why) => why.clone(),
             ApiError::InFlight => self.to_string(),
+            ApiError::KeyReused(why) => why.clone(),
             ApiError::Op(e) => match e {
                 OpError::NotFound => {
                     "There is nothing here, or the token cannot see it.".to_owned()

@@ -63,7 +63,8 @@ pub async fn list(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "Invalid input, or an `Idempotency-Key` sent before with another request")),
     security(("bearer" = [])))]
 pub async fn subscribe(
     state: web::Data<AppState>,
@@ -81,6 +82,7 @@ pub async fn subscribe(
         &state,
         &req,
         &bearer,
+        &body,
         || async {
             let p = catalog::visible(&state, &[c.team_id()], false, product)?;
             let plan = catalog::plan(&state, &p, plan)?;

@@ -87,6 +87,7 @@ pub async fn register(
         &state,
         &req,
         &bearer,
+        &body,
         || async {
             let made = webhooks::register(&state, &c, &input).await?;
             let view = EndpointWithSecret {

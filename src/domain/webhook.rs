@@ -10,7 +10,7 @@ use crate::clock::Timestamp;
 use crate::outgoing::rule::{TargetError, parse_target};
 
 /// Every event type an endpoint can choose.
-pub const EVENT_TYPES: [&str; 19] = [
+pub const EVENT_TYPES: [&str; 20] = [
     "credential.created",
     "credential.active",
     "credential.suspended",
@@ -20,6 +20,7 @@ pub const EVENT_TYPES: [&str; 19] = [
     "credential.expired",
     "credential.deleted",
     "credential.failed",
+    "credential.leaked",
     "access.requested",
     "access.approved",
     "access.rejected",
@@ -41,6 +42,7 @@ pub fn event_of(action: &str) -> Option<&'static str> {
         "subscription.cancelled" => "subscription.ended",
         "webhook.disabled" => "endpoint.disabled",
         "endpoint.test" | "endpoint.disabled" => return None,
+        "credential.leak_reported" => "credential.leaked",
         other => other,
     };
     EVENT_TYPES.into_iter().find(|t| *t == name)

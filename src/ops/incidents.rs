@@ -8,11 +8,10 @@ use serde::Deserialize;
 use super::AppState;
 use super::caller::Caller;
 use super::error::OpError;
-use crate::actors::incidents::SuspendMany;
+use crate::actors::incidents::{ReportLeak, SuspendMany};
 use crate::crypto::digest::{constant_time_eq, hmac_sha256};
-use crate::domain::audit::AuditRecord;
 use crate::domain::credential::{Credential, Desired};
-use crate::domain::ids::{ApplicationId, AuditId, ProductId, TeamId};
+use crate::domain::ids::{ApplicationId, ProductId, TeamId};
 use crate::domain::key_format;
 use crate::domain::subscription::Reason;
 
@@ -161,9 +160,11 @@ fn clip(s: &str) -> String {
 }
 
 /// Takes in reports: a live Agora API key whose secret matches is suspended
-/// at once (deleted where its plane cannot suspend), its team is told where
-/// it was found, and each report is audited. Others are answered as false
-/// positives; nothing tells a reporter more than that.
+/// at once (deleted where its plane cannot suspend); a previous secret still
+/// in its renewal grace ends the grace at once (the current secret keeps
+/// working). Either way its team is told where it was found, and the report
+/// is audited. Others are answered as false positives; nothing tells a
+/// reporter more than that.
 pub async fn intake(state: &AppState, reports: &[LeakReport]) -> Result<Vec<LeakVerdict>, OpError> {
     let mut out = Vec::with_capacity(reports.len());
     for r in reports {
@@ -200,37 +201,16 @@ pub async fn intake(state: &AppState, reports: &[LeakReport]) -> Result<Vec<Leak
             }
         };
         let presented = hex::encode(hmac_sha256(&state.pepper, &[secret.as_bytes()]));
-        let matches = constant_time_eq(presented.as_bytes(), c.secret_hash.as_bytes());
-        let now = state.clock.now();
-        if !matches || c.desired != Desired::Active {
+        let cmd = ReportLeak {
+            id: c.id,
+            presented,
+            suspendable: state.dataplanes.can_suspend(&c.dataplane),
+            whereabouts,
+        };
+        if state.teams.send(c.team, cmd).await??.is_none() {
             out.push(verdict("false_positive"));
             continue;
         }
-        let cmd = SuspendMany {
-            ids: vec![c.id],
-            suspendable: suspendable(state, std::slice::from_ref(&c)),
-            reason: format!("reported exposed at {whereabouts}"),
-            actor: None,
-            provider: None,
-            notice: format!(
-                "Credential {} was found exposed at {whereabouts} and is suspended. Renew it for a new secret, and remove the old one from where it was found.",
-                c.name
-            ),
-            link: format!("/teams/{}/credentials/{}", c.team, c.id),
-        };
-        state.teams.send(c.team, cmd).await??;
-        state.store.append_audit(&AuditRecord {
-            id: AuditId::generate(now),
-            at: now,
-            actor: None,
-            team: Some(c.team),
-            action: "credential.leak_reported".to_owned(),
-            detail: format!(
-                "a report said credential {} ({}) is exposed at {whereabouts}",
-                c.name, c.key_id
-            ),
-            subject: Some(crate::domain::audit::Subject::Credential(c.id)),
-        })?;
         out.push(verdict("true_positive"));
     }
     state.store.flush().await?;

@@ -62,7 +62,7 @@ mod work;
 
 pub use embedded::{EmbeddedChange, EmbeddedCredential};
 pub use notifications::UNREAD_CAP;
-pub use once::Claim;
+pub use once::{Binding, Claim};
 pub use work::{AppWrite, Changes, SealedSecret};
 
 use std::path::Path;

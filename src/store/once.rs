@@ -2,6 +2,10 @@
 //! one, and the first POST with it claims it. A repeated POST (the browser's
 //! resubmit on reload, a double click) finds the claim and is led to the
 //! first one's result instead of acting again.
+//!
+//! An API `Idempotency-Key` is kept the same way, bound to the request it
+//! came with (its route, target and body): the same key with another
+//! request finds the claim of a different one, never its result.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,12 +25,29 @@ pub enum Claim {
     /// Claimed, with no result recorded yet: being handled now (or cut short
     /// by a crash, in which case it may or may not have happened).
     InFlight,
+    /// Claimed by another request: what that one was bound to (`None`: a
+    /// claim kept before requests were bound, which matches no request).
+    Other(Option<Binding>),
+}
+
+/// The request an id was first claimed with. Requests that are the same
+/// bind alike; only those may share an id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The method and the route's pattern.
+    pub route: String,
+    /// The path: the route with the objects it names.
+    pub target: String,
+    /// SHA-256 (hex) of the canonical body.
+    pub body: String,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Record {
     at: Timestamp,
     result: Option<String>,
+    #[serde(default)]
+    binding: Option<Binding>,
 }
 
 /// Claims are kept this long, well past any reload of a form.
@@ -40,12 +61,14 @@ fn once_key(user: UserId, id: &str) -> [u8; 32] {
 }
 
 impl Store {
-    /// Claims `id` for `user`, atomically: of two POSTs with one id, one is
-    /// `Fresh` and the other sees its claim.
+    /// Claims `id` for `user` and the request `binding` stands for,
+    /// atomically: of two POSTs with one id, one is `Fresh` and the other
+    /// sees its claim — as `Other` when it is not the same request.
     pub fn claim_request(
         &self,
         user: UserId,
         id: &str,
+        binding: Option<&Binding>,
         now: Timestamp,
     ) -> Result<Claim, StoreError> {
         let _writing = self.writing();
@@ -53,6 +76,7 @@ impl Store {
         let value = encode(&Record {
             at: now,
             result: None,
+            binding: binding.cloned(),
         })?;
         match self
             .request_once
@@ -60,6 +84,7 @@ impl Store {
         {
             Ok(()) => Ok(Claim::Fresh),
             Err(e) => match e.current.map(|v| decode::<Record>(&v)).transpose()? {
+                Some(r) if r.binding.as_ref() != binding => Ok(Claim::Other(r.binding)),
                 Some(Record {
                     result: Some(to), ..
                 }) => Ok(Claim::Done(to)),
@@ -73,6 +98,7 @@ impl Store {
         &self,
         user: UserId,
         id: &str,
+        binding: Option<&Binding>,
         now: Timestamp,
         result: &str,
     ) -> Result<(), StoreError> {
@@ -80,6 +106,7 @@ impl Store {
         let value = encode(&Record {
             at: now,
             result: Some(result.to_owned()),
+            binding: binding.cloned(),
         })?;
         self.request_once.insert(once_key(user, id), value)?;
         Ok(())

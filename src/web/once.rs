@@ -48,13 +48,17 @@ pub fn begin(state: &AppState, user: UserId, request_id: &str) -> Result<Once, W
             "The form's request id is not one Agora made. Reload the page and try again.".into(),
         ));
     }
-    match state.store.claim_request(user, id, state.clock.now())? {
+    match state
+        .store
+        .claim_request(user, id, None, state.clock.now())?
+    {
         Claim::Fresh => Ok(Once::Act(Ticket {
             user,
             id: Some(id.to_owned()),
         })),
         Claim::Done(to) => Ok(Once::Repeat(redirect(&to))),
-        Claim::InFlight => Err(WebError::AlreadySent),
+        // Pages claim no id with a binding: another claim is one this form did not make.
+        Claim::InFlight | Claim::Other(_) => Err(WebError::AlreadySent),
     }
 }
 
@@ -65,7 +69,7 @@ impl Ticket {
         if let Some(id) = &self.id {
             state
                 .store
-                .finish_request(self.user, id, state.clock.now(), to)?;
+                .finish_request(self.user, id, None, state.clock.now(), to)?;
             state.store.flush().await?;
         }
         Ok(redirect(to))
@@ -81,7 +85,7 @@ impl Ticket {
         if let Some(id) = &self.id {
             state
                 .store
-                .finish_request(self.user, id, state.clock.now(), to)?;
+                .finish_request(self.user, id, None, state.clock.now(), to)?;
             state.store.flush().await?;
         }
         Ok(res)
@@ -125,7 +129,7 @@ where
             if let Some(id) = &ticket.id {
                 state
                     .store
-                    .finish_request(ticket.user, id, state.clock.now(), &to)?;
+                    .finish_request(ticket.user, id, None, state.clock.now(), &to)?;
                 state.store.flush().await?;
             }
         }

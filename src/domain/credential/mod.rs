@@ -21,6 +21,7 @@ use super::ids::{
 use super::key_format::KeyId;
 use super::resource::CredentialType;
 use crate::clock::Timestamp;
+use crate::crypto::digest::constant_time_eq;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialError {
@@ -75,6 +76,10 @@ pub struct Credential {
     /// After a renewal, the previous secret works until then.
     #[serde(default)]
     pub grace_until: Option<Timestamp>,
+    /// The keyed hash (hex) of the previous secret while its grace period
+    /// runs, so a report of it leaked is recognised.
+    #[serde(default)]
+    pub previous_hash: Option<String>,
     pub created_at: Timestamp,
     #[serde(default)]
     pub renewed_at: Option<Timestamp>,
@@ -125,6 +130,17 @@ pub struct Credential {
     /// person told when it becomes active.
     #[serde(default)]
     pub created_by: Option<UserId>,
+}
+
+/// Which secret of a credential a leak report names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaked {
+    /// The secret in use: the credential is suspended (deleted where its
+    /// data plane cannot suspend).
+    Current,
+    /// The secret a renewal replaced, still in its grace period: the grace
+    /// ends at once, and the current secret keeps working.
+    Previous,
 }
 
 /// What the portal wants of a credential, as the gateway checks it on every call.
@@ -188,6 +204,8 @@ impl Credential {
                 // An expired secret gets no grace: it stopped working at expiry.
                 self.grace_until =
                     (grace != Grace::None && !self.expired).then(|| now.plus(grace.duration()));
+                // Known again once the new secret is: see `new_secret`.
+                self.previous_hash = None;
                 self.renewed_at = Some(now);
                 if self.expired {
                     self.expired = false;
@@ -198,7 +216,8 @@ impl Credential {
             (Desired::Active | Desired::Inactive, CredentialAction::EndGrace)
                 if self.grace_until.is_some_and(|until| until > now) =>
             {
-                self.grace_until = None
+                self.grace_until = None;
+                self.previous_hash = None;
             }
             (Desired::Active | Desired::Inactive, CredentialAction::Delete) => {
                 self.desired = Desired::Deleted;
@@ -211,6 +230,7 @@ impl Credential {
                 self.expired = true;
                 self.next_reminder = None;
                 self.grace_until = None;
+                self.previous_hash = None;
                 self.desired = match self.at_expiry {
                     AtExpiry::Suspend => Desired::Inactive,
                     AtExpiry::Deprovision => Desired::Deleted,
@@ -221,6 +241,30 @@ impl Credential {
         // A failed step stays recorded as failed: the next task replaces it
         // (`failed` tells the actor there is one to replace).
         Ok(())
+    }
+
+    /// Takes the keyed hash of a renewal's new secret; the secret it
+    /// replaces stays known while its grace period runs.
+    pub fn new_secret(&mut self, hash: String) {
+        let old = std::mem::replace(&mut self.secret_hash, hash);
+        self.previous_hash = self.grace_until.map(|_| old);
+    }
+
+    /// Which of its secrets that still work a reported one is (`presented`:
+    /// its keyed hash, hex), if any: the current one of a live credential,
+    /// or the previous one within its grace period. Anything else (a guess,
+    /// a secret already refused) is no leak of a working secret.
+    pub fn leaked(&self, presented: &str, now: Timestamp) -> Option<Leaked> {
+        let same = |h: &str| constant_time_eq(presented.as_bytes(), h.as_bytes());
+        if same(&self.secret_hash) {
+            return (self.desired == Desired::Active).then_some(Leaked::Current);
+        }
+        let in_grace =
+            self.grace_until.is_some_and(|until| until > now) && self.desired != Desired::Deleted;
+        match &self.previous_hash {
+            Some(h) if in_grace && same(h) => Some(Leaked::Previous),
+            _ => None,
+        }
     }
 
     /// Begins a lifetime at `now`: its end, and its reminders afresh.

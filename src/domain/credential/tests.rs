@@ -27,6 +27,7 @@ pub(crate) fn credential() -> Credential {
         secret_hash: String::new(),
         window_until: None,
         grace_until: None,
+        previous_hash: None,
         created_at: t,
         renewed_at: None,
         reason: None,
@@ -261,4 +262,38 @@ fn a_removed_credential_reads_as_deleting_and_shows_no_secret() {
     assert!(gone.is_gone());
     assert!(!gone.viewable(Timestamp::from_millis(2_000)));
     assert_eq!((gone.id, gone.task), (c.id, None));
+}
+
+#[test]
+fn a_leaked_secret_is_the_current_one_or_the_previous_one_only_within_its_grace() {
+    let mut c = credential();
+    c.secret_hash = "old".into();
+    let now = Timestamp::from_millis(2_000);
+    assert_eq!(c.leaked("old", now), Some(Leaked::Current));
+    assert_eq!(c.leaked("guess", now), None);
+    let renew = CredentialAction::Renew {
+        grace: Grace::Day,
+        lifetime: Lifetime::NONE,
+    };
+    c.act(renew, Abilities::ALL, now).unwrap();
+    c.new_secret("new".into());
+    assert_eq!(c.leaked("new", now), Some(Leaked::Current));
+    assert_eq!(c.leaked("old", now), Some(Leaked::Previous));
+    let after = now.plus(std::time::Duration::from_secs(86_400));
+    assert_eq!(c.leaked("old", after), None, "the grace is over");
+    // Ending the grace forgets the previous secret; so does a renewal without grace.
+    c.act(CredentialAction::EndGrace, Abilities::ALL, now)
+        .unwrap();
+    assert_eq!(c.leaked("old", now), None);
+    let no_grace = CredentialAction::Renew {
+        grace: Grace::None,
+        lifetime: Lifetime::NONE,
+    };
+    c.act(no_grace, Abilities::ALL, now).unwrap();
+    c.new_secret("newer".into());
+    assert_eq!(c.leaked("new", now), None);
+    // A suspended credential's current secret already works nowhere.
+    c.act(CredentialAction::Suspend, Abilities::ALL, now)
+        .unwrap();
+    assert_eq!(c.leaked("newer", now), None);
 }
