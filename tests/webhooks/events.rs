@@ -16,6 +16,17 @@ use super::*;
 
 const DAY: Duration = Duration::from_secs(86_400);
 
+/// The shared secret of the leaked-key intake, and a report's signature.
+const SCANNER_SECRET: &str = "a-long-random-scanner-secret-0123456789";
+
+fn scanner_signature(body: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(SCANNER_SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
 /// The payload examples of docs/events.md (its `json` blocks), by type.
 fn documented_payloads() -> Vec<(String, Value)> {
     let doc =
@@ -62,7 +73,14 @@ fn pending_access(app: &TestApp, application: &str) -> String {
 async fn every_event_type_an_endpoint_can_choose_arrives_when_its_change_happens() {
     let fake = Arc::new(FakePlane::new("fake"));
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_with_planes(dir, &[PRIVATE], vec![fake.clone()]).await;
+    let scanner = dir.path().join("leaks.secret");
+    std::fs::write(&scanner, SCANNER_SECRET).unwrap();
+    let scanner = scanner.display().to_string();
+    let env = [
+        PRIVATE,
+        ("AGORA_SECURITY__LEAKED_KEYS_SECRET_FILE", &scanner),
+    ];
+    let app = spawn_with_planes(dir, &env, vec![fake.clone()]).await;
     let admin = app.admin().await;
 
     // A provider whose plan and first resource are approved by hand; a
@@ -228,6 +246,18 @@ async fn every_event_type_an_endpoint_can_choose_arrives_when_its_change_happens
     app.run_due().await;
     // Another one is deleted.
     let (doomed, key, _) = admin.create_credential(&h, "Doomed", "api_key").await;
+    app.run_due().await;
+    // A secret scanner reports its key: credential.leaked.
+    let report = json!([{"token": key, "type": "agora_api_key", "url": "https://example.com/leak", "source": "content"}]).to_string();
+    let res = reqwest::Client::new()
+        .post(format!("{}/security/leaked-keys", app.base))
+        .header("content-type", "application/json")
+        .header("X-Agora-Signature", scanner_signature(&report))
+        .body(report)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     keys.push(key);
     app.run_due().await;
     let doomed = format!("/teams/{team}/credentials/{doomed}");
