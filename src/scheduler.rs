@@ -22,6 +22,7 @@ use crate::store::StoreError;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct SweepReport {
     pub sessions: usize,
+    /// Expired one-time links: invitations and password reset links.
     pub invitations: usize,
     /// Clear secrets destroyed because their view window closed.
     pub secrets: usize,
@@ -41,9 +42,9 @@ pub enum SweepError {
     Team(#[from] crate::actors::team::TeamCommandError),
 }
 
-/// Removes ended sessions, expired invitations and clear secrets whose view
-/// window closed, and writes the gateway's last-used times (on the blocking
-/// pool); then asks the teams' actors to tell their members of secrets
+/// Removes ended sessions, expired invitations and reset links, and clear
+/// secrets whose view window closed, and writes the gateway's last-used
+/// times (on the blocking pool); then asks the teams' actors to tell their members of secrets
 /// whose window closes within a day.
 pub async fn sweep(state: &Arc<AppState>) -> Result<SweepReport, SweepError> {
     let s = state.clone();
@@ -130,7 +131,7 @@ fn purge(state: &AppState) -> Result<(SweepReport, Closing), StoreError> {
     let sessions = state
         .store
         .purge_sessions(|s| s.alive(now, sec.session_idle_timeout, sec.session_lifetime))?;
-    let invitations = state.store.purge_invitations(now)?;
+    let invitations = state.store.purge_invitations(now)? + state.store.purge_reset_links(now)?;
     state.store.purge_requests(now)?;
     let secrets = purge_secrets(state, now)?;
     let closing = state

@@ -281,6 +281,7 @@ impl Application {
             .await
             .map_err(std::io::Error::other)?;
         let courier = crate::courier::start(&state.clone().into_inner());
+        let resets = crate::ops::reset_desk::start(&state.clone().into_inner());
         let control = match crate::control::start(&state.clone().into_inner()) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -291,6 +292,10 @@ impl Application {
         server.await?;
         if let Some(c) = control {
             c.stop();
+        }
+        // The reset links still queued are emailed before the courier stops.
+        if let Some(r) = resets {
+            r.stop().await;
         }
         courier.stop().await;
         if let Err(e) = jobs.shutdown().await {

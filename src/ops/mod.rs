@@ -15,6 +15,7 @@ pub mod password;
 pub mod password_reset;
 pub mod people;
 pub mod provisioning;
+pub mod reset_desk;
 pub mod reveal;
 pub mod state;
 pub mod subscriptions;

@@ -111,16 +111,17 @@ pub(super) async fn send_email(state: &AppState, mail: delivery::Email) -> Resul
     Ok(())
 }
 
-/// The person a one-time link (an invitation, or a password reset) is
-/// for, while it has not expired.
-pub fn link_holder(state: &AppState, token: &str) -> Result<Option<User>, OpError> {
+/// The person an invitation link is for, while it has not expired and
+/// they have not set a password yet. Only invitations are looked up here:
+/// a password reset link's token is unknown.
+pub fn invitation_holder(state: &AppState, token: &str) -> Result<Option<User>, OpError> {
     let Some(inv) = state.store.invitation(&sha256(token.as_bytes()))? else {
         return Ok(None);
     };
     if inv.expires_at <= state.clock.now() {
         return Ok(None);
     }
-    Ok(state.store.user(inv.user_id)?)
+    Ok(state.store.user(inv.user_id)?.filter(|u| !u.is_active()))
 }
 
 /// A new invitation link for someone who has not set a password yet,

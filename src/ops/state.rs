@@ -53,8 +53,8 @@ pub struct AppState {
     pub mailer: Option<crate::mail::Mailer>,
     /// Calls webhook endpoints, only where the address rule allows.
     pub webhooks_out: crate::outgoing::Guarded,
-    /// Counts password reset requests.
-    pub resets: super::password_reset::ResetThrottle,
+    /// Counts password reset requests and queues their work.
+    pub resets: super::reset_desk::ResetDesk,
     /// One backup at a time, and when the last one was written.
     pub backups: super::backup::Backups,
 }

@@ -61,7 +61,7 @@ impl Store {
     /// id its key ends with or the id its value holds.
     fn check_pointers(&self, r: &mut DataReport) -> Result<(), StoreError> {
         use Points::*;
-        let checks: [(&str, &sled::Tree, &sled::Tree, Points); 17] = [
+        let checks: [(&str, &sled::Tree, &sled::Tree, Points); 18] = [
             (
                 "product_by_provider",
                 &self.product_by_provider,
@@ -111,6 +111,12 @@ impl Store {
                 "invitation_by_user",
                 &self.invitation_by_user,
                 &self.invitation,
+                Value,
+            ),
+            (
+                "password_reset_by_user",
+                &self.password_reset_by_user,
+                &self.password_reset,
                 Value,
             ),
             (

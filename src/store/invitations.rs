@@ -48,6 +48,8 @@ impl Store {
 
     /// Uses up the invitation: sets the password and opens a session, in one
     /// transaction, so a link works once even when submitted twice at once.
+    /// An invitation is for a person who has no password yet: for anyone
+    /// else it is `Missing`. Any reset link of theirs ends with it.
     pub fn accept_invitation(
         &self,
         hash: &[u8; 32],
@@ -58,15 +60,18 @@ impl Store {
     ) -> Result<User, StoreError> {
         let _writing = self.writing();
         let session_value = encode(session)?;
-        let _turn = self.turn();
-        let r = (
+        let trees = (
             &self.invitation,
             &self.invitation_by_user,
             &self.user,
             &self.session,
             &self.session_by_user,
-        )
-            .transaction(|(invs, inv_by_user, users, sessions, sess_by_user)| {
+            &self.password_reset,
+            &self.password_reset_by_user,
+        );
+        let _turn = self.turn();
+        let r = trees.transaction(
+            |(invs, inv_by_user, users, sessions, sess_by_user, links, links_by_user)| {
                 let Some(raw) = invs.remove(&hash[..])? else {
                     return abort(Conflict::Missing);
                 };
@@ -79,13 +84,18 @@ impl Store {
                     return abort(Conflict::Missing);
                 };
                 let mut user: User = tx_decode(&raw)?;
+                if user.is_active() {
+                    return abort(Conflict::Missing);
+                }
                 user.password_hash = Some(password.clone());
                 user.password_changed_at = Some(now);
                 users.insert(&user.id.to_bytes(), tx_encode(&user)?)?;
                 sessions.insert(&session_hash[..], session_value.clone())?;
                 sess_by_user.insert(&key::<48>(&[&user.id.to_bytes(), session_hash])[..], &[])?;
+                super::resets::end_reset_link(links, links_by_user, user.id)?;
                 Ok(user)
-            });
+            },
+        );
         from_tx(r)
     }
 

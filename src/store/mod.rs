@@ -52,6 +52,7 @@ mod embedded;
 mod invitations;
 mod notifications;
 mod once;
+mod resets;
 mod sessions;
 mod subscriptions;
 mod teams;
@@ -69,6 +70,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use invitations::Invitation;
+pub use resets::{Reset, ResetLink};
 pub use sessions::Session;
 
 use crate::crypto::master_key::MasterKey;
@@ -171,6 +173,8 @@ pub struct Store {
     session_by_user: sled::Tree,
     invitation: sled::Tree,
     invitation_by_user: sled::Tree,
+    password_reset: sled::Tree,
+    password_reset_by_user: sled::Tree,
     team: sled::Tree,
     team_by_name: sled::Tree,
     membership: sled::Tree,
@@ -292,6 +296,8 @@ impl Store {
             session_by_user: tree("session_by_user")?,
             invitation: tree("invitation")?,
             invitation_by_user: tree("invitation_by_user")?,
+            password_reset: tree("password_reset")?,
+            password_reset_by_user: tree("password_reset_by_user")?,
             team: tree("team")?,
             team_by_name: tree("team_by_name")?,
             membership: tree("membership")?,

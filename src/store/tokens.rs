@@ -14,7 +14,7 @@ tx_trees! {
 }
 
 /// The owner list's key: the person's or the team's id, then the token id.
-fn owner_key(t: &ApiToken) -> Vec<u8> {
+pub(super) fn owner_key(t: &ApiToken) -> Vec<u8> {
     let mut k = match t.owner {
         TokenOwner::Person { user, .. } => user.to_bytes().to_vec(),
         TokenOwner::Team { team, .. } => team.to_bytes().to_vec(),

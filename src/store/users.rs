@@ -70,7 +70,8 @@ impl Store {
         self.user.iter().values().map(|v| decode(&v?)).collect()
     }
 
-    /// Sets a new password and ends every session of the user but `keep`.
+    /// Sets a new password, ends every session of the user but `keep`, and
+    /// ends their reset link: a link sent for the old password dies with it.
     pub fn set_password(
         &self,
         id: UserId,
@@ -81,8 +82,14 @@ impl Store {
         let _writing = self.writing();
         let sessions = self.session_hashes_of(id)?;
         let _turn = self.turn();
-        let r = (&self.user, &self.session, &self.session_by_user).transaction(
-            |(users, session, by_user)| {
+        let r = (
+            &self.user,
+            &self.session,
+            &self.session_by_user,
+            &self.password_reset,
+            &self.password_reset_by_user,
+        )
+            .transaction(|(users, session, by_user, links, links_by_user)| {
                 let Some(raw) = users.get(id.to_bytes())? else {
                     return abort(Conflict::Missing);
                 };
@@ -94,9 +101,9 @@ impl Store {
                     session.remove(&h[..])?;
                     by_user.remove(&super::key::<48>(&[&id.to_bytes(), h])[..])?;
                 }
+                super::resets::end_reset_link(links, links_by_user, id)?;
                 Ok(())
-            },
-        );
+            });
         from_tx(r)
     }
 }

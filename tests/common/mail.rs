@@ -139,3 +139,15 @@ pub fn text_of(raw: &str) -> String {
         .replace("=\n", "")
         .replace("=3D", "=")
 }
+
+/// The link in an email's text that goes to `path`.
+pub fn link_in(mail: &str, path: &str) -> String {
+    let text = text_of(mail);
+    let at = text.find(path).expect("the link is in the email");
+    let start = text[..at].rfind("http").expect("the link starts with http");
+    text[start..]
+        .split_whitespace()
+        .next()
+        .expect("the link")
+        .to_owned()
+}

@@ -37,9 +37,10 @@ fn invalid(visitor: &Visitor) -> PageResult {
     page_with_status(&p, StatusCode::NOT_FOUND)
 }
 
-/// The invitation's person, when the link is known and not expired.
+/// The invitation's person, when the link is a known invitation, not
+/// expired, and its person has no password yet.
 fn lookup(state: &AppState, token: &str) -> Result<Option<crate::domain::account::User>, WebError> {
-    Ok(crate::ops::people::link_holder(state, token)?)
+    Ok(crate::ops::people::invitation_holder(state, token)?)
 }
 
 pub async fn form(

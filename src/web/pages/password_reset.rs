@@ -1,6 +1,7 @@
 //! Forgotten password in the pages: ask for a link by email (the answer
 //! never says whether the address has an account), then choose a new
-//! password from the link, once; every other session of the account ends.
+//! password from the link, once; every other session of the account ends,
+//! and the person's API tokens too unless they clear the box.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,16 +10,14 @@ use serde::Deserialize;
 
 use crate::domain::account::Password;
 use crate::ops::AppState;
-use crate::store::{Conflict, StoreError};
+use crate::ops::password_reset::Holder;
 use crate::web::csrf::Form;
 use crate::web::errors::WebError;
 use crate::web::flash::FlashKind;
 use crate::web::render::{
     FormErrors, Layout, PageResult, form_again, page, page_with_status, redirect_flash,
 };
-use crate::web::session::{
-    SESSION_COOKIE, Visitor, base_cookie, client_address, new_session, session_hash,
-};
+use crate::web::session::{SESSION_COOKIE, Visitor, base_cookie, client_address, session_hash};
 
 #[derive(Template)]
 #[template(path = "password_forgot.html")]
@@ -49,7 +48,7 @@ pub async fn forgot_submit(
     Form(f): Form<ForgotForm>,
 ) -> PageResult {
     let client = client_address(&req, &state.config.server);
-    crate::ops::password_reset::request(&state, &f.email, &client).await?;
+    crate::ops::password_reset::request(&state, &f.email, &client);
     page(&ForgotPage {
         layout: Layout::new(&visitor, "Forgotten password"),
         mail_on: state.mailer.is_some(),
@@ -63,7 +62,23 @@ struct ResetPage {
     layout: Layout,
     valid: bool,
     email: String,
+    /// The person's API tokens, and whether the box to revoke them is ticked.
+    tokens: usize,
+    revoke: bool,
     errors: FormErrors,
+}
+
+impl ResetPage {
+    fn of(visitor: &Visitor, holder: &Holder, revoke: bool, errors: FormErrors) -> Self {
+        Self {
+            layout: Layout::new(visitor, "Choose a new password"),
+            valid: true,
+            email: holder.user.email.to_string(),
+            tokens: holder.tokens,
+            revoke,
+            errors,
+        }
+    }
 }
 
 fn no_store(mut res: HttpResponse) -> HttpResponse {
@@ -74,15 +89,13 @@ fn no_store(mut res: HttpResponse) -> HttpResponse {
     res
 }
 
-fn lookup(state: &AppState, token: &str) -> Result<Option<crate::domain::account::User>, WebError> {
-    Ok(crate::ops::people::link_holder(state, token)?.filter(|u| u.is_active()))
-}
-
 fn invalid(visitor: &Visitor) -> PageResult {
     let p = ResetPage {
         layout: Layout::new(visitor, "Choose a new password"),
         valid: false,
         email: String::new(),
+        tokens: 0,
+        revoke: false,
         errors: FormErrors::default(),
     };
     page_with_status(&p, StatusCode::NOT_FOUND).map(no_store)
@@ -93,15 +106,15 @@ pub async fn reset_form(
     visitor: Visitor,
     token: web::Path<String>,
 ) -> PageResult {
-    let Some(user) = lookup(&state, &token)? else {
+    let Some(holder) = crate::ops::password_reset::holder(&state, &token)? else {
         return invalid(&visitor);
     };
-    page(&ResetPage {
-        layout: Layout::new(&visitor, "Choose a new password"),
-        valid: true,
-        email: user.email.to_string(),
-        errors: FormErrors::default(),
-    })
+    page(&ResetPage::of(
+        &visitor,
+        &holder,
+        true,
+        FormErrors::default(),
+    ))
     .map(no_store)
 }
 
@@ -111,6 +124,9 @@ pub struct ResetForm {
     password: String,
     #[serde(default)]
     password_again: String,
+    /// Present when the box is ticked (a cleared box sends nothing).
+    #[serde(default)]
+    revoke_tokens: Option<String>,
 }
 
 pub async fn reset_submit(
@@ -119,50 +135,37 @@ pub async fn reset_submit(
     token: web::Path<String>,
     Form(f): Form<ResetForm>,
 ) -> PageResult {
-    let Some(user) = lookup(&state, &token)? else {
+    let Some(holder) = crate::ops::password_reset::holder(&state, &token)? else {
         return invalid(&visitor);
     };
+    let revoke = f.revoke_tokens.is_some();
     let password = match Password::parse_new(f.password, &f.password_again) {
         Ok(p) => p,
         Err(e) => {
-            let p = ResetPage {
-                layout: Layout::new(&visitor, "Choose a new password"),
-                valid: true,
-                email: user.email.to_string(),
-                errors: FormErrors::one(e),
-            };
+            let p = ResetPage::of(&visitor, &holder, revoke, FormErrors::one(e));
             return form_again(&p).map(no_store);
         }
     };
-    let hash = state
-        .hasher
-        .hash(password)
-        .await
-        .map_err(WebError::internal)?;
-    let (cookie_token, hash_of_session, session) = new_session(&state, user.id);
-    // Every session the account had ends: whoever held one needs the new password.
-    for old in state.store.session_hashes_of(user.id)? {
-        state.store.delete_session(&old)?;
-    }
-    match state.store.accept_invitation(
-        &session_hash(&token),
-        &hash,
-        state.clock.now(),
-        &hash_of_session,
-        &session,
-    ) {
-        Ok(_) => {}
-        Err(StoreError::Conflict(Conflict::Missing)) => return invalid(&visitor),
-        Err(e) => return Err(e.into()),
-    }
-    state.store.flush().await?;
-    tracing::info!(user = %user.id, "password reset");
-    let mut res = redirect_flash(
-        &visitor,
-        "/",
-        FlashKind::Success,
-        "Your new password is set; any other session of your account has ended.".to_owned(),
-    );
+    let cookie_token = crate::crypto::random::token();
+    let done = crate::ops::password_reset::reset(
+        &state,
+        &token,
+        password,
+        session_hash(&cookie_token),
+        revoke,
+    )
+    .await?;
+    let Some(done) = done else {
+        return invalid(&visitor);
+    };
+    let message = match done.revoked {
+        0 => "Your new password is set; any other session of your account has ended.".to_owned(),
+        1 => "Your new password is set; any other session of your account has ended, and your API token is revoked.".to_owned(),
+        n => format!(
+            "Your new password is set; any other session of your account has ended, and your {n} API tokens are revoked."
+        ),
+    };
+    let mut res = redirect_flash(&visitor, "/", FlashKind::Success, message);
     res.add_cookie(&base_cookie(
         SESSION_COOKIE,
         cookie_token,
