@@ -125,15 +125,7 @@ async fn a_provider_suspends_one_consumer_s_credentials_on_its_product_over_the_
     app.stop().await;
 }
 
-const LEAK_SECRET: &str = "a-long-random-scanner-secret-0123456789";
-
-fn sign(body: &str) -> String {
-    use hmac::{KeyInit, Mac};
-    let mut mac =
-        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(LEAK_SECRET.as_bytes()).unwrap();
-    mac.update(body.as_bytes());
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
+use common::leak_signature as sign;
 
 async fn report(app: &TestApp, body: &str, signature: Option<&str>) -> (u16, String) {
     let mut req = reqwest::Client::new()

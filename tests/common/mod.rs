@@ -843,3 +843,15 @@ pub async fn authorize(app: &TestApp, headers: &[(&str, &str)]) -> reqwest::Resp
     }
     req.send().await.expect("authorize")
 }
+
+/// The shared secret tests give the leaked-key intake.
+pub const LEAK_SECRET: &str = "a-long-random-scanner-secret-0123456789";
+
+/// A leak report's `X-Agora-Signature`, as a secret scanner signs it.
+pub fn leak_signature(body: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(LEAK_SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}

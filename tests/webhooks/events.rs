@@ -16,17 +16,6 @@ use super::*;
 
 const DAY: Duration = Duration::from_secs(86_400);
 
-/// The shared secret of the leaked-key intake, and a report's signature.
-const SCANNER_SECRET: &str = "a-long-random-scanner-secret-0123456789";
-
-fn scanner_signature(body: &str) -> String {
-    use hmac::{KeyInit, Mac};
-    let mut mac =
-        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(SCANNER_SECRET.as_bytes()).unwrap();
-    mac.update(body.as_bytes());
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
-
 /// The payload examples of docs/events.md (its `json` blocks), by type.
 fn documented_payloads() -> Vec<(String, Value)> {
     let doc =
@@ -74,7 +63,7 @@ async fn every_event_type_an_endpoint_can_choose_arrives_when_its_change_happens
     let fake = Arc::new(FakePlane::new("fake"));
     let dir = tempfile::tempdir().unwrap();
     let scanner = dir.path().join("leaks.secret");
-    std::fs::write(&scanner, SCANNER_SECRET).unwrap();
+    std::fs::write(&scanner, LEAK_SECRET).unwrap();
     let scanner = scanner.display().to_string();
     let env = [
         PRIVATE,
@@ -252,7 +241,7 @@ async fn every_event_type_an_endpoint_can_choose_arrives_when_its_change_happens
     let res = reqwest::Client::new()
         .post(format!("{}/security/leaked-keys", app.base))
         .header("content-type", "application/json")
-        .header("X-Agora-Signature", scanner_signature(&report))
+        .header("X-Agora-Signature", leak_signature(&report))
         .body(report)
         .send()
         .await
