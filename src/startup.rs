@@ -52,6 +52,8 @@ pub struct Seams {
     pub planes: Vec<Arc<dyn DataPlane>>,
     /// The resolver of outgoing calls, instead of the system's.
     pub lookup: Option<crate::outgoing::Lookup>,
+    /// Hears every answer of the JSON API.
+    pub api_tap: Option<crate::api::tap::Tap>,
 }
 
 pub struct Application {
@@ -213,14 +215,17 @@ impl Application {
         let limit = state.config.server.body_limit;
         let head_timeout = state.config.server.body_timeout;
         let app_state = state.clone();
+        let api_tap = seams.api_tap.map(web::Data::new);
         let endpoints = web::Data::new(crate::gateway::Endpoints {
             gateway: state.gateway.clone(),
             config: state.config.gateway.clone(),
         });
         let server = HttpServer::new(move || {
-            App::new()
-                .app_data(app_state.clone())
-                .app_data(endpoints.clone())
+            let mut app = App::new().app_data(app_state.clone());
+            if let Some(tap) = &api_tap {
+                app = app.app_data(tap.clone());
+            }
+            app.app_data(endpoints.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 // An id or a verb in the path that does not parse names nothing.
                 .app_data(

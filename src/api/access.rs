@@ -13,11 +13,12 @@ use super::problem::{ApiResult, Problem};
 use super::subscriptions::ReasonBody;
 
 use super::views::AccessView;
-use super::{created, json, ok, once};
+use super::{created, json, located, ok, once};
 use crate::domain::ids::{AccessId, ProductId, ResourceId, TeamId};
 use crate::ops::access::{self, AccessInput, Decision};
 use crate::ops::{AppState, OpError, catalog};
 
+/// An access request: which application, for which resource, through which subscription, with the values of the resource's fields.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessBody {
@@ -35,7 +36,10 @@ pub struct AccessBody {
     pub values: BTreeMap<String, String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/access-requests", tag = "access",
+/// List a team's access requests
+///
+/// Each request of one of the team's applications for one resource, in every state.
+#[utoipa::path(get, operation_id = "listAccessRequests", path = "/api/v1/teams/{team}/access-requests", tag = "access",
     params(("team" = String, Path, description = "The team's id"), Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = AccessList), (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -55,7 +59,10 @@ pub async fn list(
     Ok(ok(&AccessList::new(page.of(all, |a| a.id.clone())?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/access-requests", tag = "access",
+/// Request access to a resource
+///
+/// Asks for access for one of the team's applications to a resource its subscription includes, with the values of the resource's fields. A resource with automatic approval is approved at once.
+#[utoipa::path(post, operation_id = "requestAccess", path = "/api/v1/teams/{team}/access-requests", tag = "access",
     params(("team" = String, Path, description = "The team's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "A retried request with the same key answers with the first one's access request")),
     request_body = AccessBody,
@@ -98,7 +105,10 @@ pub async fn request(
             let p = catalog::visible(&state, &[c.team_id()], false, product)?;
             let r = catalog::resource(&state, &p, resource)?;
             let a = access::request(&state, &c, &p, &r, &input).await?;
-            Ok((a.id.to_string(), created(&AccessView::from(&a))))
+            Ok((
+                a.id.to_string(),
+                located(&req, &a.id.to_string(), created(&AccessView::from(&a))),
+            ))
         },
         |id| {
             let id = id.parse().map_err(|_| OpError::NotFound)?;
@@ -112,8 +122,11 @@ pub async fn request(
     .await
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/access-requests/{access}", tag = "access",
-    params(("team" = String, Path, description = "The team's id"), ("access" = String, Path)),
+/// Read an access request
+///
+/// One of the team's access requests.
+#[utoipa::path(get, operation_id = "getAccessRequest", path = "/api/v1/teams/{team}/access-requests/{access}", tag = "access",
+    params(("team" = String, Path, description = "The team's id"), ("access" = String, Path, description = "The access request's id")),
     responses((status = 200, body = AccessView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -131,7 +144,10 @@ pub async fn get(
     )?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/provided/access-requests", tag = "provider",
+/// List access requests to a provider's resources
+///
+/// Every access request for the provider team's resources.
+#[utoipa::path(get, operation_id = "listProvidedAccessRequests", path = "/api/v1/teams/{team}/provided/access-requests", tag = "provider",
     params(("team" = String, Path, description = "The provider team's id"), Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = AccessList, description = "Access requests to the team's resources"),
@@ -153,9 +169,12 @@ pub async fn provided(
     Ok(ok(&AccessList::new(page.of(all, |a| a.id.clone())?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/provided/access-requests/{access}/{decision}", tag = "provider",
-    params(("team" = String, Path, description = "The provider team's id"), ("access" = String, Path),
-        ("decision" = String, Path, description = "approve or reject")),
+/// Decide on an access request
+///
+/// `approve` or `reject` a pending access request. Rejecting needs a reason, which the consumer team sees.
+#[utoipa::path(post, operation_id = "decideAccessRequest", path = "/api/v1/teams/{team}/provided/access-requests/{access}/{decision}", tag = "provider",
+    params(("team" = String, Path, description = "The provider team's id"), ("access" = String, Path, description = "The access request's id"),
+        ("decision" = super::views::Decision, Path, description = "The decision")),
     request_body(content = Option<ReasonBody>, description = "A reason, needed to reject"),
     responses((status = 200, body = AccessView), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),

@@ -8,11 +8,12 @@ use super::auth::Bearer;
 use super::page::{ApplicationList, Page};
 use super::problem::{ApiResult, Problem};
 use super::views::ApplicationView;
-use super::{created, json, ok, once};
+use super::{created, json, located, ok, once};
 use crate::domain::ids::{ApplicationId, TeamId};
 use crate::ops::AppState;
 use crate::ops::applications::{self, AppInput};
 
+/// An application's name and description.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationBody {
@@ -30,7 +31,10 @@ impl From<ApplicationBody> for AppInput {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/applications", tag = "applications",
+/// List a team's applications
+///
+/// The team's applications, archived ones included.
+#[utoipa::path(get, operation_id = "listApplications", path = "/api/v1/teams/{team}/applications", tag = "applications",
     params(("team" = String, Path, description = "The team's id"), Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = ApplicationList), (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -50,7 +54,10 @@ pub async fn list(
     Ok(ok(&ApplicationList::new(page.of(all, |a| a.id.clone())?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/applications", tag = "applications",
+/// Create an application
+///
+/// An application holds the team's access requests and credentials for one piece of software.
+#[utoipa::path(post, operation_id = "createApplication", path = "/api/v1/teams/{team}/applications", tag = "applications",
     params(("team" = String, Path, description = "The team's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "A retried create with the same key answers with the first one's application")),
     request_body = ApplicationBody,
@@ -78,7 +85,10 @@ pub async fn create(
         &body,
         || async {
             let a = applications::save(&state, &c, None, &input).await?;
-            Ok((a.id.to_string(), created(&ApplicationView::from(&a))))
+            Ok((
+                a.id.to_string(),
+                located(&req, &a.id.to_string(), created(&ApplicationView::from(&a))),
+            ))
         },
         |id| {
             let id = id.parse().map_err(|_| crate::ops::OpError::NotFound)?;
@@ -92,8 +102,11 @@ pub async fn create(
     .await
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/applications/{application}", tag = "applications",
-    params(("team" = String, Path, description = "The team's id"), ("application" = String, Path)),
+/// Read an application
+///
+/// One of the team's applications.
+#[utoipa::path(get, operation_id = "getApplication", path = "/api/v1/teams/{team}/applications/{application}", tag = "applications",
+    params(("team" = String, Path, description = "The team's id"), ("application" = String, Path, description = "The application's id")),
     responses((status = 200, body = ApplicationView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -111,8 +124,11 @@ pub async fn get(
     )?)))
 }
 
-#[utoipa::path(put, path = "/api/v1/teams/{team}/applications/{application}", tag = "applications",
-    params(("team" = String, Path, description = "The team's id"), ("application" = String, Path)),
+/// Change an application
+///
+/// Replaces the application's name and description.
+#[utoipa::path(put, operation_id = "updateApplication", path = "/api/v1/teams/{team}/applications/{application}", tag = "applications",
+    params(("team" = String, Path, description = "The team's id"), ("application" = String, Path, description = "The application's id")),
     request_body = ApplicationBody,
     responses((status = 200, body = ApplicationView), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -134,8 +150,11 @@ pub async fn update(
     Ok(ok(&ApplicationView::from(&a)))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/applications/{application}/archive", tag = "applications",
-    params(("team" = String, Path, description = "The team's id"), ("application" = String, Path)),
+/// Archive an application
+///
+/// Revokes the application's access everywhere and deletes its credentials; an archived application can then be deleted.
+#[utoipa::path(post, operation_id = "archiveApplication", path = "/api/v1/teams/{team}/applications/{application}/archive", tag = "applications",
+    params(("team" = String, Path, description = "The team's id"), ("application" = String, Path, description = "The application's id")),
     responses((status = 200, body = ApplicationView, description = "Archived: its access is revoked everywhere"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -158,8 +177,11 @@ pub async fn archive(
     )?)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/teams/{team}/applications/{application}", tag = "applications",
-    params(("team" = String, Path, description = "The team's id"), ("application" = String, Path)),
+/// Delete an application
+///
+/// Removes an archived application.
+#[utoipa::path(delete, operation_id = "deleteApplication", path = "/api/v1/teams/{team}/applications/{application}", tag = "applications",
+    params(("team" = String, Path, description = "The team's id"), ("application" = String, Path, description = "The application's id")),
     responses((status = 204, description = "Deleted (it must be archived first)"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),

@@ -21,7 +21,10 @@ fn view(state: &AppState, p: &crate::domain::product::Product) -> ApiResult<Prod
     Ok(ProductView::of(p, &resources, &plans))
 }
 
-#[utoipa::path(get, path = "/api/v1/products", tag = "marketplace", params(Page),
+/// List the Marketplace
+///
+/// Every published product, with its resources and plans.
+#[utoipa::path(get, operation_id = "listProducts", path = "/api/v1/products", tag = "marketplace", params(Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = ProductList, description = "The published products"),
         (status = 401, body = Problem, content_type = "application/problem+json")),
@@ -38,8 +41,11 @@ pub async fn marketplace(
     Ok(ok(&ProductList::new(page.of(all, |p| p.id.clone())?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/products/{product}", tag = "marketplace",
-    params(("product" = String, Path)),
+/// Read a product
+///
+/// A published product, or one of the caller's own team.
+#[utoipa::path(get, operation_id = "getProduct", path = "/api/v1/products/{product}", tag = "marketplace",
+    params(("product" = String, Path, description = "The product's id")),
     responses((status = 200, body = ProductView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -56,6 +62,7 @@ pub async fn product(
     Ok(ok(&view(&state, &p)?))
 }
 
+/// A product's name, summary, markdown description and tags.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductBody {
@@ -79,7 +86,10 @@ impl From<ProductBody> for ProductInput {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/products", tag = "provider",
+/// List a provider team's products
+///
+/// The team's products in every state: draft, published and unpublished.
+#[utoipa::path(get, operation_id = "listOwnProducts", path = "/api/v1/teams/{team}/products", tag = "provider",
     params(("team" = String, Path, description = "The provider team's id"), Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = ProductList, description = "The team's products, drafts included"),
@@ -101,7 +111,10 @@ pub async fn own(
     Ok(ok(&ProductList::new(page.of(all, |p| p.id.clone())?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/products", tag = "provider",
+/// Create a product
+///
+/// A new draft product of the provider team; it shows in the Marketplace once published.
+#[utoipa::path(post, operation_id = "createProduct", path = "/api/v1/teams/{team}/products", tag = "provider",
     params(("team" = String, Path, description = "The provider team's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "A retried create with the same key answers with the first one's product")),
     request_body = ProductBody,
@@ -139,8 +152,11 @@ pub async fn create_product(
     .await
 }
 
-#[utoipa::path(put, path = "/api/v1/teams/{team}/products/{product}", tag = "provider",
-    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path)),
+/// Change a product
+///
+/// Replaces the product's name, summary, description and tags.
+#[utoipa::path(put, operation_id = "updateProduct", path = "/api/v1/teams/{team}/products/{product}", tag = "provider",
+    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path, description = "The product's id")),
     request_body = ProductBody,
     responses((status = 200, body = ProductView), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -162,9 +178,12 @@ pub async fn update_product(
     Ok(ok(&view(&state, &p)?))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/products/{product}/{publishing}", tag = "provider",
-    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path),
-        ("publishing" = String, Path, description = "publish or unpublish")),
+/// Publish or unpublish a product
+///
+/// `publish` shows the product in the Marketplace (it needs a resource and a plan); `unpublish` hides it from new subscribers while existing subscriptions keep working.
+#[utoipa::path(post, operation_id = "setProductPublishing", path = "/api/v1/teams/{team}/products/{product}/{publishing}", tag = "provider",
+    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path, description = "The product's id"),
+        ("publishing" = super::views::Publishing, Path, description = "Show or hide the product")),
     responses((status = 200, body = ProductView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -187,6 +206,7 @@ pub async fn publishing(
     Ok(ok(&view(&state, &p)?))
 }
 
+/// A field a consumer fills in when requesting access to a resource.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FieldBody {
@@ -194,6 +214,7 @@ pub struct FieldBody {
     pub name: String,
     pub label: String,
     /// text, number, select or checkbox.
+    #[schema(value_type = super::views::FieldKind)]
     pub kind: String,
     #[serde(default)]
     pub required: bool,
@@ -207,6 +228,7 @@ pub struct FieldBody {
     pub help: String,
 }
 
+/// A resource: the API route the gateway serves, on which data plane, with the credential types and access approval it takes.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceBody {
@@ -217,8 +239,10 @@ pub struct ResourceBody {
     pub route: String,
     pub dataplane: String,
     /// api_key and/or oauth_client.
+    #[schema(value_type = Vec<super::views::CredentialKind>)]
     pub credential_types: Vec<String>,
     /// automatic or manual.
+    #[schema(value_type = super::views::Approval)]
     pub access_approval: String,
     #[serde(default)]
     pub fields: Vec<FieldBody>,
@@ -276,8 +300,11 @@ async fn save_resource(
     Ok(ResourceView::from(&r))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/products/{product}/resources", tag = "provider",
-    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path)),
+/// Add a resource to a product
+///
+/// A resource is an API route the gateway serves on a data plane, with the credential types and the access approval it takes.
+#[utoipa::path(post, operation_id = "createResource", path = "/api/v1/teams/{team}/products/{product}/resources", tag = "provider",
+    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path, description = "The product's id")),
     request_body = ResourceBody,
     responses((status = 201, body = ResourceView), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -298,8 +325,11 @@ pub async fn create_resource(
     ))
 }
 
-#[utoipa::path(put, path = "/api/v1/teams/{team}/products/{product}/resources/{resource}", tag = "provider",
-    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path), ("resource" = String, Path)),
+/// Change a resource
+///
+/// Replaces the resource's settings.
+#[utoipa::path(put, operation_id = "updateResource", path = "/api/v1/teams/{team}/products/{product}/resources/{resource}", tag = "provider",
+    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path, description = "The product's id"), ("resource" = String, Path, description = "The resource's id")),
     request_body = ResourceBody,
     responses((status = 200, body = ResourceView), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -326,6 +356,7 @@ pub async fn update_resource(
     .await?))
 }
 
+/// A plan: the resources it grants, its quota, approval mode and credential lifetimes.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanBody {
@@ -341,6 +372,7 @@ pub struct PlanBody {
     #[serde(default)]
     pub per_day: Option<u32>,
     /// automatic or manual.
+    #[schema(value_type = super::views::Approval)]
     pub approval: String,
     /// How long its credentials live; absent: no expiry unless a consumer sets one.
     #[serde(default)]
@@ -375,8 +407,11 @@ async fn save_plan(
     Ok(PlanView::from(&plan))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/products/{product}/plans", tag = "provider",
-    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path)),
+/// Add a plan to a product
+///
+/// A plan grants resources with a quota, an approval mode and credential lifetimes.
+#[utoipa::path(post, operation_id = "createPlan", path = "/api/v1/teams/{team}/products/{product}/plans", tag = "provider",
+    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path, description = "The product's id")),
     request_body = PlanBody,
     responses((status = 201, body = PlanView), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -397,8 +432,11 @@ pub async fn create_plan(
     ))
 }
 
-#[utoipa::path(put, path = "/api/v1/teams/{team}/products/{product}/plans/{plan}", tag = "provider",
-    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path), ("plan" = String, Path)),
+/// Change a plan
+///
+/// Replaces the plan's settings.
+#[utoipa::path(put, operation_id = "updatePlan", path = "/api/v1/teams/{team}/products/{product}/plans/{plan}", tag = "provider",
+    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path, description = "The product's id"), ("plan" = String, Path, description = "The plan's id")),
     request_body = PlanBody,
     responses((status = 200, body = PlanView), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),

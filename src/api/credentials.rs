@@ -11,12 +11,13 @@ use super::once;
 use super::page::{CredentialList, Page};
 use super::problem::{ApiError, ApiResult, Problem};
 use super::views::{CredentialView, CredentialWithSecret, SecretView};
-use super::{created, json, no_store, ok, optional_json};
+use super::{created, json, located, no_store, ok, optional_json};
 use crate::domain::abilities::Grace;
 use crate::domain::ids::{AccessId, ApplicationId, CredentialId, TeamId};
 use crate::ops::credentials::{self, Fresh, NewCredential, Verb};
 use crate::ops::{AppState, OpError};
 
+/// A new credential for an approved access.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCredentialBody {
@@ -26,6 +27,7 @@ pub struct NewCredentialBody {
     pub access: String,
     pub name: String,
     /// api_key or oauth_client: one the resource accepts.
+    #[schema(value_type = super::views::CredentialKind)]
     pub kind: String,
     /// Days it lives, up to the plan's or resource's maximum; absent: the default.
     #[serde(default)]
@@ -33,11 +35,13 @@ pub struct NewCredentialBody {
     pub lifetime_days: Option<u32>,
 }
 
+/// Options of a credential action; only `renew` takes any.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActBody {
     /// For renew: how long the previous secret keeps working: none, 1h, 24h or 7d.
     #[serde(default)]
+    #[schema(value_type = Option<super::views::Grace>)]
     pub grace: Option<String>,
     /// For renew: days the new secret lives; absent: the policy's default.
     #[serde(default)]
@@ -59,7 +63,10 @@ fn with_secret(
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/credentials", tag = "credentials",
+/// List a team's credentials
+///
+/// The team's API keys and OAuth clients, with their states. Secrets are never listed.
+#[utoipa::path(get, operation_id = "listCredentials", path = "/api/v1/teams/{team}/credentials", tag = "credentials",
     params(("team" = String, Path, description = "The team's id"), Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),
@@ -83,7 +90,10 @@ pub async fn list(
     Ok(ok(&CredentialList::new(page.of(all, |c| c.id.clone())?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/credentials", tag = "credentials",
+/// Create a credential
+///
+/// An API key or OAuth client for an approved access. The secret is in this answer only (`Cache-Control: no-store`); afterwards `revealCredential` shows it during its view window.
+#[utoipa::path(post, operation_id = "createCredential", path = "/api/v1/teams/{team}/credentials", tag = "credentials",
     params(("team" = String, Path, description = "The team's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "A retried create with the same key answers with the first one's credential")),
     request_body = NewCredentialBody,
@@ -127,7 +137,8 @@ pub async fn create(
             let place = credentials::place(&state, caller.team_id(), app, access)?;
             let made = credentials::create(&state, &caller, &place, &input).await?;
             let view = with_secret(&state, &made.credential, Some(made.secret));
-            Ok((made.credential.id.to_string(), no_store(created(&view))))
+            let id = made.credential.id.to_string();
+            Ok((id.clone(), located(&req, &id, no_store(created(&view)))))
         },
         |id| {
             let id = id.parse().map_err(|_| OpError::NotFound)?;
@@ -138,8 +149,11 @@ pub async fn create(
     .await
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/credentials/{credential}", tag = "credentials",
-    params(("team" = String, Path, description = "The team's id"), ("credential" = String, Path)),
+/// Read a credential
+///
+/// One of the team's credentials, without its secret.
+#[utoipa::path(get, operation_id = "getCredential", path = "/api/v1/teams/{team}/credentials/{credential}", tag = "credentials",
+    params(("team" = String, Path, description = "The team's id"), ("credential" = String, Path, description = "The credential's id")),
     responses(
         (status = 200, body = CredentialView),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -157,9 +171,12 @@ pub async fn get(
     Ok(ok(&CredentialView::of(&c, state.clock.now())))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/credentials/{credential}/{action}", tag = "credentials",
-    params(("team" = String, Path, description = "The team's id"), ("credential" = String, Path),
-        ("action" = String, Path, description = "suspend, enable, renew, end-grace, delete or retry"),
+/// Suspend, enable, renew, end grace, delete or retry a credential
+///
+/// `suspend` stops the credential working and `enable` starts it again; `renew` makes a new secret (the previous one can keep working for a grace period) and shows it in this answer only; `end-grace` stops the previous secret now; `delete` removes it; `retry` asks the data plane again after a failure.
+#[utoipa::path(post, operation_id = "actOnCredential", path = "/api/v1/teams/{team}/credentials/{credential}/{action}", tag = "credentials",
+    params(("team" = String, Path, description = "The team's id"), ("credential" = String, Path, description = "The credential's id"),
+        ("action" = super::views::CredentialAction, Path, description = "What to do"),
         ("Idempotency-Key" = Option<String>, Header, description = "For renew: a retried renewal with the same key renews once; the key with another credential or body is refused (422)")),
     request_body(content = Option<ActBody>, description = "For renew: the grace period"),
     responses(
@@ -221,8 +238,11 @@ pub async fn act(
     renew().await.map(|(_, res)| res)
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/credentials/{credential}/reveal", tag = "credentials",
-    params(("team" = String, Path, description = "The team's id"), ("credential" = String, Path)),
+/// View a credential's secret
+///
+/// The clear secret, while its view window is open (3 days after it was made, by default). Needs a personal read-write token of a developer or admin; each view is audited.
+#[utoipa::path(post, operation_id = "revealCredential", path = "/api/v1/teams/{team}/credentials/{credential}/reveal", tag = "credentials",
+    params(("team" = String, Path, description = "The team's id"), ("credential" = String, Path, description = "The credential's id")),
     responses(
         (status = 200, body = SecretView, description = "The clear secret (`Cache-Control: no-store`); audited"),
         (status = 401, body = Problem, content_type = "application/problem+json"),

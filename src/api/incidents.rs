@@ -13,13 +13,15 @@ use crate::domain::ids::{ApplicationId, ProductId, TeamId};
 use crate::ops::AppState;
 use crate::ops::incidents::{self, Suspended};
 
+/// Why credentials are being suspended; kept in the audit trail.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReasonBody {
+pub struct SuspendBody {
     /// Kept with each credential and in the history; the team sees it.
     pub reason: String,
 }
 
+/// How many credentials are being suspended.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SuspendedView {
     /// Active credentials now being suspended (deleted where their data plane cannot suspend).
@@ -35,9 +37,12 @@ fn accepted(s: Suspended) -> HttpResponse {
     })
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/applications/{application}/suspend-credentials", tag = "applications",
-    params(("team" = String, Path, description = "The team's id"), ("application" = String, Path)),
-    request_body = ReasonBody,
+/// Suspend every credential of an application
+///
+/// For an incident: suspends all the application's active credentials at once, with a reason kept in the audit trail. They can be enabled again one by one.
+#[utoipa::path(post, operation_id = "suspendApplicationCredentials", path = "/api/v1/teams/{team}/applications/{application}/suspend-credentials", tag = "applications",
+    params(("team" = String, Path, description = "The team's id"), ("application" = String, Path, description = "The application's id")),
+    request_body = SuspendBody,
     responses((status = 202, body = SuspendedView, description = "Each credential follows its own state machine; read them for progress"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -53,16 +58,19 @@ pub async fn suspend_application(
 ) -> ApiResult<HttpResponse> {
     let (team, app) = path.into_inner();
     let c = bearer.caller(&state, team)?;
-    let b: ReasonBody = json(&body)?;
+    let b: SuspendBody = json(&body)?;
     Ok(accepted(
         incidents::suspend_application(&state, &c, app, &b.reason).await?,
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/products/{product}/consumers/{consumer}/suspend-credentials", tag = "provider",
-    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path),
+/// Suspend a consumer team's credentials for a product
+///
+/// For an incident on the provider's side: suspends every credential of one consumer team for the product's resources, with a reason the consumer sees.
+#[utoipa::path(post, operation_id = "suspendConsumerCredentials", path = "/api/v1/teams/{team}/products/{product}/consumers/{consumer}/suspend-credentials", tag = "provider",
+    params(("team" = String, Path, description = "The provider team's id"), ("product" = String, Path, description = "The product's id"),
         ("consumer" = String, Path, description = "The consumer team's id")),
-    request_body = ReasonBody,
+    request_body = SuspendBody,
     responses((status = 202, body = SuspendedView),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -78,7 +86,7 @@ pub async fn suspend_consumer(
 ) -> ApiResult<HttpResponse> {
     let (team, product, consumer) = path.into_inner();
     let c = bearer.caller(&state, team)?;
-    let b: ReasonBody = json(&body)?;
+    let b: SuspendBody = json(&body)?;
     Ok(accepted(
         incidents::suspend_consumer_on_product(&state, &c, product, consumer, &b.reason).await?,
     ))

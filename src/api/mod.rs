@@ -9,11 +9,13 @@ pub mod applications;
 pub mod auth;
 pub mod catalog;
 pub mod credentials;
+pub mod doc;
 pub mod incidents;
 pub mod once;
 pub mod page;
 pub mod problem;
 pub mod subscriptions;
+pub mod tap;
 pub mod teams;
 pub mod views;
 pub mod webhooks;
@@ -22,10 +24,9 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
 
 use auth::Bearer;
+pub use doc::document;
 use problem::{ApiError, ApiResult};
 
 /// The largest JSON body a call may send.
@@ -37,6 +38,19 @@ pub(crate) fn ok<T: Serialize>(body: &T) -> HttpResponse {
 
 pub(crate) fn created<T: Serialize>(body: &T) -> HttpResponse {
     HttpResponse::Created().json(body)
+}
+
+/// A 201 that names the new object's path: the create's path and its id.
+pub(crate) fn located(
+    req: &actix_web::HttpRequest,
+    id: &str,
+    mut res: HttpResponse,
+) -> HttpResponse {
+    let at = format!("{}/{id}", req.path().trim_end_matches('/'));
+    if let Ok(v) = header::HeaderValue::from_str(&at) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
 }
 
 /// An answer holding a secret: no cache keeps it.
@@ -51,9 +65,7 @@ pub(crate) fn no_store(mut res: HttpResponse) -> HttpResponse {
 /// A JSON body read strictly: what does not parse is a 400 saying why.
 pub(crate) fn json<T: DeserializeOwned>(body: &web::Bytes) -> ApiResult<T> {
     if body.len() > MAX_BODY {
-        return Err(ApiError::BadRequest(format!(
-            "The body is larger than {MAX_BODY} bytes."
-        )));
+        return Err(ApiError::TooLarge(MAX_BODY));
     }
     serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("The body is not the JSON this call takes: {e}")))
@@ -80,67 +92,8 @@ pub(crate) fn writes(bearer: &Bearer) -> ApiResult<()> {
     }
 }
 
-struct BearerScheme;
-
-impl Modify for BearerScheme {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("agt_<token id>_<secret>")
-                    .build(),
-            ),
-        );
-    }
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Agora API",
-        description = "Everything a consumer and a provider do in Agora's pages, for scripts and CI. Authenticate with `Authorization: Bearer <API token>` (made on your account page, or a team's service token). Errors are `application/problem+json`. Lists take `cursor` and `limit`. POSTs that create take an `Idempotency-Key`."
-    ),
-    paths(
-        teams::list, teams::get, teams::members, teams::audit,
-        teams::notifications, teams::read, teams::email_topics, teams::set_email_topics,
-        catalog::marketplace, catalog::product,
-        catalog::own, catalog::create_product, catalog::update_product, catalog::publishing,
-        catalog::create_resource, catalog::update_resource, catalog::create_plan, catalog::update_plan,
-        subscriptions::list, subscriptions::subscribe, subscriptions::get, subscriptions::cancel,
-        subscriptions::provided, subscriptions::decide,
-        applications::list, applications::create, applications::get, applications::update,
-        applications::archive, applications::delete,
-        access::list, access::request, access::get, access::provided, access::decide,
-        credentials::list, credentials::create, credentials::get, credentials::reveal, credentials::act,
-        webhooks::list, webhooks::register, webhooks::get, webhooks::change, webhooks::remove,
-        webhooks::test, webhooks::deliveries, webhooks::redeliver,
-        incidents::suspend_application, incidents::suspend_consumer,
-    ),
-    modifiers(&BearerScheme),
-    tags(
-        (name = "teams", description = "The teams a token reaches, their members and activity"),
-        (name = "marketplace", description = "Published products"),
-        (name = "subscriptions", description = "A team's subscriptions to plans"),
-        (name = "applications", description = "A team's applications"),
-        (name = "access", description = "Access requests: an application × a resource"),
-        (name = "credentials", description = "API keys and OAuth clients"),
-        (name = "notifications", description = "The person's notifications"),
-        (name = "provider", description = "A provider team's catalog and decisions"),
-        (name = "webhooks", description = "A team's event webhooks and their deliveries"),
-    )
-)]
-pub struct ApiDoc;
-
-/// The OpenAPI document, as served.
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
-}
-
-async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(document())
+async fn openapi_json(state: web::Data<crate::ops::AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(doc::served(&state.public_url))
 }
 
 fn path_error(err: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
@@ -158,6 +111,8 @@ fn query_error(
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(problem::bounded))
+            .wrap(actix_web::middleware::from_fn(tap::listen))
             .app_data(web::PathConfig::default().error_handler(path_error))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PayloadConfig::new(MAX_BODY))

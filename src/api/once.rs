@@ -21,7 +21,8 @@ use crate::ops::AppState;
 use crate::store::{Binding, Claim};
 
 pub const HEADER: &str = "Idempotency-Key";
-const MAX_KEY: usize = 200;
+/// The longest key, in visible ASCII characters.
+pub const MAX_KEY: usize = 200;
 
 fn key_of(req: &HttpRequest) -> ApiResult<Option<String>> {
     let mut values = req.headers().get_all(HEADER);

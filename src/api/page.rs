@@ -61,7 +61,8 @@ impl Page {
 
 /// Declares the page type of one kind of item.
 macro_rules! list_of {
-    ($name:ident, $item:ty) => {
+    ($name:ident, $item:ty, $doc:literal) => {
+        #[doc = $doc]
         #[derive(Debug, Serialize, ToSchema)]
         pub struct $name {
             pub items: Vec<$item>,
@@ -79,14 +80,54 @@ macro_rules! list_of {
 
 use super::views::*;
 
-list_of!(TeamList, TeamView);
-list_of!(MemberList, MemberView);
-list_of!(ProductList, ProductView);
-list_of!(SubscriptionList, SubscriptionView);
-list_of!(ApplicationList, ApplicationView);
-list_of!(AccessList, AccessView);
-list_of!(CredentialList, CredentialView);
-list_of!(NotificationList, NotificationView);
-list_of!(AuditList, AuditView);
-list_of!(EndpointList, EndpointView);
-list_of!(DeliveryList, DeliveryView);
+list_of!(TeamList, TeamView, "A page of teams, in creation order.");
+list_of!(
+    MemberList,
+    MemberView,
+    "A page of a team's members, in creation order."
+);
+list_of!(
+    ProductList,
+    ProductView,
+    "A page of products, in creation order."
+);
+list_of!(
+    SubscriptionList,
+    SubscriptionView,
+    "A page of subscriptions, in creation order."
+);
+list_of!(
+    ApplicationList,
+    ApplicationView,
+    "A page of applications, in creation order."
+);
+list_of!(
+    AccessList,
+    AccessView,
+    "A page of access requests, in creation order."
+);
+list_of!(
+    CredentialList,
+    CredentialView,
+    "A page of credentials, in creation order."
+);
+list_of!(
+    NotificationList,
+    NotificationView,
+    "A page of notifications, in creation order."
+);
+list_of!(
+    AuditList,
+    AuditView,
+    "A page of audit records, in creation order."
+);
+list_of!(
+    EndpointList,
+    EndpointView,
+    "A page of webhook endpoints, in creation order."
+);
+list_of!(
+    DeliveryList,
+    DeliveryView,
+    "A page of webhook deliveries, in creation order."
+);

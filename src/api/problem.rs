@@ -25,6 +25,7 @@ pub struct Problem {
     pub detail: String,
     /// For invalid input: the message of each field, by field name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(required = false)]
     pub errors: BTreeMap<String, String>,
 }
 
@@ -36,6 +37,9 @@ pub enum ApiError {
     Op(#[from] OpError),
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A body past the API's bound.
+    #[error("The body is larger than {0} bytes.")]
+    TooLarge(usize),
     #[error("a request with this Idempotency-Key is still being handled")]
     InFlight,
     /// An `Idempotency-Key` sent again with another request.
@@ -59,6 +63,7 @@ impl ApiError {
             ),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),
             ApiError::InFlight => (StatusCode::CONFLICT, "in-flight", "Request in progress"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Body too large"),
             ApiError::KeyReused(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",
@@ -88,7 +93,7 @@ impl ApiError {
         let detail = match self {
             ApiError::Unauthenticated(why) => (*why).to_owned(),
             ApiError::BadRequest(why) => why.clone(),
-            ApiError::InFlight => self.to_string(),
+            ApiError::InFlight | ApiError::TooLarge(_) => self.to_string(),
             ApiError::KeyReused(why) => why.clone(),
             ApiError::Op(e) => match e {
                 OpError::NotFound => {
@@ -138,6 +143,9 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         res.content_type("application/problem+json")
             .insert_header((header::CACHE_CONTROL, "no-store"));
+        if matches!(self, ApiError::InFlight) {
+            res.insert_header((header::RETRY_AFTER, "1"));
+        }
         if matches!(self, ApiError::Unauthenticated(_)) {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"agora\""));
         }
@@ -146,3 +154,23 @@ impl ResponseError for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Answers a body refused by the extractor's bound (actix's own plain-text
+/// 413) as the API's problem, like every other refusal.
+pub(crate) async fn bounded(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let plain = res.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|ct| ct.as_bytes() != b"application/problem+json");
+    if !plain {
+        return Ok(res);
+    }
+    let (req, _) = res.into_parts();
+    let problem = ApiError::TooLarge(super::MAX_BODY).error_response();
+    Ok(actix_web::dev::ServiceResponse::new(req, problem))
+}

@@ -9,11 +9,12 @@ use super::auth::Bearer;
 use super::page::{Page, SubscriptionList};
 use super::problem::{ApiResult, Problem};
 use super::views::SubscriptionView;
-use super::{created, json, ok, once, optional_json};
+use super::{created, json, located, ok, once, optional_json};
 use crate::domain::ids::{PlanId, ProductId, SubscriptionId, TeamId};
 use crate::ops::subscriptions::{self, Decision};
 use crate::ops::{AppState, OpError, catalog};
 
+/// The product and plan to subscribe to.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscribeBody {
@@ -21,6 +22,7 @@ pub struct SubscribeBody {
     pub plan: String,
 }
 
+/// A reason for a decision, shown to the other team.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
@@ -33,7 +35,10 @@ pub(crate) fn reason_of(body: &web::Bytes) -> ApiResult<String> {
     Ok(optional_json::<ReasonBody>(body)?.reason)
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/subscriptions", tag = "subscriptions",
+/// List a team's subscriptions
+///
+/// The team's subscriptions to plans, in every state.
+#[utoipa::path(get, operation_id = "listSubscriptions", path = "/api/v1/teams/{team}/subscriptions", tag = "subscriptions",
     params(("team" = String, Path, description = "The team's id"), Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = SubscriptionList), (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -53,7 +58,10 @@ pub async fn list(
     Ok(ok(&SubscriptionList::new(page.of(all, |s| s.id.clone())?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/subscriptions", tag = "subscriptions",
+/// Subscribe to a plan
+///
+/// Subscribes the team to a plan of a published product. A plan with manual approval leaves the subscription `requested` until the provider decides.
+#[utoipa::path(post, operation_id = "createSubscription", path = "/api/v1/teams/{team}/subscriptions", tag = "subscriptions",
     params(("team" = String, Path, description = "The team's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "A retried subscribe with the same key answers with the first one's subscription")),
     request_body = SubscribeBody,
@@ -87,7 +95,14 @@ pub async fn subscribe(
             let p = catalog::visible(&state, &[c.team_id()], false, product)?;
             let plan = catalog::plan(&state, &p, plan)?;
             let s = subscriptions::subscribe(&state, &c, &p, &plan).await?;
-            Ok((s.id.to_string(), created(&SubscriptionView::from(&s))))
+            Ok((
+                s.id.to_string(),
+                located(
+                    &req,
+                    &s.id.to_string(),
+                    created(&SubscriptionView::from(&s)),
+                ),
+            ))
         },
         |id| {
             let id = id.parse().map_err(|_| OpError::NotFound)?;
@@ -99,8 +114,11 @@ pub async fn subscribe(
     .await
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/subscriptions/{subscription}", tag = "subscriptions",
-    params(("team" = String, Path, description = "The team's id"), ("subscription" = String, Path)),
+/// Read a subscription
+///
+/// One of the team's subscriptions.
+#[utoipa::path(get, operation_id = "getSubscription", path = "/api/v1/teams/{team}/subscriptions/{subscription}", tag = "subscriptions",
+    params(("team" = String, Path, description = "The team's id"), ("subscription" = String, Path, description = "The subscription's id")),
     responses((status = 200, body = SubscriptionView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -116,8 +134,11 @@ pub async fn get(
     )))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/subscriptions/{subscription}/cancel", tag = "subscriptions",
-    params(("team" = String, Path, description = "The team's id"), ("subscription" = String, Path)),
+/// Cancel a subscription
+///
+/// Ends the subscription; the access it carried is revoked and its credentials stop working.
+#[utoipa::path(post, operation_id = "cancelSubscription", path = "/api/v1/teams/{team}/subscriptions/{subscription}/cancel", tag = "subscriptions",
+    params(("team" = String, Path, description = "The team's id"), ("subscription" = String, Path, description = "The subscription's id")),
     request_body(content = Option<ReasonBody>),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = SubscriptionView), (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -139,7 +160,10 @@ pub async fn cancel(
     Ok(ok(&SubscriptionView::from(&s)))
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/provided/subscriptions", tag = "provider",
+/// List subscriptions to a provider's products
+///
+/// Every subscription to the provider team's products.
+#[utoipa::path(get, operation_id = "listProvidedSubscriptions", path = "/api/v1/teams/{team}/provided/subscriptions", tag = "provider",
     params(("team" = String, Path, description = "The provider team's id"), Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = SubscriptionList, description = "Subscriptions to the team's products"),
@@ -161,9 +185,12 @@ pub async fn provided(
     Ok(ok(&SubscriptionList::new(page.of(all, |s| s.id.clone())?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/provided/subscriptions/{subscription}/{decision}", tag = "provider",
-    params(("team" = String, Path, description = "The provider team's id"), ("subscription" = String, Path),
-        ("decision" = String, Path, description = "approve, reject or end")),
+/// Decide on a subscription
+///
+/// `approve` or `reject` a requested subscription, or `end` an active one. Rejecting and ending need a reason, which the consumer team sees.
+#[utoipa::path(post, operation_id = "decideSubscription", path = "/api/v1/teams/{team}/provided/subscriptions/{subscription}/{decision}", tag = "provider",
+    params(("team" = String, Path, description = "The provider team's id"), ("subscription" = String, Path, description = "The subscription's id"),
+        ("decision" = super::views::SubscriptionDecision, Path, description = "The decision")),
     request_body(content = Option<ReasonBody>, description = "A reason, needed to reject or end"),
     responses((status = 200, body = SubscriptionView), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),

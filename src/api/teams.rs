@@ -11,7 +11,10 @@ use super::views::{AuditView, MemberView, NotificationView, TeamView};
 use crate::domain::ids::{NotificationId, TeamId};
 use crate::ops::{AppState, notifications, teams, tokens};
 
-#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", params(Page),
+/// List the teams this token reaches
+///
+/// Each team with the caller's role in it. A team token reaches its own team only.
+#[utoipa::path(get, operation_id = "listTeams", path = "/api/v1/teams", tag = "teams", params(Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = TeamList), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -27,7 +30,10 @@ pub async fn list(
     Ok(ok(&TeamList::new(page.of(all, |t| t.id.clone())?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}", tag = "teams",
+/// Read a team
+///
+/// The team, with the caller's role in it.
+#[utoipa::path(get, operation_id = "getTeam", path = "/api/v1/teams/{team}", tag = "teams",
     params(("team" = String, Path, description = "The team's id")),
     responses((status = 200, body = TeamView), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
@@ -41,7 +47,10 @@ pub async fn get(
     Ok(ok(&TeamView::of(&c.team, c.role.as_str())))
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/members", tag = "teams",
+/// List a team's members
+///
+/// Each member with their role and since when they belong to the team.
+#[utoipa::path(get, operation_id = "listTeamMembers", path = "/api/v1/teams/{team}/members", tag = "teams",
     params(("team" = String, Path, description = "The team's id"), Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = MemberList), (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -61,7 +70,10 @@ pub async fn members(
     Ok(ok(&MemberList::new(page.of(all, |m| m.user.clone())?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/audit", tag = "teams",
+/// Read a team's audit trail
+///
+/// What was done in the team, by whom and when, oldest first.
+#[utoipa::path(get, operation_id = "listTeamAudit", path = "/api/v1/teams/{team}/audit", tag = "teams",
     params(("team" = String, Path, description = "The team's id"), Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = AuditList, description = "The team's activity, oldest first within the last 1,000 records"),
@@ -82,7 +94,10 @@ pub async fn audit(
     Ok(ok(&AuditList::new(page.of(all, |a| a.id.clone())?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(Page),
+/// List the person's notifications
+///
+/// The notifications of the token's person, across their teams. A service token has none.
+#[utoipa::path(get, operation_id = "listNotifications", path = "/api/v1/notifications", tag = "notifications", params(Page),
     responses(
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A query or body that does not parse"),(status = 200, body = NotificationList, description = "The person's latest 100 notifications"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -101,8 +116,11 @@ pub async fn notifications(
     Ok(ok(&NotificationList::new(page.of(all, |n| n.id.clone())?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/notifications/{notification}/read", tag = "notifications",
-    params(("notification" = String, Path)),
+/// Mark a notification read
+///
+/// Marks one of the person's notifications as read; marking it again changes nothing.
+#[utoipa::path(post, operation_id = "markNotificationRead", path = "/api/v1/notifications/{notification}/read", tag = "notifications",
+    params(("notification" = String, Path, description = "The notification's id")),
     responses((status = 404, body = Problem, content_type = "application/problem+json"), (status = 204, description = "Marked read"), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -121,6 +139,7 @@ pub async fn read(
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct EmailTopics {
     /// Among credentials, access, subscriptions and approvals.
+    #[schema(value_type = Vec<super::views::Topic>)]
     pub topics: Vec<String>,
     /// Whether this server sends email at all.
     pub email_on: bool,
@@ -131,10 +150,14 @@ pub struct EmailTopics {
 #[serde(deny_unknown_fields)]
 pub struct EmailTopicsBody {
     /// Among credentials, access, subscriptions and approvals.
+    #[schema(value_type = Vec<super::views::Topic>)]
     pub topics: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/notifications/email", tag = "notifications",
+/// Read the email topics
+///
+/// Which topics of notifications the person also receives by email, and whether email is set up on this installation.
+#[utoipa::path(get, operation_id = "getEmailTopics", path = "/api/v1/notifications/email", tag = "notifications",
     responses((status = 200, body = EmailTopics), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "A service token: it has no person")),
     security(("bearer" = [])))]
@@ -155,7 +178,10 @@ pub async fn email_topics(state: web::Data<AppState>, bearer: Bearer) -> ApiResu
     }))
 }
 
-#[utoipa::path(put, path = "/api/v1/notifications/email", tag = "notifications",
+/// Choose the email topics
+///
+/// Replaces the topics the person receives by email.
+#[utoipa::path(put, operation_id = "setEmailTopics", path = "/api/v1/notifications/email", tag = "notifications",
     request_body = EmailTopicsBody,
     responses((status = 200, body = EmailTopics), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),

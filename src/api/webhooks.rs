@@ -11,18 +11,21 @@ use super::once;
 use super::page::{DeliveryList, EndpointList, Page};
 use super::problem::{ApiResult, Problem};
 use super::views::{DeliveryView, EndpointView, EndpointWithSecret};
-use super::{created, json, no_store, ok};
+use super::{created, json, located, no_store, ok};
 use crate::domain::ids::{DeliveryId, EndpointId, TeamId};
 use crate::ops::AppState;
 use crate::ops::webhooks::{self, EndpointInput};
 
+/// A webhook endpoint: where events are sent and which ones.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointBody {
     /// https://…; plain http:// only where the server may call private
     /// networks (`[webhooks] allow_private_targets`).
+    #[schema(format = Uri)]
     pub url: String,
     /// The event types it receives, such as `credential.suspended`.
+    #[schema(value_type = Vec<super::views::EventType>)]
     pub events: Vec<String>,
     /// On a change: enable a disabled endpoint again.
     #[serde(default)]
@@ -38,7 +41,10 @@ impl EndpointBody {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/webhooks", tag = "webhooks",
+/// List a team's webhook endpoints
+///
+/// The team's endpoints and the events each receives. Signing secrets are never listed.
+#[utoipa::path(get, operation_id = "listWebhooks", path = "/api/v1/teams/{team}/webhooks", tag = "webhooks",
     params(("team" = String, Path, description = "The team's id"), Page),
     responses((status = 200, body = EndpointList),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -60,7 +66,10 @@ pub async fn list(
     Ok(ok(&EndpointList::new(page.of(all, |e| e.id.clone())?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/webhooks", tag = "webhooks",
+/// Register a webhook endpoint
+///
+/// An HTTPS endpoint on a public address that receives the chosen events, signed with the secret in this answer (shown once).
+#[utoipa::path(post, operation_id = "registerWebhook", path = "/api/v1/teams/{team}/webhooks", tag = "webhooks",
     params(("team" = String, Path, description = "The team's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "A retried registration answers with the first endpoint, without its secret")),
     request_body = EndpointBody,
@@ -94,7 +103,8 @@ pub async fn register(
                 endpoint: EndpointView::from(&made.endpoint),
                 secret: made.secret,
             };
-            Ok((made.endpoint.id.to_string(), no_store(created(&view))))
+            let id = made.endpoint.id.to_string();
+            Ok((id.clone(), located(&req, &id, no_store(created(&view)))))
         },
         |id| {
             let id = id.parse().map_err(|_| crate::ops::OpError::NotFound)?;
@@ -104,8 +114,11 @@ pub async fn register(
     .await
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/webhooks/{endpoint}", tag = "webhooks",
-    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path)),
+/// Read a webhook endpoint
+///
+/// One of the team's endpoints, with its health.
+#[utoipa::path(get, operation_id = "getWebhook", path = "/api/v1/teams/{team}/webhooks/{endpoint}", tag = "webhooks",
+    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path, description = "The webhook endpoint's id")),
     responses((status = 200, body = EndpointView),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -121,8 +134,11 @@ pub async fn get(
     Ok(ok(&EndpointView::from(&webhooks::get(&state, &c, id)?)))
 }
 
-#[utoipa::path(put, path = "/api/v1/teams/{team}/webhooks/{endpoint}", tag = "webhooks",
-    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path)),
+/// Change a webhook endpoint
+///
+/// Replaces the endpoint's URL, events, and whether it is enabled.
+#[utoipa::path(put, operation_id = "updateWebhook", path = "/api/v1/teams/{team}/webhooks/{endpoint}", tag = "webhooks",
+    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path, description = "The webhook endpoint's id")),
     request_body = EndpointBody,
     responses((status = 200, body = EndpointView),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -145,8 +161,11 @@ pub async fn change(
     Ok(ok(&EndpointView::from(&e)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/teams/{team}/webhooks/{endpoint}", tag = "webhooks",
-    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path)),
+/// Remove a webhook endpoint
+///
+/// The endpoint receives nothing more; deliveries due to it are dropped.
+#[utoipa::path(delete, operation_id = "deleteWebhook", path = "/api/v1/teams/{team}/webhooks/{endpoint}", tag = "webhooks",
+    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path, description = "The webhook endpoint's id")),
     responses((status = 204, description = "Removed"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -163,8 +182,11 @@ pub async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/webhooks/{endpoint}/test", tag = "webhooks",
-    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path)),
+/// Send a test event
+///
+/// Queues an `endpoint.test` event to the endpoint.
+#[utoipa::path(post, operation_id = "testWebhook", path = "/api/v1/teams/{team}/webhooks/{endpoint}/test", tag = "webhooks",
+    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path, description = "The webhook endpoint's id")),
     responses((status = 202, description = "An `endpoint.test` event is queued"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -181,8 +203,11 @@ pub async fn test(
     Ok(HttpResponse::Accepted().finish())
 }
 
-#[utoipa::path(get, path = "/api/v1/teams/{team}/webhooks/{endpoint}/deliveries", tag = "webhooks",
-    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path), Page),
+/// List an endpoint's deliveries
+///
+/// Each event sent or due to the endpoint, with its attempts and last answer.
+#[utoipa::path(get, operation_id = "listWebhookDeliveries", path = "/api/v1/teams/{team}/webhooks/{endpoint}/deliveries", tag = "webhooks",
+    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path, description = "The webhook endpoint's id"), Page),
     responses((status = 200, body = DeliveryList, description = "The latest 100, newest first"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -206,8 +231,11 @@ pub async fn deliveries(
     Ok(ok(&DeliveryList::new(page.of(all, |d| d.id.clone())?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/teams/{team}/webhooks/{endpoint}/deliveries/{delivery}/redeliver", tag = "webhooks",
-    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path), ("delivery" = String, Path)),
+/// Send a delivery again
+///
+/// Queues a delivery again, with the same `webhook-id`, whatever its state.
+#[utoipa::path(post, operation_id = "redeliverWebhook", path = "/api/v1/teams/{team}/webhooks/{endpoint}/deliveries/{delivery}/redeliver", tag = "webhooks",
+    params(("team" = String, Path, description = "The team's id"), ("endpoint" = String, Path, description = "The webhook endpoint's id"), ("delivery" = String, Path, description = "The delivery's id")),
     responses((status = 202, description = "Due again now"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),

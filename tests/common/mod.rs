@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod api;
 pub mod binary;
+pub mod contract;
 pub mod fake_plane;
 pub mod load;
 pub mod mail;
@@ -33,6 +34,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     handle: ServerHandle,
     running: actix_web::rt::task::JoinHandle<std::io::Result<()>>,
+    /// Holds every API answer to the served document.
+    pub contract: contract::Guard,
 }
 
 /// Settings for Agora on `dir` (its `data` directory and `agora.key`) and a
@@ -88,8 +91,12 @@ pub async fn spawn_with_planes(
 pub async fn spawn_with_seams(
     dir: tempfile::TempDir,
     env: &[(&str, &str)],
-    seams: Seams,
+    mut seams: Seams,
 ) -> TestApp {
+    let contract = contract::Contract::new();
+    if seams.api_tap.is_none() {
+        seams.api_tap = Some(contract.tap());
+    }
     // Tests run due work themselves (`run_due`); the scheduler stays out of their way.
     let mut vars = vec![("AGORA_PROVISIONING__INTERVAL", "1h")];
     vars.extend_from_slice(env);
@@ -119,6 +126,7 @@ pub async fn spawn_with_seams(
         dir,
         handle,
         running,
+        contract: contract::Guard(contract),
     }
 }
 

@@ -7,8 +7,9 @@ use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::product::Product;
 use crate::domain::resource::{Plan, Quota, Resource};
 
-use super::{time, time_opt};
+use super::{Approval, AtExpiry, CredentialKind, FieldKind, ProductState, time, time_opt};
 
+/// The requests a plan allows per minute and per day.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct QuotaView {
     /// Requests per minute; absent: no limit per minute.
@@ -26,11 +27,13 @@ impl From<Quota> for QuotaView {
     }
 }
 
+/// A field a consumer fills in when requesting access.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldView {
     pub name: String,
     pub label: String,
     /// text, number, select or checkbox.
+    #[schema(value_type = FieldKind)]
     pub kind: String,
     pub required: bool,
     pub options: Vec<String>,
@@ -38,6 +41,7 @@ pub struct FieldView {
     pub help: String,
 }
 
+/// A resource of a product: an API route the gateway serves.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResourceView {
     pub id: String,
@@ -48,8 +52,10 @@ pub struct ResourceView {
     pub route: String,
     pub dataplane: String,
     /// api_key and/or oauth_client.
+    #[schema(value_type = Vec<CredentialKind>)]
     pub credential_types: Vec<String>,
     /// automatic or manual.
+    #[schema(value_type = Approval)]
     pub access_approval: String,
     /// What a consumer fills in when requesting access.
     pub fields: Vec<FieldView>,
@@ -71,6 +77,7 @@ pub struct ExpiryView {
     pub default_days: Option<u32>,
     /// suspend (renewable) or deprovision (removed) at expiry; absent: suspend.
     #[serde(default)]
+    #[schema(value_type = Option<AtExpiry>)]
     pub at_expiry: Option<String>,
 }
 
@@ -136,6 +143,7 @@ impl From<&Resource> for ResourceView {
     }
 }
 
+/// A plan of a product.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanView {
     pub id: String,
@@ -146,6 +154,7 @@ pub struct PlanView {
     pub resources: Vec<String>,
     pub quota: QuotaView,
     /// automatic or manual: whether the provider approves subscriptions.
+    #[schema(value_type = Approval)]
     pub approval: String,
     /// How long its credentials live (unless a resource sets its own).
     pub expiry: ExpiryView,
@@ -166,6 +175,7 @@ impl From<&Plan> for PlanView {
     }
 }
 
+/// A product with its resources and plans.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProductView {
     pub id: String,
@@ -176,8 +186,11 @@ pub struct ProductView {
     pub description: String,
     pub tags: Vec<String>,
     /// draft, published or unpublished.
+    #[schema(value_type = ProductState)]
     pub state: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub published_at: Option<String>,
     pub resources: Vec<ResourceView>,
     pub plans: Vec<PlanView>,

@@ -7,8 +7,9 @@ use crate::clock::Timestamp;
 use crate::domain::credential::Credential;
 use crate::domain::resource::CredentialType;
 
-use super::{time, time_opt};
+use super::{AtExpiry, CredentialKind, CredentialState, Desired, time, time_opt};
 
+/// A credential (API key or OAuth client), without its secret.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CredentialView {
     pub id: String,
@@ -19,31 +20,40 @@ pub struct CredentialView {
     pub resource: String,
     pub name: String,
     /// api_key or oauth_client.
+    #[schema(value_type = CredentialKind)]
     pub kind: String,
     /// The public key id (API keys) shown in lists and logs.
     pub key_id: String,
     /// The OAuth client id (OAuth clients).
     pub client_id: Option<String>,
     /// Pending, Active, Inactive, Expired, Deleting or Failed.
+    #[schema(value_type = CredentialState)]
     pub state: String,
     /// What the user asked for: active, inactive or deleted.
+    #[schema(value_type = Desired)]
     pub desired: String,
     /// Whether the data plane is still carrying out the last change.
     pub in_progress: bool,
     pub secret_version: u32,
     /// Until when View Credential (`reveal`) can show the secret.
+    #[schema(format = DateTime)]
     pub viewable_until: Option<String>,
     /// After a renewal: until when the previous secret keeps working.
+    #[schema(format = DateTime)]
     pub grace_until: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub renewed_at: Option<String>,
     /// The provider's reason for its last action.
     pub reason: Option<String>,
     /// The data plane's last error, while retrying or after giving up.
     pub last_error: Option<String>,
     /// When its lifetime ends; absent: never.
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
     /// suspend or deprovision, at `expires_at`.
+    #[schema(value_type = Option<AtExpiry>)]
     pub at_expiry: Option<String>,
 }
 
@@ -95,5 +105,6 @@ pub struct SecretView {
     /// The full API key, or the OAuth client secret.
     pub secret: String,
     pub client_id: Option<String>,
+    #[schema(format = DateTime)]
     pub viewable_until: Option<String>,
 }

@@ -18,9 +18,11 @@ use crate::domain::team::{Membership, Team};
 
 mod catalog;
 mod credentials;
+mod sets;
 
 pub use catalog::*;
 pub use credentials::*;
+pub use sets::*;
 
 fn time(t: Timestamp) -> String {
     t.rfc3339()
@@ -30,6 +32,7 @@ fn time_opt(t: Option<Timestamp>) -> Option<String> {
     t.map(time)
 }
 
+/// A team, with the caller's role in it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TeamView {
     pub id: String,
@@ -38,6 +41,7 @@ pub struct TeamView {
     /// Whether the team may publish products.
     pub provider: bool,
     /// The caller's role in the team: admin, developer or viewer.
+    #[schema(value_type = Role)]
     pub role: String,
 }
 
@@ -53,12 +57,16 @@ impl TeamView {
     }
 }
 
+/// A member of a team.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
     pub user: String,
     pub name: String,
+    #[schema(format = Email)]
     pub email: String,
+    #[schema(value_type = Role)]
     pub role: String,
+    #[schema(format = DateTime)]
     pub since: String,
 }
 
@@ -74,6 +82,7 @@ impl MemberView {
     }
 }
 
+/// A team's subscription to a plan.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubscriptionView {
     pub id: String,
@@ -82,9 +91,13 @@ pub struct SubscriptionView {
     pub product: String,
     pub plan: String,
     /// requested, active, rejected or cancelled.
+    #[schema(value_type = SubscriptionState)]
     pub state: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub decided_at: Option<String>,
+    #[schema(format = DateTime)]
     pub ended_at: Option<String>,
     pub reason: Option<String>,
 }
@@ -106,13 +119,16 @@ impl From<&Subscription> for SubscriptionView {
     }
 }
 
+/// An application of a team.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationView {
     pub id: String,
     pub team: String,
     pub name: String,
     pub description: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub archived_at: Option<String>,
 }
 
@@ -129,6 +145,7 @@ impl From<&Application> for ApplicationView {
     }
 }
 
+/// An access request of an application for one resource.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccessView {
     pub id: String,
@@ -142,10 +159,14 @@ pub struct AccessView {
     /// The values of the resource's fields, by field name.
     pub values: BTreeMap<String, String>,
     /// pending, approved, rejected or revoked.
+    #[schema(value_type = AccessApproval)]
     pub approval: String,
     /// none, pending, provisioned or failed.
+    #[schema(value_type = Provisioning)]
     pub provisioning: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub decided_at: Option<String>,
     pub reason: Option<String>,
 }
@@ -171,12 +192,15 @@ impl From<&AccessRequest> for AccessView {
     }
 }
 
+/// A notification of the person.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationView {
     pub id: String,
+    #[schema(format = DateTime)]
     pub at: String,
     pub text: String,
     /// The portal page it is about.
+    #[schema(format = UriReference)]
     pub link: String,
     pub read: bool,
 }
@@ -193,9 +217,11 @@ impl From<&Notification> for NotificationView {
     }
 }
 
+/// One record of a team's audit trail.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditView {
     pub id: String,
+    #[schema(format = DateTime)]
     pub at: String,
     /// The person who acted; absent when Agora acted by itself.
     pub actor: Option<String>,
@@ -220,12 +246,16 @@ impl From<&AuditRecord> for AuditView {
 pub struct EndpointView {
     pub id: String,
     pub team: String,
+    #[schema(format = Uri)]
     pub url: String,
+    #[schema(value_type = Vec<EventType>)]
     pub events: Vec<String>,
     pub enabled: bool,
     /// Since when every delivery has failed.
+    #[schema(format = DateTime)]
     pub failing_since: Option<String>,
     pub disabled_reason: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -260,13 +290,17 @@ pub struct DeliveryView {
     pub id: String,
     pub event: String,
     /// due, delivered or failed.
+    #[schema(value_type = DeliveryState)]
     pub state: String,
     pub attempts: u32,
     /// The HTTP status of the last attempt.
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
+    #[schema(format = DateTime)]
     pub next_attempt_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub done_at: Option<String>,
 }
 

@@ -161,7 +161,7 @@ fn schemas(doc: &Value) -> Vec<Schema> {
 }
 
 pub async fn show(visitor: Visitor) -> PageResult {
-    let doc = serde_json::to_value(crate::api::document()).unwrap_or_default();
+    let doc = crate::api::document();
     let mut groups: Vec<Group> = doc["tags"]
         .as_array()
         .map(|ts| {
