@@ -268,3 +268,30 @@ fn an_answer_outside_the_document_is_a_violation() {
     ));
     assert!(ok.violations().is_empty(), "{:?}", ok.violations());
 }
+
+#[actix_web::test]
+async fn the_reference_page_renders_markdown_and_links_every_operation() {
+    let app = common::spawn_app().await;
+    let res = reqwest::get(format!("{}/api", app.base)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    // Markdown, not its marks: `code` is <code>, and no backtick is left.
+    assert!(
+        html.contains("<code>Authorization: Bearer &lt;API token&gt;</code>"),
+        "the intro's code spans are rendered"
+    );
+    assert!(!html.contains('`'), "a backtick is shown raw");
+    // Every operation has its own anchor, named by its operationId, and a
+    // link to it from the list at the top.
+    let doc = agora::api::document();
+    for (path, method, op) in operations(&doc) {
+        let id = op["operationId"].as_str().unwrap();
+        assert!(html.contains(&format!("id=\"{id}\"")), "{method} {path}");
+        assert!(html.contains(&format!("href=\"#{id}\"")), "{method} {path}");
+    }
+    // Enums show their values.
+    assert!(
+        html.contains("<code>end-grace</code>"),
+        "the action verbs are listed"
+    );
+}

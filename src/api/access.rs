@@ -20,6 +20,7 @@ use crate::ops::{AppState, OpError, catalog};
 
 /// An access request: which application, for which resource, through which subscription, with the values of the resource's fields.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"product": "01KDVDNA00ZT90V4RXTAXW1F9K", "resource": "01KDVDNA00ZT90V4RXTAXW1F9N", "application": "01KDVDNA00ZT90V4RXTAXW1F7E", "subscription": "01KDVDNA00ZT90V4RXTAXW1F9Q", "name": "", "values": {"region": "eu"}}))]
 #[serde(deny_unknown_fields)]
 pub struct AccessBody {
     pub product: String,

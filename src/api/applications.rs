@@ -15,6 +15,7 @@ use crate::ops::applications::{self, AppInput};
 
 /// An application's name and description.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Checkout", "description": "The web shop's checkout service"}))]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationBody {
     pub name: String,

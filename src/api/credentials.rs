@@ -19,6 +19,7 @@ use crate::ops::{AppState, OpError};
 
 /// A new credential for an approved access.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"application": "01KDVDNA00ZT90V4RXTAXW1F7E", "access": "01KDVDNA00ZT90V4RXTAXW1FA2", "name": "Checkout key", "kind": "api_key", "lifetime_days": 90}))]
 #[serde(deny_unknown_fields)]
 pub struct NewCredentialBody {
     /// The application the credential is for.
@@ -37,6 +38,7 @@ pub struct NewCredentialBody {
 
 /// Options of a credential action; only `renew` takes any.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(example = json!({"grace": "24h", "lifetime_days": 90}))]
 #[serde(deny_unknown_fields)]
 pub struct ActBody {
     /// For renew: how long the previous secret keeps working: none, 1h, 24h or 7d.

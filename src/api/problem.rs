@@ -16,6 +16,7 @@ use crate::store::StoreError;
 
 /// The problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"type": "urn:agora:problem:invalid", "title": "Invalid input", "status": 422, "detail": "Some fields need attention: see `errors`.", "errors": {"grace": "Choose none, 1h, 24h or 7d."}}))]
 pub struct Problem {
     /// Stable per kind of error: `urn:agora:problem:<kind>`.
     #[serde(rename = "type")]

@@ -16,6 +16,7 @@ use crate::ops::{AppState, OpError, catalog};
 
 /// The product and plan to subscribe to.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"product": "01KDVDNA00ZT90V4RXTAXW1F9K", "plan": "01KDVDNA00ZT90V4RXTAXW1F9P"}))]
 #[serde(deny_unknown_fields)]
 pub struct SubscribeBody {
     pub product: String,
@@ -24,6 +25,7 @@ pub struct SubscribeBody {
 
 /// A reason for a decision, shown to the other team.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(example = json!({"reason": "The plan is retired at the end of the month."}))]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     /// Why: the other team reads it. Needed to reject or end; optional to cancel.

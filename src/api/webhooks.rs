@@ -18,6 +18,7 @@ use crate::ops::webhooks::{self, EndpointInput};
 
 /// A webhook endpoint: where events are sent and which ones.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"url": "https://hooks.example.com/agora", "events": ["credential.created", "credential.suspended"]}))]
 #[serde(deny_unknown_fields)]
 pub struct EndpointBody {
     /// https://…; plain http:// only where the server may call private

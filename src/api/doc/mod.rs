@@ -78,12 +78,18 @@ pub fn document() -> Value {
     doc
 }
 
-/// The document as served: its server is this installation's public URL.
+/// The document as served: its server is this installation's public URL,
+/// and its contact the people who run it.
 pub fn served(public_url: &str) -> Value {
     let mut doc = document();
+    let base = public_url.trim_end_matches('/');
     doc["servers"] = serde_json::json!([{
-        "url": public_url.trim_end_matches('/'),
+        "url": base,
         "description": "This Agora installation",
     }]);
+    doc["info"]["contact"] = serde_json::json!({
+        "name": "The administrators of this Agora installation",
+        "url": format!("{base}/"),
+    });
     doc
 }

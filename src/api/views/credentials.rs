@@ -11,6 +11,7 @@ use super::{AtExpiry, CredentialKind, CredentialState, Desired, time, time_opt};
 
 /// A credential (API key or OAuth client), without its secret.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01KDVDNA00ZT90V4RXTAXW1F8E", "team": "01KDVDNA00YGPK09QR9JGHPMRC", "application": "01KDVDNA00ZT90V4RXTAXW1F7E", "access": "01KDVDNA00ZT90V4RXTAXW1FA2", "product": "01KDVDNA00ZT90V4RXTAXW1F9K", "resource": "01KDVDNA00ZT90V4RXTAXW1F9N", "name": "Checkout key", "kind": "api_key", "key_id": "4c5006d0528dbe44", "client_id": null, "state": "Active", "desired": "active", "in_progress": false, "secret_version": 1, "viewable_until": "2026-01-04T00:00:00.000Z", "grace_until": null, "created_at": "2026-01-01T00:00:00.000Z", "renewed_at": null, "reason": null, "last_error": null, "expires_at": "2026-04-01T00:00:00.000Z", "at_expiry": "suspend"}))]
 pub struct CredentialView {
     pub id: String,
     pub team: String,
@@ -89,6 +90,7 @@ impl CredentialView {
 /// A credential with the secret an operation just made: shown in this
 /// answer only (`Cache-Control: no-store`).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01KDVDNA00ZT90V4RXTAXW1F8E", "team": "01KDVDNA00YGPK09QR9JGHPMRC", "application": "01KDVDNA00ZT90V4RXTAXW1F7E", "access": "01KDVDNA00ZT90V4RXTAXW1FA2", "product": "01KDVDNA00ZT90V4RXTAXW1F9K", "resource": "01KDVDNA00ZT90V4RXTAXW1F9N", "name": "Checkout key", "kind": "api_key", "key_id": "4c5006d0528dbe44", "client_id": null, "state": "Active", "desired": "active", "in_progress": false, "secret_version": 1, "viewable_until": "2026-01-04T00:00:00.000Z", "grace_until": null, "created_at": "2026-01-01T00:00:00.000Z", "renewed_at": null, "reason": null, "last_error": null, "expires_at": "2026-04-01T00:00:00.000Z", "at_expiry": "suspend", "secret": "agora_4c5006d0528dbe44_0cdecb5c58fb5b450e306bed0ecb2b529ee77a9bb97caaf9fd2ebd5d"}))]
 pub struct CredentialWithSecret {
     #[serde(flatten)]
     pub credential: CredentialView,
@@ -100,6 +102,7 @@ pub struct CredentialWithSecret {
 
 /// The clear secret, within its view window.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"credential": "01KDVDNA00ZT90V4RXTAXW1F8E", "secret": "agora_4c5006d0528dbe44_0cdecb5c58fb5b450e306bed0ecb2b529ee77a9bb97caaf9fd2ebd5d", "client_id": null, "viewable_until": "2026-01-04T00:00:00.000Z"}))]
 pub struct SecretView {
     pub credential: String,
     /// The full API key, or the OAuth client secret.

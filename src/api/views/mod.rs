@@ -84,6 +84,7 @@ impl MemberView {
 
 /// A team's subscription to a plan.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01KDVDNA00ZT90V4RXTAXW1F9Q", "team": "01KDVDNA00YGPK09QR9JGHPMRC", "provider": "01KDVDNA00ZT90V4RXTAXW1F9A", "product": "01KDVDNA00ZT90V4RXTAXW1F9K", "plan": "01KDVDNA00ZT90V4RXTAXW1F9P", "state": "active", "created_at": "2026-01-01T00:00:00.000Z", "decided_at": "2026-01-01T00:00:00.000Z", "ended_at": null, "reason": null}))]
 pub struct SubscriptionView {
     pub id: String,
     pub team: String,
@@ -121,6 +122,7 @@ impl From<&Subscription> for SubscriptionView {
 
 /// An application of a team.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01KDVDNA00ZT90V4RXTAXW1F7E", "team": "01KDVDNA00YGPK09QR9JGHPMRC", "name": "Checkout", "description": "The web shop's checkout service", "created_at": "2026-01-01T00:00:00.000Z", "archived_at": null}))]
 pub struct ApplicationView {
     pub id: String,
     pub team: String,
@@ -147,6 +149,7 @@ impl From<&Application> for ApplicationView {
 
 /// An access request of an application for one resource.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01KDVDNA00ZT90V4RXTAXW1FA2", "team": "01KDVDNA00YGPK09QR9JGHPMRC", "provider": "01KDVDNA00ZT90V4RXTAXW1F9A", "application": "01KDVDNA00ZT90V4RXTAXW1F7E", "product": "01KDVDNA00ZT90V4RXTAXW1F9K", "resource": "01KDVDNA00ZT90V4RXTAXW1F9N", "subscription": "01KDVDNA00ZT90V4RXTAXW1F9Q", "name": "Checkout – Forecasts", "values": {"region": "eu"}, "approval": "approved", "provisioning": "provisioned", "created_at": "2026-01-01T00:00:00.000Z", "decided_at": "2026-01-01T00:00:00.000Z", "reason": null}))]
 pub struct AccessView {
     pub id: String,
     pub team: String,
