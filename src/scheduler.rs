@@ -137,9 +137,7 @@ fn purge(state: &AppState) -> Result<(SweepReport, Closing), StoreError> {
     let closing = state
         .store
         .windows_closing(now, now.plus(std::time::Duration::from_secs(86_400)))?;
-    state
-        .store
-        .record_last_used(&state.gateway.take_last_used())?;
+    crate::ops::usage::sweep(state, now)?;
     state.store.flush_blocking()?;
     let report = SweepReport {
         sessions,
@@ -263,6 +261,7 @@ pub async fn start(
     let provisioner = state.provisioner.clone();
     let provision_every = state.config.provisioning.interval;
     let expiry_every = state.config.expiry.check_interval;
+    let usage_every = state.config.usage.flush_interval;
     let me = Scheduler::new(&state).start();
     let to = me.clone();
     scheduler
@@ -302,6 +301,20 @@ pub async fn start(
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => tracing::error!(error = %e, "sweep failed"),
                     Err(e) => tracing::error!(error = %e, "the scheduler did not answer"),
+                }
+            })
+        })?)
+        .await?;
+    let weak = Arc::downgrade(&state);
+    scheduler
+        .add(Job::new_repeated_async(usage_every, move |_, _| {
+            let weak = weak.clone();
+            Box::pin(async move {
+                let Some(state) = weak.upgrade() else {
+                    return;
+                };
+                if let Err(e) = crate::ops::usage::write(&state).await {
+                    tracing::error!(error = %e, "writing the usage counts failed; they are kept for the next write");
                 }
             })
         })?)

@@ -307,6 +307,11 @@ impl Application {
             tracing::warn!(error = %e, "stopping the scheduler");
         }
         drop(jobs);
+        // What the gateway counted since the last write is written before
+        // the database closes.
+        crate::ops::usage::write(&state.clone().into_inner())
+            .await
+            .map_err(std::io::Error::other)?;
         state.store.flush().await.map_err(std::io::Error::other)?;
         drop(state);
         // The actors hold the database open: stop their threads and wait

@@ -9,6 +9,7 @@ mod gateway;
 mod observability;
 mod smtp;
 mod source;
+mod usage;
 mod values;
 
 use std::fmt;
@@ -25,6 +26,7 @@ pub use gateway::{GatewayConfig, ProxyKind};
 pub use observability::{LogConfig, LogFormat, MetricsConfig};
 pub use smtp::{SmtpConfig, SmtpPassword, SmtpTls, is_address};
 use source::{Origin, Sources};
+pub use usage::UsageConfig;
 use values::{default_hash_concurrency, leak_secret, parse_reminder_days, whole_seconds};
 
 #[derive(Debug, Clone)]
@@ -40,6 +42,7 @@ pub struct Config {
     /// Email; `None` when no SMTP host is set.
     pub smtp: Option<SmtpConfig>,
     pub webhooks: WebhooksConfig,
+    pub usage: UsageConfig,
     pub backup: BackupConfig,
     pub metrics: MetricsConfig,
     /// `embedded` first, then the configured ones by name.
@@ -196,6 +199,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("smtp", smtp::KEYS),
     ("webhooks", &["allow_private_targets"]),
     ("backup", backup::KEYS),
+    ("usage", usage::KEYS),
 ];
 
 impl Config {
@@ -331,6 +335,7 @@ impl Config {
         let backup = backup::parse(s)?;
         let metrics = observability::parse_metrics(s)?;
         let dataplanes = dataplanes::parse(std::mem::take(&mut s.dataplanes))?;
+        let usage = usage::parse(s)?;
         Ok(Config {
             server,
             storage,
@@ -342,6 +347,7 @@ impl Config {
             expiry,
             smtp,
             webhooks,
+            usage,
             backup,
             metrics,
             dataplanes,
@@ -414,6 +420,7 @@ impl Config {
                 .collect::<String>(),
         ) + &self.describe_smtp()
             + &self.backup.describe()
+            + &self.usage.describe()
             + &self.metrics.describe()
     }
 

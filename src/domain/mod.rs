@@ -21,6 +21,7 @@ pub mod resource;
 pub mod subscription;
 pub mod team;
 pub mod token;
+pub mod usage;
 pub mod webhook;
 
 pub use error::FieldError;

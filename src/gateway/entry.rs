@@ -10,6 +10,7 @@ use crate::domain::ids::{ApplicationId, CredentialId, ResourceId, SubscriptionId
 use crate::domain::key_format::KeyId;
 use crate::domain::outbox::AccessGrant;
 use crate::domain::resource::{CredentialType, Quota};
+use crate::domain::usage::Meter;
 use crate::store::EmbeddedCredential;
 
 /// A credential the embedded data plane holds: what a call checks, and no
@@ -59,19 +60,36 @@ impl Entry {
         }
     }
 
-    /// Whether `secret` is this credential's, or its previous one within the grace period.
-    pub(super) fn accepts(&self, pepper: &[u8; 32], secret: &str, now: Timestamp) -> bool {
+    /// The secret version `secret` is: this credential's current one, or
+    /// its previous one within the grace period; `None` for neither.
+    pub(super) fn accepts(&self, pepper: &[u8; 32], secret: &str, now: Timestamp) -> Option<u32> {
         let presented = hmac_sha256(pepper, &[secret.as_bytes()]);
-        constant_time_eq(&presented, &self.hash)
-            || self
-                .previous
-                .is_some_and(|(h, until)| now < until && constant_time_eq(&presented, &h))
+        if constant_time_eq(&presented, &self.hash) {
+            return Some(self.secret_version);
+        }
+        self.previous
+            .is_some_and(|(h, until)| now < until && constant_time_eq(&presented, &h))
+            .then(|| self.secret_version.saturating_sub(1))
+    }
+
+    /// What a call with secret `version` is counted under.
+    pub(super) fn meter(&self, version: u32) -> Meter {
+        Meter {
+            team: self.team,
+            application: self.application,
+            credential: self.credential,
+            resource: self.resource,
+            secret_version: version,
+        }
     }
 }
 
 pub(super) struct Token {
     pub(super) key_id: KeyId,
     pub(super) secret_version: u32,
+    /// The secret version the client authenticated with (the previous
+    /// one, during a renewal's grace): what its calls are counted under.
+    pub(super) used_version: u32,
     pub(super) expires: Timestamp,
 }
 

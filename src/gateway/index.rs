@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::entry::{Entry, Limit, Token, Window};
+use super::usage::Recorder;
 use crate::clock::{SharedClock, Timestamp};
 use crate::config::EMBEDDED_DATAPLANE;
 use crate::crypto::digest::sha256;
@@ -20,6 +21,7 @@ use crate::domain::ids::{ApplicationId, CredentialId, ResourceId, SubscriptionId
 use crate::domain::key_format::{self, KeyId, KeyRejection};
 use crate::domain::path::CanonicalPath;
 use crate::domain::resource::{CredentialType, Quota};
+use crate::domain::usage::Outcome;
 use crate::store::{EmbeddedChange, Store, StoreError};
 
 /// Why a call is refused, and how to answer.
@@ -71,6 +73,8 @@ pub struct Gateway {
     /// Tokens issued, to prune expired ones every so often.
     issued: std::sync::atomic::AtomicU64,
     quota: [Mutex<HashMap<SubscriptionId, Window>>; SHARDS],
+    /// The calls decided, counted until the usage job writes them.
+    pub usage: Recorder,
 }
 
 impl Gateway {
@@ -86,6 +90,7 @@ impl Gateway {
             tokens: Mutex::default(),
             issued: Default::default(),
             quota: Default::default(),
+            usage: Recorder::default(),
         };
         // Read one record at a time: a list of all 100,000 first would
         // leave the allocator holding its memory long after.
@@ -234,49 +239,87 @@ impl Gateway {
         }
     }
 
-    /// Decides a call: who it is from, or why it is refused.
+    /// Decides a call: who it is from, or why it is refused. A call that
+    /// names a credential is counted for it, allowed or refused.
     pub fn authorize(
         &self,
         presented: Option<Presented<'_>>,
         target: Target,
     ) -> Result<Allowed, Refusal> {
         let now = self.clock.now();
-        let entry = match presented {
-            None => return Err(Refusal::Unauthenticated("no credential")),
+        let (result, counted) = self.decide(presented, target, now);
+        if let Some((entry, version, outcome)) = counted {
+            self.usage.count(entry.meter(version), now, outcome);
+        }
+        result
+    }
+
+    /// The decision, and what to count it as: the credential it names, the
+    /// secret version presented, and the outcome.
+    #[allow(clippy::type_complexity)]
+    fn decide(
+        &self,
+        presented: Option<Presented<'_>>,
+        target: Target,
+        now: Timestamp,
+    ) -> (Result<Allowed, Refusal>, Option<(Arc<Entry>, u32, Outcome)>) {
+        let (entry, version) = match presented {
+            None => return (Err(Refusal::Unauthenticated("no credential")), None),
             Some(Presented::ApiKey(key)) => {
-                let (key_id, secret) = key_format::parse_api_key(key).map_err(|r| match r {
-                    KeyRejection::Malformed => Refusal::Unauthenticated("malformed key"),
-                    KeyRejection::BadChecksum => Refusal::Unauthenticated("mistyped key"),
-                })?;
-                let entry = self
-                    .entry(&key_id)
-                    .ok_or(Refusal::Unauthenticated("unknown key"))?;
-                if entry.kind != CredentialType::ApiKey || !entry.accepts(&self.pepper, secret, now)
-                {
-                    return Err(Refusal::Unauthenticated("unknown key"));
-                }
-                entry
+                let (key_id, secret) = match key_format::parse_api_key(key) {
+                    Ok(parsed) => parsed,
+                    Err(KeyRejection::Malformed) => {
+                        return (Err(Refusal::Unauthenticated("malformed key")), None);
+                    }
+                    Err(KeyRejection::BadChecksum) => {
+                        return (Err(Refusal::Unauthenticated("mistyped key")), None);
+                    }
+                };
+                let Some(entry) = self.entry(&key_id) else {
+                    return (Err(Refusal::Unauthenticated("unknown key")), None);
+                };
+                let used = (entry.kind == CredentialType::ApiKey)
+                    .then(|| entry.accepts(&self.pepper, secret, now))
+                    .flatten();
+                let Some(version) = used else {
+                    // A wrong or retired secret of a known credential: worth
+                    // counting, it is what a rotation left behind shows.
+                    let v = entry.secret_version;
+                    return (
+                        Err(Refusal::Unauthenticated("unknown key")),
+                        Some((entry, v, Outcome::UnknownKey)),
+                    );
+                };
+                (entry, version)
             }
             Some(Presented::Token(token)) => {
                 let digest = sha256(token.as_bytes());
-                let (key_id, version) = {
+                let found = {
                     let tokens = lock(&self.tokens);
-                    let t = tokens
+                    tokens
                         .get(&digest)
-                        .ok_or(Refusal::Unauthenticated("unknown token"))?;
-                    if now >= t.expires {
-                        return Err(Refusal::Unauthenticated("expired token"));
-                    }
-                    (t.key_id, t.secret_version)
+                        .map(|t| (t.key_id, t.secret_version, t.used_version, t.expires))
                 };
-                let entry = self
-                    .entry(&key_id)
-                    .ok_or(Refusal::Unauthenticated("unknown token"))?;
-                if entry.secret_version != version {
-                    return Err(Refusal::Unauthenticated("token of a renewed credential"));
+                let Some((key_id, version, used, expires)) = found else {
+                    return (Err(Refusal::Unauthenticated("unknown token")), None);
+                };
+                if now >= expires {
+                    return (Err(Refusal::Unauthenticated("expired token")), None);
                 }
-                entry
+                let Some(entry) = self.entry(&key_id) else {
+                    return (Err(Refusal::Unauthenticated("unknown token")), None);
+                };
+                if entry.secret_version != version {
+                    return (
+                        Err(Refusal::Unauthenticated("token of a renewed credential")),
+                        Some((entry, used, Outcome::UnknownKey)),
+                    );
+                }
+                (entry, used)
             }
+        };
+        let refuse = |refusal: Refusal, outcome: Outcome| {
+            (Err(refusal), Some((entry.clone(), version, outcome)))
         };
         let c = &*entry;
         let wanted = read(&self.desired).get(&c.key_id).copied();
@@ -285,7 +328,7 @@ impl Gateway {
             Some(w)
                 if w.expires_at.is_some_and(|at| at <= now) && w.desired != Desired::Deleted =>
             {
-                return Err(Refusal::Forbidden("credential expired"));
+                return refuse(Refusal::Forbidden("credential expired"), Outcome::Expired);
             }
             Some(Wanted {
                 desired: Desired::Active,
@@ -296,48 +339,74 @@ impl Gateway {
                 expired: true,
                 ..
             }) => {
-                return Err(Refusal::Forbidden("credential expired"));
+                return refuse(Refusal::Forbidden("credential expired"), Outcome::Expired);
             }
             Some(Wanted {
                 desired: Desired::Inactive,
                 ..
-            }) => return Err(Refusal::Forbidden("credential suspended")),
+            }) => {
+                return refuse(
+                    Refusal::Forbidden("credential suspended"),
+                    Outcome::Suspended,
+                );
+            }
             Some(Wanted {
                 desired: Desired::Deleted,
                 ..
             })
             | None => {
-                return Err(Refusal::Unauthenticated("credential deleted"));
+                return refuse(
+                    Refusal::Unauthenticated("credential deleted"),
+                    Outcome::UnknownKey,
+                );
             }
         }
         if !c.active {
-            return Err(Refusal::Forbidden("credential suspended"));
+            return refuse(
+                Refusal::Forbidden("credential suspended"),
+                Outcome::Suspended,
+            );
         }
-        let resource = self
-            .resolve(&target)
-            .ok_or(Refusal::Forbidden("unknown resource"))?;
+        let Some(resource) = self.resolve(&target) else {
+            return refuse(
+                Refusal::Forbidden("unknown resource"),
+                Outcome::WrongResource,
+            );
+        };
         if resource != c.resource {
-            return Err(Refusal::Forbidden("no access to this resource"));
+            return refuse(
+                Refusal::Forbidden("no access to this resource"),
+                Outcome::NoAccess,
+            );
         }
-        let (quota, subscription) = {
-            let grants = read(&self.grants);
-            let g = grants
-                .get(&(c.application, resource))
-                .ok_or(Refusal::Forbidden("no access to this resource"))?;
-            (g.quota, g.subscription)
+        let limit = read(&self.grants).get(&(c.application, resource)).copied();
+        let Some(Limit {
+            quota,
+            subscription,
+        }) = limit
+        else {
+            return refuse(
+                Refusal::Forbidden("no access to this resource"),
+                Outcome::NoAccess,
+            );
         };
         if let Some(sub) = subscription
             && !quota.is_unlimited()
+            && let Err(r) = self.spend(sub, quota, now)
         {
-            self.spend(sub, quota, now)?;
+            return refuse(r, Outcome::QuotaSpent);
         }
         entry.last_used.store(now.as_millis(), Ordering::Relaxed);
-        Ok(Allowed {
+        let allowed = Allowed {
             team: c.team,
             application: c.application,
             credential: c.credential,
             key_id: c.key_id,
-        })
+        };
+        (
+            Ok(allowed),
+            Some((entry.clone(), version, Outcome::Allowed)),
+        )
     }
 
     /// Counts a call against the subscription's quota (fixed minute and day windows).
@@ -385,9 +454,10 @@ impl Gateway {
         }
         let now = self.clock.now();
         let entry = self.entry(&key_id)?;
-        if entry.kind != CredentialType::OauthClient || !entry.accepts(&self.pepper, secret, now) {
+        if entry.kind != CredentialType::OauthClient {
             return None;
         }
+        let used = entry.accepts(&self.pepper, secret, now)?;
         let live = read(&self.desired).get(&key_id).is_some_and(|w| {
             w.desired == Desired::Active && !w.expired && w.expires_at.is_none_or(|at| now < at)
         });
@@ -410,6 +480,7 @@ impl Gateway {
             Token {
                 key_id,
                 secret_version: entry.secret_version,
+                used_version: used,
                 expires: now.plus(ttl),
             },
         );

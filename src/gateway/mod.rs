@@ -6,6 +6,7 @@
 
 mod entry;
 pub mod index;
+pub mod usage;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};

@@ -22,6 +22,7 @@ pub mod subscriptions;
 pub mod teams;
 pub mod throttle;
 pub mod tokens;
+pub mod usage;
 pub mod view_credential;
 pub mod webhooks;
 

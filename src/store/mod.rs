@@ -58,6 +58,7 @@ mod sessions;
 mod subscriptions;
 mod teams;
 mod tokens;
+mod usage;
 mod users;
 mod webhooks;
 mod work;
@@ -73,6 +74,7 @@ use std::sync::Arc;
 pub use invitations::Invitation;
 pub use resets::{Reset, ResetLink};
 pub use sessions::Session;
+pub use usage::{UsageOf, UsageRow};
 
 use crate::crypto::master_key::MasterKey;
 use crate::domain::credential::Credential;
@@ -214,6 +216,9 @@ pub struct Store {
     credential_secret: sled::Tree,
     secret_purge: sled::Tree,
     credential_last_used: sled::Tree,
+    /// Calls counted per bucket (see `usage.rs`).
+    usage: sled::Tree,
+    usage_by_resource: sled::Tree,
     /// Live credentials by the instant their lifetime ends (value: team).
     credential_expiry: sled::Tree,
     /// Credentials by the instant their next reminder falls due (value: team).
@@ -336,6 +341,8 @@ impl Store {
             credential_secret: tree("credential_secret")?,
             secret_purge: tree("secret_purge")?,
             credential_last_used: tree("credential_last_used")?,
+            usage: tree("usage")?,
+            usage_by_resource: tree("usage_by_resource")?,
             credential_expiry: tree("credential_expiry")?,
             credential_reminder: tree("credential_reminder")?,
             embedded_credential: tree("embedded_credential")?,
