@@ -95,6 +95,29 @@ async fn calls_through_the_gateway_are_counted_by_outcome_and_minute() {
     assert_eq!(usage.versions[0].last_hour.total(), 10);
     assert_eq!(usage.last_used, Some(start));
 
+    // The API answers the same figures.
+    let (status, body) = api
+        .get(&format!("/teams/{}/credentials/{id}/usage", h.c.team))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["time_zone"], "UTC");
+    let sum = |series: &str, field: &str| -> u64 {
+        body[series]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[field].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!((sum("hourly", "allowed"), sum("hourly", "refused")), (5, 5));
+    assert_eq!((sum("daily", "allowed"), sum("daily", "refused")), (5, 5));
+    assert_eq!(body["versions"][0]["current"], true);
+    assert_eq!(
+        body["versions"][0]["last_hour"]["refused_by"]["suspended"],
+        3
+    );
+    assert_eq!(body["last_used"], start.rfc3339());
+
     // A second write adds to the same buckets instead of replacing them.
     assert_eq!(call(&app, &key, "/weather/today").await, 403);
     agora::ops::usage::write(&app.state).await.unwrap();

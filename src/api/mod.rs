@@ -17,6 +17,7 @@ pub mod problem;
 pub mod subscriptions;
 pub mod tap;
 pub mod teams;
+pub mod usage;
 pub mod views;
 pub mod webhooks;
 
@@ -129,6 +130,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/teams/{team}/credentials/{credential}",
                 web::get().to(credentials::get),
+            )
+            .route(
+                "/teams/{team}/credentials/{credential}/usage",
+                web::get().to(usage::credential),
             )
             .route(
                 "/teams/{team}/credentials/{credential}/reveal",

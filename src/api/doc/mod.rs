@@ -33,7 +33,7 @@ impl Modify for BearerScheme {
 #[openapi(
     info(
         title = "Agora API",
-        version = "1.1.0",
+        version = "1.2.0",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
         description = "Everything a consumer and a provider do in Agora's pages, for scripts and CI. Authenticate with `Authorization: Bearer <API token>` (made on your account page, or a team's service token). Errors are `application/problem+json`. Lists take `cursor` and `limit`. POSTs that create take an `Idempotency-Key`."
     ),
@@ -49,6 +49,7 @@ impl Modify for BearerScheme {
         applications::archive, applications::delete,
         access::list, access::request, access::get, access::provided, access::decide,
         credentials::list, credentials::create, credentials::get, credentials::reveal, credentials::act,
+        usage::credential,
         webhooks::list, webhooks::register, webhooks::get, webhooks::change, webhooks::remove,
         webhooks::test, webhooks::deliveries, webhooks::redeliver,
         incidents::suspend_application, incidents::suspend_consumer,
