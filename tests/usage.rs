@@ -217,3 +217,53 @@ async fn after_a_renewal_each_secret_version_has_its_own_count() {
     );
     assert!(version(1).last_used.is_some());
 }
+
+#[actix_web::test]
+async fn the_credential_page_charts_its_calls_with_a_table_and_a_csv() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (id, key, _) = admin.create_credential(&h, "Charted", "api_key").await;
+    app.run_due().await;
+    for _ in 0..4 {
+        assert_eq!(call(&app, &key, "/weather/today").await, 200);
+    }
+    assert_eq!(call(&app, &key, "/other/").await, 403);
+    agora::ops::usage::write(&app.state).await.unwrap();
+
+    let page = format!("/teams/{}/credentials/{id}", h.c.team);
+    let html = admin.html(&page).await;
+    assert!(html.contains("<svg class=\"chart\""), "{html}");
+    assert!(html.contains("Calls per hour, last 24 hours"));
+    assert!(html.contains("Calls per day, last 30 days"));
+    assert!(html.contains(">hour (UTC)<") && html.contains(">calls per hour<"));
+    assert!(html.contains("5 in all"), "the chart's description sums it");
+    assert!(
+        html.contains("<th scope=\"col\">Unknown resource</th>"),
+        "a column per reason seen"
+    );
+    assert!(html.contains("Current secret (version 1)"));
+    // The table view has the figures: the hour with 5 calls, 4 allowed.
+    let hour = app.clock.now().rfc3339();
+    let hour = format!("{}:00 UTC", &hour[..13].replace('T', " "));
+    assert!(
+        html.contains(&format!(
+            "<th scope=\"row\">{hour}</th><td>5</td><td>4</td><td>1</td>"
+        )),
+        "{hour} in {html}"
+    );
+
+    let res = admin.get(&format!("{page}/usage.csv?period=hourly")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = res.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "start_utc,all,allowed,unknown_key,suspended,expired,no_access,wrong_resource,quota_spent"
+    );
+    assert_eq!(lines.count(), 24);
+    assert!(csv.contains(",5,4,0,0,0,0,1,0\n"), "{csv}");
+    let res = admin.get(&format!("{page}/usage.csv?period=yearly")).await;
+    assert_eq!(res.status(), 404);
+}

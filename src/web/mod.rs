@@ -1,5 +1,6 @@
 //! The portal: routes, the per-request extractors and the pages.
 
+pub mod chart;
 pub mod csrf;
 pub mod error_page;
 pub mod errors;
@@ -199,6 +200,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/teams/{team_id}/credentials/{credential_id}",
             web::get().to(credentials::show),
+        )
+        .route(
+            "/teams/{team_id}/credentials/{credential_id}/usage.csv",
+            web::get().to(usage::credential_csv),
         )
         .route(
             "/teams/{team_id}/credentials/{credential_id}/secret",

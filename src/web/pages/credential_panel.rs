@@ -168,6 +168,7 @@ struct PanelPage {
     errors: FormErrors,
     /// Each action's dialog, in the words of its confirm page.
     confirm: Confirms,
+    usage: super::usage::UsageSection,
 }
 
 /// The dialogs of the panel's actions.
@@ -209,9 +210,11 @@ fn panel(
         Some(a) => credentials::policy(state, &a)?,
         None => Default::default(),
     };
+    let base = format!("/teams/{}/credentials/{}", m.team.id, c.id);
     Ok(PanelPage {
         layout: Layout::new(&m.who.0, c.name.clone()),
-        base: format!("/teams/{}/credentials/{}", m.team.id, c.id),
+        usage: super::usage::section(state, &base, c)?,
+        base,
         app_href: format!("/teams/{}/applications/{}", m.team.id, c.application),
         app_name: app.map(|a| a.details.name).unwrap_or_default(),
         resource_name: resource.map(|r| r.spec.name).unwrap_or_default(),

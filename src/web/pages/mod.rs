@@ -35,4 +35,5 @@ pub mod setup;
 pub mod subscriptions;
 pub mod teams;
 pub mod tokens;
+pub mod usage;
 pub mod webhooks;
