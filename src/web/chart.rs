@@ -64,7 +64,9 @@ impl BarChart<'_> {
     pub fn svg(&self) -> String {
         let totals: Vec<u64> = self.bars.iter().map(|(_, v)| v.iter().sum()).collect();
         let sum: u64 = totals.iter().sum();
-        let top = nice(totals.iter().copied().max().unwrap_or(0));
+        // Four equal steps of a round size: every grid line has a whole figure.
+        let step = nice(totals.iter().copied().max().unwrap_or(0).div_ceil(4));
+        let top = step * 4;
         let plot_w = WIDTH - LEFT - RIGHT;
         let plot_h = HEIGHT - TOP - BOTTOM;
         let n = self.bars.len().max(1) as f64;
@@ -103,7 +105,7 @@ impl BarChart<'_> {
         }
         // Grid lines and the y axis's figures.
         for i in 0..=4u64 {
-            let value = top * i / 4;
+            let value = step * i;
             let y = TOP + plot_h - plot_h * i as f64 / 4.0;
             let _ = write!(
                 s,
