@@ -43,6 +43,8 @@ struct Inner {
     /// (work, target, outcome): provisioning per data plane, deliveries per
     /// channel.
     outcomes: BTreeMap<(&'static str, String, &'static str), u64>,
+    /// (data plane, outcome): the calls its gateway decided.
+    calls: BTreeMap<(String, &'static str), u64>,
 }
 
 /// The methods a series is kept for; any other is counted as `other`.
@@ -60,6 +62,16 @@ impl Metrics {
             .outcomes
             .entry((work, target.to_owned(), outcome))
             .or_default() += 1;
+    }
+
+    /// Adds `n` calls a data plane's gateway decided with `outcome` (the
+    /// usage job's words: `allowed`, `suspended` …). Never per credential.
+    pub fn calls(&self, dataplane: &str, outcome: &'static str, n: u64) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *inner
+            .calls
+            .entry((dataplane.to_owned(), outcome))
+            .or_default() += n;
     }
 
     pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
@@ -115,6 +127,17 @@ impl Metrics {
                 out,
                 "agora_work_total{{work=\"{work}\",target=\"{}\",outcome=\"{outcome}\"}} {n}",
                 escape(target)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP agora_gateway_calls_total Calls a data plane's gateway decided, by outcome (counted when the usage job writes them).\n# TYPE agora_gateway_calls_total counter"
+        );
+        for ((plane, outcome), n) in &inner.calls {
+            let _ = writeln!(
+                out,
+                "agora_gateway_calls_total{{dataplane=\"{}\",outcome=\"{outcome}\"}} {n}",
+                escape(plane)
             );
         }
         let _ = writeln!(

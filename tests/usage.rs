@@ -95,6 +95,23 @@ async fn calls_through_the_gateway_are_counted_by_outcome_and_minute() {
     assert_eq!(usage.versions[0].last_hour.total(), 10);
     assert_eq!(usage.last_used, Some(start));
 
+    // /metrics counts them per data plane and outcome, never per credential.
+    let metrics = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("agora_gateway_calls_total{dataplane=\"embedded\",outcome=\"allowed\"} 5"),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains("agora_gateway_calls_total{dataplane=\"embedded\",outcome=\"suspended\"} 3")
+    );
+    assert!(!metrics.contains(&id), "no series names a credential");
+
     // The API answers the same figures.
     let (status, body) = api
         .get(&format!("/teams/{}/credentials/{id}/usage", h.c.team))

@@ -32,6 +32,16 @@ pub async fn write(state: &std::sync::Arc<AppState>) -> Result<usize, StoreError
     if samples.is_empty() && last_used.is_empty() {
         return Ok(0);
     }
+    for sample in &samples {
+        for o in crate::domain::usage::Outcome::ALL {
+            let n = sample.counts.get(o);
+            if n > 0 {
+                state
+                    .metrics
+                    .calls(crate::config::EMBEDDED_DATAPLANE, o.as_str(), n);
+            }
+        }
+    }
     let s = state.clone();
     let n = samples.len();
     let written = actix_web::rt::task::spawn_blocking(move || {
