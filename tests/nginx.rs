@@ -165,6 +165,41 @@ async fn nginx_lets_through_only_what_agora_allows() {
     );
     assert_eq!(get(new_key.clone()).await.0, 200);
 
+    // The calls that went through nginx are counted, per secret version,
+    // on the credential's page, in its CSV and through the API.
+    agora::ops::usage::write(&app.state).await.unwrap();
+    let html = admin.html(&panel).await;
+    assert!(html.contains("Previous secret (version 1)"), "{html}");
+    assert!(
+        html.contains("7 in all"),
+        "the day's chart counts every call: {html}"
+    );
+    let csv = admin
+        .get(&format!("{panel}/usage.csv?period=daily"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.ends_with(",7,5,1,1,0,0,0,0\n"), "{csv}");
+    let api = common::api::Api::new(&app.base, &admin.personal_token("Edge", "read", None).await);
+    let (status, usage) = api
+        .get(&format!("/teams/{}/credentials/{id}/usage", h.c.team))
+        .await;
+    assert_eq!(status, 200, "{usage}");
+    let version = |v: u64| {
+        usage["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["version"] == v)
+            .unwrap_or_else(|| panic!("{usage}"))
+            .clone()
+    };
+    assert_eq!(version(1)["last_day"]["allowed"], 3, "{usage}");
+    assert_eq!(version(1)["last_day"]["refused_by"]["suspended"], 1);
+    assert_eq!(version(2)["last_day"]["allowed"], 2);
+    assert_eq!(version(2)["last_day"]["refused_by"]["unknown_key"], 1);
+
     admin
         .submit(&panel, &format!("{panel}/delete"), &[("confirmed", "yes")])
         .await;
