@@ -236,3 +236,21 @@ pub fn of_credential(
         last_used,
     })
 }
+
+/// A credential's calls over the last 24 hours (the hour buckets that end now).
+pub fn last_day(
+    state: &AppState,
+    c: &crate::domain::credential::Credential,
+) -> Result<Counts, StoreError> {
+    let now = state.clock.now();
+    let day = Series::empty(Granularity::Hour, now, 24);
+    let of = crate::store::UsageOf::Credential(c.team, c.application, c.id);
+    let mut total = Counts::default();
+    for r in state
+        .store
+        .usage(of, Granularity::Hour, day.from(), day.to())?
+    {
+        total.add(&r.counts);
+    }
+    Ok(total)
+}

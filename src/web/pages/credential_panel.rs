@@ -48,6 +48,8 @@ pub struct CredentialRow {
     pub expires_at: String,
     /// It expires within a week (shown as a warning).
     pub expires_soon: bool,
+    /// Its calls in the last 24 hours: "12", or "12 (3 refused)".
+    pub calls: String,
 }
 
 /// When a credential expires, as its row and panel say it.
@@ -81,7 +83,12 @@ pub fn credential_row(state: &AppState, c: &Credential) -> Result<CredentialRow,
         Some(known) => known,
         None => state.store.last_used(&c.key_id)?,
     };
+    let day = crate::ops::usage::last_day(state, c)?;
     Ok(CredentialRow {
+        calls: match day.refused() {
+            0 => day.allowed().to_string(),
+            refused => format!("{} ({refused} refused)", day.allowed()),
+        },
         id: c.id.to_string(),
         href: format!("/teams/{}/credentials/{}", c.team, c.id),
         name: c.name.clone(),
