@@ -284,3 +284,79 @@ async fn the_credential_page_charts_its_calls_with_a_table_and_a_csv() {
     let res = admin.get(&format!("{page}/usage.csv?period=yearly")).await;
     assert_eq!(res.status(), 404);
 }
+
+#[actix_web::test]
+async fn the_team_usage_page_ranks_by_calls_and_lists_what_nobody_used_for_30_days() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let h = app.holder(&admin, "embedded").await;
+    let (_, busy, _) = admin.create_credential(&h, "Busy key", "api_key").await;
+    let (quiet_id, quiet, _) = admin.create_credential(&h, "Quiet key", "api_key").await;
+    let (never_id, _, _) = admin.create_credential(&h, "Never used", "api_key").await;
+    app.run_due().await;
+    assert_eq!(call(&app, &quiet, "/weather/today").await, 200);
+    agora::ops::usage::write(&app.state).await.unwrap();
+    // 31 days later: the busy key is called, the others are not.
+    app.advance(Duration::from_secs(31 * 86_400));
+    for _ in 0..3 {
+        assert_eq!(call(&app, &busy, "/weather/today").await, 200);
+    }
+    agora::ops::usage::write(&app.state).await.unwrap();
+    // A month later the session has ended: sign in again.
+    admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let team = format!("/teams/{}", h.c.team);
+    assert!(
+        admin
+            .html(&team)
+            .await
+            .contains(&format!("href=\"{team}/usage\""))
+    );
+    let html = admin.html(&format!("{team}/usage")).await;
+    assert!(
+        html.contains("The team's calls per day, last 30 days"),
+        "{html}"
+    );
+    // Ranked: the busy key first, with its 3 calls.
+    let ranked = &html[html.find("Credentials by calls").unwrap()..];
+    let busy_at = ranked.find(">Busy key<").unwrap();
+    assert!(busy_at < ranked.find(">Quiet key<").unwrap(), "{ranked}");
+    assert!(ranked[busy_at..].contains("<td>3</td>"));
+    // Unused for 30 days: the quiet key (last used 31 days ago) and the
+    // never-used one (created 31 days ago), each with Suspend and Delete.
+    let idle = &html
+        [html.find("Unused for 30 days").unwrap()..html.find("Applications by calls").unwrap()];
+    assert!(
+        idle.contains(">Quiet key<") && idle.contains("last used 31 days ago"),
+        "{idle}"
+    );
+    assert!(idle.contains(">Never used<") && idle.contains("never used; created 31 days ago"));
+    assert!(!idle.contains(">Busy key<"));
+    for id in [&quiet_id, &never_id] {
+        assert!(idle.contains(&format!("action=\"{team}/credentials/{id}/suspend\"")));
+        assert!(idle.contains(&format!("action=\"{team}/credentials/{id}/delete\"")));
+    }
+    // The path works without JavaScript: the confirm page, then the change.
+    let from = format!("{team}/usage");
+    let path = format!("{team}/credentials/{quiet_id}/suspend");
+    let res = admin.submit(&from, &path, &[]).await;
+    assert_eq!(res.status(), 200, "a confirm page first");
+    let res = admin.submit(&from, &path, &[("confirmed", "yes")]).await;
+    assert_eq!(res.status(), 303);
+    let c = app
+        .state
+        .store
+        .credential(quiet_id.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.desired, agora::domain::credential::Desired::Inactive);
+
+    let csv = admin
+        .get(&format!("{team}/usage.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 31, "a header and 30 days");
+    assert!(csv.ends_with(",3,3,0,0,0,0,0,0\n"), "{csv}");
+}

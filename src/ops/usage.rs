@@ -254,3 +254,94 @@ pub fn last_day(
     }
     Ok(total)
 }
+
+/// One credential of a team's usage page.
+#[derive(Debug, Clone)]
+pub struct CredentialCalls {
+    pub credential: crate::domain::credential::Credential,
+    pub last_day: Counts,
+    pub last_month: Counts,
+    pub last_used: Option<Timestamp>,
+}
+
+/// A team's usage: its calls per day, and each credential's calls.
+#[derive(Debug, Clone)]
+pub struct TeamUsage {
+    pub daily: Series,
+    /// Every live credential, most calls in the last 24 hours first.
+    pub credentials: Vec<CredentialCalls>,
+}
+
+/// How long a credential must go unused to be listed as idle.
+pub const IDLE: Duration = Duration::from_secs(30 * 86_400);
+
+impl TeamUsage {
+    /// Live credentials not used for [`IDLE`] (never-used ones counted from
+    /// their creation), longest unused first.
+    pub fn idle(&self, now: Timestamp) -> Vec<&CredentialCalls> {
+        let since = Timestamp::from_millis(now.as_millis() - IDLE.as_millis() as i64);
+        let mut idle: Vec<&CredentialCalls> = self
+            .credentials
+            .iter()
+            .filter(|c| c.last_used.unwrap_or(c.credential.created_at) < since)
+            .collect();
+        idle.sort_by_key(|c| c.last_used.unwrap_or(c.credential.created_at));
+        idle
+    }
+}
+
+/// The usage of the caller's team.
+pub fn of_team(
+    state: &AppState,
+    caller: &crate::ops::Caller,
+) -> Result<TeamUsage, crate::ops::OpError> {
+    use crate::domain::credential::Desired;
+    use crate::store::UsageOf;
+    use std::collections::HashMap;
+    let now = state.clock.now();
+    let team = caller.team_id();
+    let of = UsageOf::Team(team);
+    let [day, mut daily] = windows(now);
+    let mut by_day: HashMap<crate::domain::ids::CredentialId, Counts> = HashMap::new();
+    for r in state
+        .store
+        .usage(of, Granularity::Hour, day.from(), day.to())?
+    {
+        if let Some((c, _)) = r.credential {
+            by_day.entry(c).or_default().add(&r.counts);
+        }
+    }
+    let mut by_month: HashMap<crate::domain::ids::CredentialId, Counts> = HashMap::new();
+    for r in state
+        .store
+        .usage(of, Granularity::Day, daily.from(), daily.to())?
+    {
+        daily.add(r.bucket, &r.counts);
+        if let Some((c, _)) = r.credential {
+            by_month.entry(c).or_default().add(&r.counts);
+        }
+    }
+    let mut credentials = Vec::new();
+    for c in crate::ops::credentials::list(state, caller)? {
+        if c.desired == Desired::Deleted {
+            continue;
+        }
+        let last_used = match state.gateway.last_used(&c.key_id) {
+            Some(known) => known,
+            None => state.store.last_used(&c.key_id)?,
+        };
+        credentials.push(CredentialCalls {
+            last_day: by_day.get(&c.id).copied().unwrap_or_default(),
+            last_month: by_month.get(&c.id).copied().unwrap_or_default(),
+            last_used,
+            credential: c,
+        });
+    }
+    credentials.sort_by_key(|c| {
+        (
+            std::cmp::Reverse(c.last_day.total()),
+            std::cmp::Reverse(c.last_month.total()),
+        )
+    });
+    Ok(TeamUsage { daily, credentials })
+}

@@ -117,6 +117,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/invitations/{token}", web::get().to(invitations::form))
         .route("/invitations/{token}", web::post().to(invitations::submit))
         .route("/teams/{team_id}", web::get().to(teams::show))
+        .route("/teams/{team_id}/usage", web::get().to(usage::team))
+        .route("/teams/{team_id}/usage.csv", web::get().to(usage::team_csv))
         .route(
             "/teams/{team_id}/members",
             web::post().to(teams::add_member),

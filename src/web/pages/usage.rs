@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::clock::Timestamp;
 use crate::domain::credential::Credential;
 use crate::domain::ids::{CredentialId, TeamId};
-use crate::domain::usage::{Granularity, Outcome};
+use crate::domain::usage::{Counts, Granularity, Outcome};
 use crate::ops::usage::{self, CredentialUsage, Series};
 use crate::ops::{AppState, credentials};
 use crate::web::chart::{BarChart, Layer};
@@ -203,4 +203,167 @@ pub async fn credential_csv(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(csv(series)))
+}
+
+/// A row of a ranking.
+pub struct RankRow {
+    pub name: String,
+    pub href: String,
+    pub application: String,
+    pub last_day: String,
+    pub last_month: String,
+    pub last_used: String,
+}
+
+/// An idle credential, with its actions.
+pub struct IdleRow {
+    pub name: String,
+    pub href: String,
+    pub application: String,
+    pub since: String,
+    pub suspended: bool,
+    pub confirm_suspend: String,
+    pub confirm_delete: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "teams/usage.html")]
+struct TeamUsagePage {
+    layout: crate::web::render::Layout,
+    team_id: String,
+    team_name: String,
+    chart: ChartView,
+    applications: Vec<RankRow>,
+    credentials: Vec<RankRow>,
+    idle: Vec<IdleRow>,
+    can_act: bool,
+}
+
+fn calls(c: &crate::domain::usage::Counts) -> String {
+    match c.refused() {
+        0 => c.allowed().to_string(),
+        r => format!("{} ({r} refused)", c.allowed()),
+    }
+}
+
+/// Team → Usage: the team's calls per day, its applications and
+/// credentials ranked by calls, and the credentials nobody used for 30 days.
+pub async fn team(state: web::Data<AppState>, m: TeamMember) -> crate::web::render::PageResult {
+    let now = state.clock.now();
+    let u = usage::of_team(&state, &m.caller())?;
+    let names: std::collections::HashMap<_, _> = state
+        .store
+        .applications_of(m.team.id)?
+        .into_iter()
+        .map(|a| (a.id, a.details.name))
+        .collect();
+    let app_name = |c: &Credential| names.get(&c.application).cloned().unwrap_or_default();
+    let base = format!("/teams/{}", m.team.id);
+    let used = |t: Option<Timestamp>| {
+        t.map(|t| format!("{} ({})", usage::ago(now, t), t.display()))
+            .unwrap_or_else(|| "never".to_owned())
+    };
+    let credentials: Vec<RankRow> = u
+        .credentials
+        .iter()
+        .map(|x| RankRow {
+            name: x.credential.name.clone(),
+            href: format!("{base}/credentials/{}", x.credential.id),
+            application: app_name(&x.credential),
+            last_day: calls(&x.last_day),
+            last_month: calls(&x.last_month),
+            last_used: used(x.last_used),
+        })
+        .collect();
+    let mut apps: Vec<(
+        crate::domain::ids::ApplicationId,
+        Counts,
+        Counts,
+        Option<Timestamp>,
+    )> = Vec::new();
+    for x in &u.credentials {
+        let at = match apps.iter().position(|a| a.0 == x.credential.application) {
+            Some(at) => at,
+            None => {
+                apps.push((
+                    x.credential.application,
+                    Counts::default(),
+                    Counts::default(),
+                    None,
+                ));
+                apps.len() - 1
+            }
+        };
+        apps[at].1.add(&x.last_day);
+        apps[at].2.add(&x.last_month);
+        apps[at].3 = apps[at].3.max(x.last_used);
+    }
+    apps.sort_by_key(|a| {
+        (
+            std::cmp::Reverse(a.1.total()),
+            std::cmp::Reverse(a.2.total()),
+        )
+    });
+    let applications = apps
+        .iter()
+        .map(|(id, day, month, last)| RankRow {
+            name: names.get(id).cloned().unwrap_or_default(),
+            href: format!("{base}/applications/{id}"),
+            application: String::new(),
+            last_day: calls(day),
+            last_month: calls(month),
+            last_used: used(*last),
+        })
+        .collect();
+    let idle = u
+        .idle(now)
+        .into_iter()
+        .map(|x| {
+            let c = &x.credential;
+            let say = |verb: &str| {
+                let (heading, message, _) = super::credential_actions::question(verb, c);
+                super::confirm::dialog((heading, message))
+            };
+            IdleRow {
+                name: c.name.clone(),
+                href: format!("{base}/credentials/{}", c.id),
+                application: app_name(c),
+                since: match x.last_used {
+                    Some(t) => format!("last used {}", usage::ago(now, t)),
+                    None => format!("never used; created {}", usage::ago(now, c.created_at)),
+                },
+                suspended: c.desired == crate::domain::credential::Desired::Inactive,
+                confirm_suspend: say("suspend"),
+                confirm_delete: say("delete"),
+            }
+        })
+        .collect();
+    crate::web::render::page(&TeamUsagePage {
+        layout: crate::web::render::Layout::new(&m.who.0, format!("Usage — {}", m.team.name)),
+        team_id: m.team.id.to_string(),
+        team_name: m.team.name.to_string(),
+        chart: chart(
+            "team-daily",
+            "The team's calls per day, last 30 days",
+            &u.daily,
+            format!("{base}/usage.csv"),
+        ),
+        applications,
+        credentials,
+        idle,
+        can_act: m.role.can_act(),
+    })
+}
+
+/// The team's calls per day as CSV.
+pub async fn team_csv(state: web::Data<AppState>, m: TeamMember) -> Result<HttpResponse, WebError> {
+    let u = usage::of_team(&state, &m.caller())?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"team-daily.csv\"",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(csv(&u.daily)))
 }
