@@ -183,6 +183,8 @@ const TABLE: &[(&str, &str, Rule)] = &[
         Rule::SignedIn,
     ),
     ("GET", "/teams/{team_id}", Rule::Member),
+    ("GET", "/teams/{team_id}/usage", Rule::Member),
+    ("GET", "/teams/{team_id}/usage.csv", Rule::Member),
     ("POST", "/teams/{team_id}/members", Rule::TeamAdmin),
     (
         "POST",
@@ -251,6 +253,11 @@ const TABLE: &[(&str, &str, Rule)] = &[
     (
         "GET",
         "/teams/{team_id}/credentials/{credential_id}",
+        Rule::Member,
+    ),
+    (
+        "GET",
+        "/teams/{team_id}/credentials/{credential_id}/usage.csv",
         Rule::Member,
     ),
     (

@@ -178,7 +178,8 @@ fn csv(s: &Series) -> String {
     out
 }
 
-/// A credential's usage as CSV: `period=hourly` (24 hours) or `daily` (30 days).
+/// A credential's usage as CSV: `period=hourly` (24 hours, the default) or
+/// `daily` (30 days).
 pub async fn credential_csv(
     state: web::Data<AppState>,
     m: TeamMember,
@@ -188,7 +189,7 @@ pub async fn credential_csv(
     let c = credentials::team_credential(&state, m.team.id, path.1)?;
     let u = usage::of_credential(&state, &c)?;
     let (series, name) = match q.period.as_str() {
-        "hourly" => (&u.hourly, "hourly"),
+        "" | "hourly" => (&u.hourly, "hourly"),
         "daily" => (&u.daily, "daily"),
         _ => return Err(WebError::NotFound),
     };
