@@ -397,13 +397,30 @@ async fn the_application_page_follows_every_change_to_its_credentials() {
     app.run_due().await;
     assert_eq!(state_of(admin.html(&page).await), "state-active");
     let unused = row_of(&admin.html(&page).await, "Watched").unwrap();
-    assert!(unused.trim_end().ends_with("<td>never</td>"), "{unused}");
+    // Last used, then the calls of the last 24 hours.
+    assert!(
+        unused
+            .trim_end()
+            .ends_with("<td>never</td>\n    <td>0</td>"),
+        "{unused}"
+    );
     assert_eq!(call(&app, &key, &h).await, 200);
     let used = row_of(&admin.html(&page).await, "Watched").unwrap();
+    // The last use shows at once; the call's count once the usage job
+    // has written it.
+    let now = app.state.clock.now().display();
     assert!(
         used.trim_end()
-            .ends_with(&format!("<td>{}</td>", app.state.clock.now().display())),
+            .ends_with(&format!("<td>{now}</td>\n    <td>0</td>")),
         "{used}"
+    );
+    agora::ops::usage::write(&app.state).await.unwrap();
+    let counted = row_of(&admin.html(&page).await, "Watched").unwrap();
+    assert!(
+        counted
+            .trim_end()
+            .ends_with(&format!("<td>{now}</td>\n    <td>1</td>")),
+        "{counted}"
     );
 
     let panel = format!("/teams/{}/credentials/{id}", h.c.team);
